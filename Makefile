@@ -1,0 +1,74 @@
+# The nginx-free parts: the core library, unit tests (plain and under
+# ASan/UBSan), sector plugins and the plugin checker.  The nginx module
+# itself is built by auto/build through nginx's own configure.
+
+B        ?= build
+CC       ?= cc
+WARN      = -Wall -Wextra -Wno-unused-parameter
+CFLAGS   ?= -O2 -g
+CFLAGS   += $(WARN) -fPIC -std=gnu11
+CPPFLAGS += -Imodule/core -Iplugins/include
+LIBS      = -ljansson -lcrypto -ldl
+SAN       = -fsanitize=address,undefined -fno-omit-frame-pointer \
+            -fno-sanitize-recover=all
+
+CORE_SRC  = $(wildcard module/core/*.c)
+UNIT_SRC  = $(wildcard tests/unit/*.c)
+ITEST_SRC = $(wildcard tests/integration/*.c)
+PLUGINS   = $(patsubst plugins/%/,%,$(dir $(wildcard plugins/*/plugin.c)))
+TOOLS_SRC = $(wildcard plugins/tools/*.c)
+
+CORE_OBJ  = $(CORE_SRC:%.c=$(B)/obj/%.o)
+SAN_OBJ   = $(CORE_SRC:%.c=$(B)/san/%.o)
+HEADERS   = $(wildcard module/core/*.h plugins/include/*.h tests/unit/*.h)
+
+all: core unit integration plugins tools
+core: $(B)/libdgcore.a
+unit: $(B)/unit-tests $(B)/unit-tests-san
+integration: $(B)/integration-tests
+plugins: $(PLUGINS:%=$(B)/plugins/%.so)
+tools: $(TOOLS_SRC:plugins/tools/%.c=$(B)/bin/%)
+
+$(B)/obj/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(B)/san/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN) -c -o $@ $<
+
+$(B)/libdgcore.a: $(CORE_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/libdgcore-san.a: $(SAN_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/unit-tests: $(UNIT_SRC:%.c=$(B)/obj/%.o) $(B)/libdgcore.a
+	$(CC) $(CFLAGS) -o $@ $^ -lcunit $(LIBS) -rdynamic
+
+$(B)/unit-tests-san: $(UNIT_SRC:%.c=$(B)/san/%.o) $(B)/libdgcore-san.a
+	$(CC) $(CFLAGS) $(SAN) -o $@ $^ -lcunit $(LIBS) -rdynamic
+
+# Integration tests talk HTTP to a running stack (tests/integration/run).
+$(B)/integration-tests: $(ITEST_SRC:%.c=$(B)/obj/%.o) \
+                        $(B)/obj/tests/unit/main.o
+	$(CC) $(CFLAGS) -o $@ $^ -lcunit -lcurl -lpq -ljansson
+
+$(B)/obj/tests/integration/%.o: CPPFLAGS += -Itests/unit -I/usr/include/postgresql
+
+# A plugin sees only plugins/include: it links no gateway or nginx symbol.
+$(B)/plugins/%.so: plugins/%/plugin.c plugins/include/*.h
+	@mkdir -p $(dir $@)
+	$(CC) -Iplugins/include $(CFLAGS) -shared -o $@ $<
+
+$(B)/bin/%: plugins/tools/%.c $(B)/libdgcore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $^ $(LIBS)
+
+clean:
+	rm -rf $(B)/obj $(B)/san $(B)/plugins $(B)/bin $(B)/*.a \
+	       $(B)/unit-tests $(B)/unit-tests-san $(B)/integration-tests
+
+.PHONY: all core unit integration plugins tools clean

@@ -1,0 +1,209 @@
+# Shared by auto/run, auto/test, tests/ and loadtest/: start and stop the
+# gateway's PostgreSQL, Redis and nginx under one project-local directory.
+# Source it; every function works on the directory in $DG_VAR.
+#
+# Environment (defaults are the development stack of CONTRACT.md §5):
+#   DG_VAR               state directory            (ROOT/var)
+#   DOSSIER_PUBLIC_PORT  public listener             (8080)
+#   DOSSIER_ADMIN_PORT   admin listener              (8081)
+#   DOSSIER_PG_PORT      PostgreSQL (loopback + unix socket)  (5433)
+#   DOSSIER_REDIS_PORT   Redis (loopback)            (6380)
+#   DOSSIER_WORKERS      nginx worker processes      (2)
+
+DG_ROOT=${DG_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+DG_VAR=${DG_VAR:-$DG_ROOT/var}
+DG_BUILD=${DG_BUILD:-$DG_ROOT/build}
+DOSSIER_PUBLIC_PORT=${DOSSIER_PUBLIC_PORT:-8080}
+DOSSIER_ADMIN_PORT=${DOSSIER_ADMIN_PORT:-8081}
+DOSSIER_PG_PORT=${DOSSIER_PG_PORT:-5433}
+DOSSIER_REDIS_PORT=${DOSSIER_REDIS_PORT:-6380}
+DOSSIER_WORKERS=${DOSSIER_WORKERS:-2}
+
+DG_PG_BIN=${DG_PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null \
+                         | sort -V | tail -n 1)}
+
+dg_say() { printf '%s\n' "$*" >&2; }
+dg_die() { dg_say "error: $*"; exit 1; }
+
+# PostgreSQL refuses to run as root: use the postgres account then.
+dg_as_pg() {
+    if [ "$(id -u)" = 0 ]; then
+        runuser -u postgres -- "$@"
+    else
+        "$@"
+    fi
+}
+
+dg_psql() {
+    PGOPTIONS="-c client_min_messages=warning" "$DG_PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$DG_VAR/pg/run" \
+        -p "$DOSSIER_PG_PORT" -U gateway -d dossier "$@"
+}
+
+dg_pg_init() {
+    local d=$DG_VAR/pg
+    [ -f "$d/data/PG_VERSION" ] && return 0
+
+    mkdir -p "$d/run"
+    if [ "$(id -u)" = 0 ]; then
+        chown -R postgres: "$d"
+        runuser -u postgres -- test -x "$d" \
+            || dg_die "the postgres user cannot reach $d: make its parent" \
+                      "directories world-searchable (chmod o+x)"
+    fi
+
+    dg_as_pg "$DG_PG_BIN/initdb" -D "$d/data" -A trust -U postgres \
+        -E UTF8 --locale=C.UTF-8 >"$d/initdb.log" \
+        || dg_die "initdb failed, see $d/initdb.log"
+
+    cat >>"$d/data/postgresql.conf" <<CONF
+# the gateway's development/test cluster: loopback and a private socket
+listen_addresses = '127.0.0.1'
+unix_socket_directories = '$d/run'
+max_connections = 100
+shared_buffers = 128MB
+fsync = on
+synchronous_commit = on
+log_min_messages = warning
+CONF
+}
+
+dg_pg_start() {
+    local d=$DG_VAR/pg
+    dg_pg_init
+    if ! dg_as_pg "$DG_PG_BIN/pg_ctl" -D "$d/data" status >/dev/null 2>&1
+    then
+        dg_as_pg "$DG_PG_BIN/pg_ctl" -D "$d/data" -l "$d/postgres.log" \
+            -o "-p $DOSSIER_PG_PORT" -w -t 30 start >/dev/null \
+            || dg_die "PostgreSQL did not start, see $d/postgres.log"
+    fi
+    dg_pg_setup
+}
+
+dg_pg_stop() {
+    local d=$DG_VAR/pg
+    [ -f "$d/data/postmaster.pid" ] || return 0
+    dg_as_pg "$DG_PG_BIN/pg_ctl" -D "$d/data" -m fast -w -t 30 stop \
+        >/dev/null 2>&1 || true
+}
+
+# Role, database, numbered migrations (each once, in order, recorded in
+# schema_version) and the sample catalog.
+dg_pg_setup() {
+    local sock=$DG_VAR/pg/run f v
+    "$DG_PG_BIN/psql" -X -q -h "$sock" -p "$DOSSIER_PG_PORT" -U postgres \
+        -d postgres -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
+SELECT 'CREATE ROLE gateway LOGIN'
+ WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'gateway')\gexec
+SELECT 'CREATE DATABASE dossier OWNER gateway'
+ WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'dossier')\gexec
+SQL
+    dg_psql -c "CREATE TABLE IF NOT EXISTS schema_version (
+                    version    integer PRIMARY KEY,
+                    name       text NOT NULL,
+                    applied_at timestamptz NOT NULL DEFAULT now())"
+    for f in "$DG_ROOT"/sql/migrations/[0-9]*.sql; do
+        v=$(basename "$f" | sed 's/^0*\([0-9][0-9]*\)_.*/\1/')
+        if [ -z "$(dg_psql -tA -c \
+                   "SELECT 1 FROM schema_version WHERE version = $v")" ]
+        then
+            dg_psql --single-transaction -f "$f" \
+                -c "INSERT INTO schema_version (version, name)
+                    VALUES ($v, '$(basename "$f")')" >/dev/null
+        fi
+    done
+    dg_psql -f "$DG_ROOT/sql/seed/sample-catalog.sql" >/dev/null
+}
+
+dg_redis_start() {
+    local d=$DG_VAR/redis
+    mkdir -p "$d"
+    [ -f "$d/redis.pid" ] && kill -0 "$(cat "$d/redis.pid")" 2>/dev/null \
+        && return 0
+    # a cache only: nothing is persisted, a restart starts empty
+    redis-server --bind 127.0.0.1 --port "$DOSSIER_REDIS_PORT" \
+        --dir "$d" --daemonize yes --pidfile "$d/redis.pid" \
+        --logfile "$d/redis.log" --save "" --appendonly no \
+        || dg_die "Redis did not start, see $d/redis.log"
+    local i
+    for i in $(seq 50); do
+        redis-cli -p "$DOSSIER_REDIS_PORT" ping >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    dg_die "Redis is not answering, see $d/redis.log"
+}
+
+dg_redis_stop() {
+    dg_stop_pidfile "$DG_VAR/redis/redis.pid"
+}
+
+# Renders conf/nginx.conf.in into $DG_VAR/nginx/nginx.conf.
+dg_nginx_conf() {
+    local d=$DG_VAR/nginx user_line=""
+    mkdir -p "$d/logs" "$d/tmp"
+    if [ "$(id -u)" = 0 ]; then
+        user_line="user nobody nogroup;"
+        chown nobody:nogroup "$d/tmp"
+    fi
+    sed -e "s|@VAR@|$DG_VAR|g" \
+        -e "s|@ROOT@|$DG_ROOT|g" \
+        -e "s|@MODULE@|$DG_BUILD/nginx/objs/ngx_http_dossier_module.so|g" \
+        -e "s|@USER_LINE@|$user_line|g" \
+        -e "s|@WORKERS@|$DOSSIER_WORKERS|g" \
+        -e "s|@PUBLIC_PORT@|$DOSSIER_PUBLIC_PORT|g" \
+        -e "s|@ADMIN_PORT@|$DOSSIER_ADMIN_PORT|g" \
+        -e "s|@PG_PORT@|$DOSSIER_PG_PORT|g" \
+        -e "s|@REDIS_PORT@|$DOSSIER_REDIS_PORT|g" \
+        "${DG_NGINX_TEMPLATE:-$DG_ROOT/conf/nginx.conf.in}" >"$d/nginx.conf"
+}
+
+dg_nginx() {
+    nginx -p "$DG_VAR/nginx/" -c "$DG_VAR/nginx/nginx.conf" "$@"
+}
+
+dg_nginx_start() {
+    dg_nginx_conf
+    dg_nginx -t -q || dg_die "nginx configuration test failed"
+    dg_nginx || dg_die "nginx did not start, see $DG_VAR/nginx/logs/error.log"
+    # ready: every worker asked has PostgreSQL and the catalog
+    local i ok=0
+    for i in $(seq 100); do
+        if curl -fs "http://127.0.0.1:$DOSSIER_ADMIN_PORT/readyz" >/dev/null
+        then
+            ok=$((ok + 1))
+            [ $ok -ge "$DOSSIER_WORKERS" ] && return 0
+        fi
+        sleep 0.1
+    done
+    dg_die "the gateway is not ready on $DOSSIER_ADMIN_PORT," \
+           "see $DG_VAR/nginx/logs/error.log"
+}
+
+dg_nginx_stop() {
+    dg_stop_pidfile "$DG_VAR/nginx/nginx.pid"
+}
+
+# Stops the process whose pid the file holds (TERM, then KILL after 10 s).
+dg_stop_pidfile() {
+    local f=$1 pid i
+    [ -f "$f" ] || return 0
+    pid=$(cat "$f")
+    kill -0 "$pid" 2>/dev/null || return 0
+    kill -TERM "$pid" 2>/dev/null || true
+    for i in $(seq 100); do
+        kill -0 "$pid" 2>/dev/null || return 0
+        sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+}
+
+dg_stack_start() {
+    dg_pg_start
+    dg_redis_start
+    dg_nginx_start
+}
+
+dg_stack_stop() {
+    dg_nginx_stop
+    dg_redis_stop
+    dg_pg_stop
+}

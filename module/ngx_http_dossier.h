@@ -1,0 +1,59 @@
+/*
+ * ngx_http_dossier_module: what the module's files share.
+ *
+ * The module is a thin connector: request bodies, events, configuration and
+ * responses are nginx's; parsing and every dossier rule live in the
+ * nginx-free core (module/core, dg_*).
+ */
+
+#ifndef NGX_HTTP_DOSSIER_H
+#define NGX_HTTP_DOSSIER_H
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "dg_problem.h"
+#include "ngx_http_dossier_pg.h"
+
+
+/* nginx names no constant for it */
+#define NGX_HTTP_DOSSIER_UNPROCESSABLE  422
+
+
+typedef struct {
+    ngx_http_dossier_pg_conf_t   pg;
+    ngx_flag_t                   pg_enabled;
+    time_t                       retry_after;
+    ngx_int_t                    request_id_index;
+
+    /* per worker, from init_process on */
+    ngx_http_dossier_pg_t       *pool;
+} ngx_http_dossier_main_conf_t;
+
+
+typedef struct {
+    ngx_flag_t                   request_id;
+} ngx_http_dossier_loc_conf_t;
+
+
+extern ngx_module_t  ngx_http_dossier_module;
+
+
+/* The request's $request_id as a C string from r->pool, or NULL. */
+char *ngx_http_dossier_request_id(ngx_http_request_t *r);
+
+/* Sends a complete response; returns what ngx_http_finalize_request()
+ * expects. */
+ngx_int_t ngx_http_dossier_send(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_str_t *content_type, u_char *body, size_t len);
+
+/* Sends application/problem+json; adds Retry-After to 429 and 503. */
+ngx_int_t ngx_http_dossier_send_problem(ngx_http_request_t *r,
+    ngx_uint_t status, const char *title, dg_problems_t *errors);
+
+/* The same, for a single problem on the whole request. */
+ngx_int_t ngx_http_dossier_send_error(ngx_http_request_t *r,
+    ngx_uint_t status, const char *code, const char *vi, const char *en);
+
+#endif /* NGX_HTTP_DOSSIER_H */

@@ -1,0 +1,1093 @@
+/*
+ * PostgreSQL on nginx events: libpq's asynchronous API over sockets that
+ * nginx watches, a per-worker connection pool, and the group-commit writer.
+ *
+ * Events are registered level-triggered even under epoll: PQconsumeInput()
+ * may stop after one read with more data in the socket, and with
+ * edge-triggered events nothing would wake us for the rest.
+ */
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_event.h>
+
+#include "ngx_http_dossier_pg.h"
+
+
+#define NGX_HTTP_DOSSIER_PG_DOWN        0
+#define NGX_HTTP_DOSSIER_PG_CONNECTING  1
+#define NGX_HTTP_DOSSIER_PG_IDLE        2
+#define NGX_HTTP_DOSSIER_PG_BUSY        3
+
+#define NGX_HTTP_DOSSIER_PG_BACKOFF_MIN  100
+#define NGX_HTTP_DOSSIER_PG_BACKOFF_MAX  2000
+
+#define NGX_HTTP_DOSSIER_BATCH_SQL                                           \
+    "SELECT ord, outcome, dossier_id,"                                       \
+    " extract(epoch FROM dossier_received_at)::bigint"                       \
+    " FROM dossier_submit_batch($1::jsonb)"
+
+#define NGX_HTTP_DOSSIER_CATALOG_SQL                                         \
+    "SELECT ma_tthc, ma_linh_vuc FROM procedures"
+
+
+struct ngx_http_dossier_pg_conn_s {
+    ngx_http_dossier_pg_t        *pg;
+    PGconn                       *conn;
+    ngx_connection_t             *c;
+    ngx_uint_t                    state;
+    ngx_msec_t                    backoff;
+    ngx_event_t                   retry;
+
+    /* the statement in flight: a batch, or the catalog load */
+    ngx_http_dossier_pg_item_t  **items;
+    ngx_uint_t                    nitems;
+    unsigned                      catalog:1;
+    PGresult                     *result;
+    char                          sqlstate[6];
+    unsigned                      failed:1;
+
+    u_char                       *buf;
+    size_t                        bufsize;
+};
+
+
+struct ngx_http_dossier_pg_s {
+    ngx_http_dossier_pg_conf_t   *conf;
+    ngx_log_t                    *log;
+    ngx_http_dossier_pg_conn_t   *conns;
+    ngx_queue_t                   queue;
+    ngx_uint_t                    queued;
+    ngx_uint_t                    up;
+
+    dg_catalog_t                 *catalog;
+    ngx_event_t                   refresh;
+    unsigned                      catalog_wanted:1;
+};
+
+
+static void ngx_http_dossier_pg_connect(ngx_event_t *ev);
+static ngx_int_t ngx_http_dossier_pg_wrap_socket(
+    ngx_http_dossier_pg_conn_t *pc);
+static void ngx_http_dossier_pg_connect_poll(ngx_http_dossier_pg_conn_t *pc);
+static void ngx_http_dossier_pg_read_handler(ngx_event_t *rev);
+static void ngx_http_dossier_pg_write_handler(ngx_event_t *wev);
+static ngx_int_t ngx_http_dossier_pg_want_write(
+    ngx_http_dossier_pg_conn_t *pc, ngx_uint_t want);
+static ngx_int_t ngx_http_dossier_pg_flush(ngx_http_dossier_pg_conn_t *pc);
+static void ngx_http_dossier_pg_dispatch(ngx_http_dossier_pg_t *pg);
+static ngx_int_t ngx_http_dossier_pg_send_batch(
+    ngx_http_dossier_pg_conn_t *pc);
+static ngx_int_t ngx_http_dossier_pg_send(ngx_http_dossier_pg_conn_t *pc,
+    const char *sql, const char *param);
+static void ngx_http_dossier_pg_complete(ngx_http_dossier_pg_conn_t *pc);
+static void ngx_http_dossier_pg_batch_done(ngx_http_dossier_pg_conn_t *pc,
+    ngx_uint_t ok);
+static void ngx_http_dossier_pg_catalog_done(ngx_http_dossier_pg_conn_t *pc,
+    ngx_uint_t ok);
+static void ngx_http_dossier_pg_fail(ngx_http_dossier_pg_conn_t *pc,
+    const char *why);
+static void ngx_http_dossier_pg_close(ngx_http_dossier_pg_conn_t *pc);
+static void ngx_http_dossier_pg_answer(ngx_http_dossier_pg_item_t *item,
+    ngx_http_dossier_outcome_e outcome);
+static void ngx_http_dossier_pg_fail_queue(ngx_http_dossier_pg_t *pg);
+static void ngx_http_dossier_pg_refresh(ngx_event_t *ev);
+static char *ngx_http_dossier_pg_strdup(ngx_pool_t *pool, const char *s);
+
+
+ngx_http_dossier_pg_t *
+ngx_http_dossier_pg_create(ngx_cycle_t *cycle,
+    ngx_http_dossier_pg_conf_t *conf)
+{
+    ngx_uint_t                   i;
+    ngx_http_dossier_pg_t       *pg;
+    ngx_http_dossier_pg_conn_t  *pc;
+
+    pg = ngx_pcalloc(cycle->pool, sizeof(ngx_http_dossier_pg_t));
+    if (pg == NULL) {
+        return NULL;
+    }
+
+    pg->conf = conf;
+    pg->log = cycle->log;
+    ngx_queue_init(&pg->queue);
+
+    pg->conns = ngx_pcalloc(cycle->pool,
+                            conf->pool_size * sizeof(ngx_http_dossier_pg_conn_t));
+    if (pg->conns == NULL) {
+        return NULL;
+    }
+
+    pg->refresh.handler = ngx_http_dossier_pg_refresh;
+    pg->refresh.data = pg;
+    pg->refresh.log = pg->log;
+    pg->refresh.cancelable = 1;
+    pg->catalog_wanted = 1;
+
+    for (i = 0; i < conf->pool_size; i++) {
+        pc = &pg->conns[i];
+        pc->pg = pg;
+
+        pc->items = ngx_pcalloc(cycle->pool,
+                         conf->batch_size * sizeof(ngx_http_dossier_pg_item_t *));
+        if (pc->items == NULL) {
+            return NULL;
+        }
+
+        pc->retry.handler = ngx_http_dossier_pg_connect;
+        pc->retry.data = pc;
+        pc->retry.log = pg->log;
+        pc->retry.cancelable = 1;
+
+        ngx_http_dossier_pg_connect(&pc->retry);
+    }
+
+    return pg;
+}
+
+
+void
+ngx_http_dossier_pg_destroy(ngx_http_dossier_pg_t *pg)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < pg->conf->pool_size; i++) {
+        if (pg->conns[i].retry.timer_set) {
+            ngx_del_timer(&pg->conns[i].retry);
+        }
+
+        ngx_http_dossier_pg_close(&pg->conns[i]);
+        ngx_free(pg->conns[i].buf);
+    }
+
+    if (pg->refresh.timer_set) {
+        ngx_del_timer(&pg->refresh);
+    }
+
+    dg_catalog_free(pg->catalog);
+    pg->catalog = NULL;
+}
+
+
+ngx_int_t
+ngx_http_dossier_pg_submit(ngx_http_dossier_pg_t *pg,
+    ngx_http_dossier_pg_item_t *item)
+{
+    ngx_uint_t  i;
+
+    if (pg->queued >= pg->conf->queue_size) {
+        return NGX_BUSY;
+    }
+
+    for (i = 0; i < pg->conf->pool_size; i++) {
+        if (pg->conns[i].state != NGX_HTTP_DOSSIER_PG_DOWN) {
+            break;
+        }
+    }
+
+    if (i == pg->conf->pool_size) {
+        return NGX_DECLINED;
+    }
+
+    item->deadline = ngx_current_msec + pg->conf->query_timeout;
+    item->conn = NULL;
+    item->queued = 1;
+    ngx_queue_insert_tail(&pg->queue, &item->queue);
+    pg->queued++;
+
+    ngx_http_dossier_pg_dispatch(pg);
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_dossier_pg_cancel(ngx_http_dossier_pg_item_t *item)
+{
+    if (item->queued) {
+        ngx_queue_remove(&item->queue);
+        item->queued = 0;
+        item->conn = NULL;
+        return;
+    }
+
+    if (item->conn) {
+        /* in flight: the batch goes on, only the answer is dropped */
+        item->conn->items[item->slot] = NULL;
+        item->conn = NULL;
+    }
+}
+
+
+const dg_catalog_t *
+ngx_http_dossier_pg_catalog(ngx_http_dossier_pg_t *pg)
+{
+    return pg->catalog;
+}
+
+
+ngx_uint_t
+ngx_http_dossier_pg_ready(ngx_http_dossier_pg_t *pg)
+{
+    return pg->up > 0;
+}
+
+
+static void
+ngx_http_dossier_pg_connect(ngx_event_t *ev)
+{
+    ngx_http_dossier_pg_conn_t  *pc = ev->data;
+    ngx_http_dossier_pg_conf_t  *conf = pc->pg->conf;
+
+    if (ngx_exiting || ngx_terminate || ngx_quit) {
+        return;
+    }
+
+    pc->conn = PQconnectStartParams(conf->keywords, conf->values, 0);
+
+    if (pc->conn == NULL || PQstatus(pc->conn) == CONNECTION_BAD
+        || PQsetnonblocking(pc->conn, 1) != 0)
+    {
+        ngx_http_dossier_pg_fail(pc, "cannot start a connection");
+        return;
+    }
+
+    pc->state = NGX_HTTP_DOSSIER_PG_CONNECTING;
+
+    if (ngx_http_dossier_pg_wrap_socket(pc) != NGX_OK) {
+        ngx_http_dossier_pg_fail(pc, "cannot watch the socket");
+        return;
+    }
+
+    ngx_add_timer(pc->c->read, conf->connect_timeout);
+
+    ngx_http_dossier_pg_connect_poll(pc);
+}
+
+
+/*
+ * Gives libpq's current socket to nginx.  libpq may replace the socket
+ * while connecting (another address, or a retry without SSL), so this runs
+ * again whenever PQsocket() changes; the old descriptor is libpq's to close.
+ */
+static ngx_int_t
+ngx_http_dossier_pg_wrap_socket(ngx_http_dossier_pg_conn_t *pc)
+{
+    int                fd;
+    ngx_msec_int_t     timer;
+    ngx_connection_t  *c;
+
+    fd = PQsocket(pc->conn);
+    if (fd == -1) {
+        return NGX_ERROR;
+    }
+
+    if (pc->c && pc->c->fd == fd) {
+        return NGX_OK;
+    }
+
+    timer = 0;
+
+    if (pc->c) {
+        if (pc->c->read->timer_set) {
+            timer = ngx_max((ngx_msec_int_t) (pc->c->read->timer.key
+                                              - ngx_current_msec), 1);
+            ngx_del_timer(pc->c->read);
+        }
+
+        /* the old descriptor is already closed by libpq */
+        pc->c->read->active = 0;
+        pc->c->write->active = 0;
+        pc->c->fd = (ngx_socket_t) -1;
+        ngx_free_connection(pc->c);
+        pc->c = NULL;
+    }
+
+    c = ngx_get_connection(fd, pc->pg->log);
+    if (c == NULL) {
+        return NGX_ERROR;
+    }
+
+    c->data = pc;
+    c->read->handler = ngx_http_dossier_pg_read_handler;
+    c->write->handler = ngx_http_dossier_pg_write_handler;
+    c->read->log = pc->pg->log;
+    c->write->log = pc->pg->log;
+    pc->c = c;
+
+    if (ngx_add_event(c->read, NGX_READ_EVENT, NGX_LEVEL_EVENT) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (timer) {
+        ngx_add_timer(c->read, (ngx_msec_t) timer);
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_dossier_pg_connect_poll(ngx_http_dossier_pg_conn_t *pc)
+{
+    ngx_http_dossier_pg_t      *pg = pc->pg;
+    PostgresPollingStatusType   rc;
+
+    rc = PQconnectPoll(pc->conn);
+
+    switch (rc) {
+
+    case PGRES_POLLING_READING:
+    case PGRES_POLLING_WRITING:
+        /* level-triggered write interest: if the socket is writable
+         * already, the event fires at once, no edge is missed */
+        if (ngx_http_dossier_pg_wrap_socket(pc) != NGX_OK
+            || ngx_http_dossier_pg_want_write(pc, rc == PGRES_POLLING_WRITING)
+               != NGX_OK)
+        {
+            ngx_http_dossier_pg_fail(pc, "cannot watch the socket");
+        }
+
+        return;
+
+    case PGRES_POLLING_OK:
+        break;
+
+    default:
+        ngx_http_dossier_pg_fail(pc, PQerrorMessage(pc->conn));
+        return;
+    }
+
+    if (pc->c->read->timer_set) {
+        ngx_del_timer(pc->c->read);
+    }
+
+    if (ngx_http_dossier_pg_want_write(pc, 0) != NGX_OK) {
+        ngx_http_dossier_pg_fail(pc, "cannot watch the socket");
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, pg->log, 0,
+                  "dossier: PostgreSQL connection %ui established",
+                  (ngx_uint_t) (pc - pg->conns));
+
+    pc->state = NGX_HTTP_DOSSIER_PG_IDLE;
+    pc->backoff = 0;
+    pg->up++;
+
+    ngx_http_dossier_pg_dispatch(pg);
+}
+
+
+static void
+ngx_http_dossier_pg_read_handler(ngx_event_t *rev)
+{
+    PGresult                    *res;
+    ngx_connection_t            *c = rev->data;
+    ngx_http_dossier_pg_conn_t  *pc = c->data;
+
+    if (rev->timedout) {
+        rev->timedout = 0;
+        ngx_http_dossier_pg_fail(pc,
+                                 pc->state == NGX_HTTP_DOSSIER_PG_CONNECTING
+                                 ? "connect timed out" : "query timed out");
+        return;
+    }
+
+    if (pc->state == NGX_HTTP_DOSSIER_PG_CONNECTING) {
+        ngx_http_dossier_pg_connect_poll(pc);
+        return;
+    }
+
+    if (!PQconsumeInput(pc->conn)) {
+        ngx_http_dossier_pg_fail(pc, PQerrorMessage(pc->conn));
+        return;
+    }
+
+    if (pc->state == NGX_HTTP_DOSSIER_PG_IDLE) {
+        /* nothing is expected while idle: a notice, or the server going
+         * away (then the connection is bad already or at the next read) */
+        if (PQstatus(pc->conn) == CONNECTION_BAD) {
+            ngx_http_dossier_pg_fail(pc, PQerrorMessage(pc->conn));
+        }
+
+        return;
+    }
+
+    while (!PQisBusy(pc->conn)) {
+        res = PQgetResult(pc->conn);
+
+        if (res == NULL) {
+            /* only now is the statement, and its implicit COMMIT, done */
+            ngx_http_dossier_pg_complete(pc);
+            return;
+        }
+
+        switch (PQresultStatus(res)) {
+
+        case PGRES_TUPLES_OK:
+        case PGRES_COMMAND_OK:
+            if (pc->result == NULL) {
+                pc->result = res;
+                continue;
+            }
+
+            break;
+
+        default:
+            if (!pc->failed) {
+                ngx_cpystrn((u_char *) pc->sqlstate,
+                            (u_char *) (PQresultErrorField(res,
+                                                   PG_DIAG_SQLSTATE) ?: ""),
+                            sizeof(pc->sqlstate));
+                ngx_log_error(NGX_LOG_ERR, pc->pg->log, 0,
+                              "dossier: PostgreSQL: %s",
+                              PQresultErrorMessage(res));
+            }
+
+            pc->failed = 1;
+            break;
+        }
+
+        PQclear(res);
+    }
+}
+
+
+static void
+ngx_http_dossier_pg_write_handler(ngx_event_t *wev)
+{
+    ngx_connection_t            *c = wev->data;
+    ngx_http_dossier_pg_conn_t  *pc = c->data;
+
+    if (pc->state == NGX_HTTP_DOSSIER_PG_CONNECTING) {
+        ngx_http_dossier_pg_connect_poll(pc);
+        return;
+    }
+
+    if (ngx_http_dossier_pg_flush(pc) != NGX_OK) {
+        ngx_http_dossier_pg_fail(pc, PQerrorMessage(pc->conn));
+    }
+}
+
+
+static ngx_int_t
+ngx_http_dossier_pg_want_write(ngx_http_dossier_pg_conn_t *pc,
+    ngx_uint_t want)
+{
+    ngx_event_t  *wev = pc->c->write;
+
+    if (want && !wev->active) {
+        return ngx_add_event(wev, NGX_WRITE_EVENT, NGX_LEVEL_EVENT);
+    }
+
+    if (!want && wev->active) {
+        return ngx_del_event(wev, NGX_WRITE_EVENT, 0);
+    }
+
+    return NGX_OK;
+}
+
+
+/* Sends what libpq has buffered; keeps write interest until it is all out
+ * (a big batch takes several calls). */
+static ngx_int_t
+ngx_http_dossier_pg_flush(ngx_http_dossier_pg_conn_t *pc)
+{
+    int  rc;
+
+    rc = PQflush(pc->conn);
+
+    if (rc == -1) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_dossier_pg_want_write(pc, rc == 1);
+}
+
+
+static void
+ngx_http_dossier_pg_dispatch(ngx_http_dossier_pg_t *pg)
+{
+    ngx_uint_t                   i;
+    ngx_http_dossier_pg_conn_t  *pc;
+
+    for (i = 0; i < pg->conf->pool_size; i++) {
+        pc = &pg->conns[i];
+
+        if (pc->state != NGX_HTTP_DOSSIER_PG_IDLE) {
+            continue;
+        }
+
+        if (pg->catalog_wanted) {
+            pg->catalog_wanted = 0;
+            pc->catalog = 1;
+
+            if (ngx_http_dossier_pg_send(pc, NGX_HTTP_DOSSIER_CATALOG_SQL,
+                                         NULL)
+                != NGX_OK)
+            {
+                pg->catalog_wanted = 1;
+                ngx_http_dossier_pg_fail(pc, PQerrorMessage(pc->conn));
+            }
+
+            continue;
+        }
+
+        if (ngx_queue_empty(&pg->queue)) {
+            return;
+        }
+
+        if (ngx_http_dossier_pg_send_batch(pc) != NGX_OK) {
+            ngx_http_dossier_pg_fail(pc, PQerrorMessage(pc->conn));
+        }
+    }
+}
+
+
+/*
+ * Takes queued items into one batch: at most batch_size, each MaHoSo once
+ * (a second submission of the same code waits for the next batch, so it
+ * sees the first one's row), a solo item alone.  Items that waited past
+ * their deadline are answered "unavailable" instead.
+ */
+static ngx_int_t
+ngx_http_dossier_pg_send_batch(ngx_http_dossier_pg_conn_t *pc)
+{
+    u_char                      *p;
+    size_t                       len;
+    ngx_uint_t                   i, n;
+    ngx_queue_t                 *q, *next;
+    ngx_http_dossier_pg_t       *pg = pc->pg;
+    ngx_http_dossier_pg_item_t  *item;
+
+    n = 0;
+    len = sizeof("[]");
+
+    for (q = ngx_queue_head(&pg->queue);
+         q != ngx_queue_sentinel(&pg->queue) && n < pg->conf->batch_size;
+         q = next)
+    {
+        next = ngx_queue_next(q);
+        item = ngx_queue_data(q, ngx_http_dossier_pg_item_t, queue);
+
+        if ((ngx_msec_int_t) (ngx_current_msec - item->deadline) >= 0) {
+            ngx_queue_remove(q);
+            pg->queued--;
+            item->queued = 0;
+            ngx_http_dossier_pg_answer(item, NGX_HTTP_DOSSIER_UNAVAILABLE);
+            continue;
+        }
+
+        if (item->solo && n > 0) {
+            break;
+        }
+
+        for (i = 0; i < n; i++) {
+            if (pc->items[i]->ma_ho_so.len == item->ma_ho_so.len
+                && ngx_strncmp(pc->items[i]->ma_ho_so.data,
+                               item->ma_ho_so.data, item->ma_ho_so.len) == 0)
+            {
+                break;
+            }
+        }
+
+        if (i < n) {
+            continue;
+        }
+
+        ngx_queue_remove(q);
+        pg->queued--;
+        item->queued = 0;
+        item->conn = pc;
+        item->slot = n;
+        pc->items[n++] = item;
+        len += item->json.len + 1;
+
+        if (item->solo) {
+            break;
+        }
+    }
+
+    pc->nitems = n;
+
+    if (n == 0) {
+        return NGX_OK;
+    }
+
+    if (len > pc->bufsize) {
+        ngx_free(pc->buf);
+        pc->bufsize = ngx_max(len, 64 * 1024);
+        pc->buf = ngx_alloc(pc->bufsize, pg->log);
+        if (pc->buf == NULL) {
+            pc->bufsize = 0;
+            return NGX_ERROR;
+        }
+    }
+
+    p = pc->buf;
+    *p++ = '[';
+
+    for (i = 0; i < n; i++) {
+        if (i) {
+            *p++ = ',';
+        }
+
+        p = ngx_cpymem(p, pc->items[i]->json.data, pc->items[i]->json.len);
+    }
+
+    *p++ = ']';
+    *p = '\0';
+
+    return ngx_http_dossier_pg_send(pc, NGX_HTTP_DOSSIER_BATCH_SQL,
+                                    (char *) pc->buf);
+}
+
+
+static ngx_int_t
+ngx_http_dossier_pg_send(ngx_http_dossier_pg_conn_t *pc, const char *sql,
+    const char *param)
+{
+    if (!PQsendQueryParams(pc->conn, sql, param ? 1 : 0, NULL, &param,
+                           NULL, NULL, 0))
+    {
+        return NGX_ERROR;
+    }
+
+    pc->state = NGX_HTTP_DOSSIER_PG_BUSY;
+    pc->failed = 0;
+    pc->result = NULL;
+    ngx_add_timer(pc->c->read, pc->pg->conf->query_timeout);
+
+    return ngx_http_dossier_pg_flush(pc);
+}
+
+
+static void
+ngx_http_dossier_pg_complete(ngx_http_dossier_pg_conn_t *pc)
+{
+    ngx_uint_t  ok;
+
+    if (pc->c->read->timer_set) {
+        ngx_del_timer(pc->c->read);
+    }
+
+    ok = !pc->failed && pc->result != NULL;
+
+    /* still BUSY while answering: an answer may queue new work, which must
+     * not be sent on this connection before we are done with it */
+    if (pc->catalog) {
+        ngx_http_dossier_pg_catalog_done(pc, ok);
+
+    } else {
+        ngx_http_dossier_pg_batch_done(pc, ok);
+    }
+
+    PQclear(pc->result);
+    pc->result = NULL;
+
+    /* a connection goes back to the pool only outside any transaction */
+    if (PQtransactionStatus(pc->conn) != PQTRANS_IDLE) {
+        ngx_http_dossier_pg_fail(pc, "left inside a transaction");
+        return;
+    }
+
+    pc->state = NGX_HTTP_DOSSIER_PG_IDLE;
+    ngx_http_dossier_pg_dispatch(pc->pg);
+}
+
+
+static void
+ngx_http_dossier_pg_batch_done(ngx_http_dossier_pg_conn_t *pc, ngx_uint_t ok)
+{
+    char                        *outcome;
+    ngx_int_t                    ord;
+    ngx_uint_t                   i, rows;
+    ngx_http_dossier_pg_t       *pg = pc->pg;
+    ngx_http_dossier_pg_item_t  *item;
+
+    rows = ok ? (ngx_uint_t) PQntuples(pc->result) : 0;
+
+    for (i = 0; i < rows; i++) {
+        ord = ngx_atoi((u_char *) PQgetvalue(pc->result, i, 0),
+                       PQgetlength(pc->result, i, 0));
+
+        if (ord < 0 || (ngx_uint_t) ord >= pc->nitems
+            || pc->items[ord] == NULL)
+        {
+            continue;
+        }
+
+        item = pc->items[ord];
+        pc->items[ord] = NULL;
+        item->conn = NULL;
+
+        item->id = ngx_atoof((u_char *) PQgetvalue(pc->result, i, 2),
+                             PQgetlength(pc->result, i, 2));
+        item->received_at = ngx_atotm((u_char *) PQgetvalue(pc->result, i, 3),
+                                      PQgetlength(pc->result, i, 3));
+        outcome = PQgetvalue(pc->result, i, 1);
+
+        ngx_http_dossier_pg_answer(item,
+            outcome[0] == 'c' && outcome[1] == 'r'
+                ? NGX_HTTP_DOSSIER_STORED_NEW
+                : outcome[0] == 'd' ? NGX_HTTP_DOSSIER_STORED_BEFORE
+                                    : NGX_HTTP_DOSSIER_CONFLICT);
+    }
+
+    /*
+     * What is left was not stored: the transaction rolled back.  An error
+     * about the data (SQLSTATE classes 22 and 23) may be one item's fault,
+     * so a batch of several is retried one by one to isolate it; any other
+     * failure is the server's, and the client may retry.
+     */
+    for (i = 0; i < pc->nitems; i++) {
+        item = pc->items[i];
+        if (item == NULL) {
+            continue;
+        }
+
+        pc->items[i] = NULL;
+        item->conn = NULL;
+
+        if (pc->failed
+            && (ngx_strncmp(pc->sqlstate, "22", 2) == 0
+                || ngx_strncmp(pc->sqlstate, "23", 2) == 0))
+        {
+            if (pc->nitems > 1) {
+                item->solo = 1;
+                item->queued = 1;
+                ngx_queue_insert_head(&pg->queue, &item->queue);
+                pg->queued++;
+                continue;
+            }
+
+            ngx_http_dossier_pg_answer(item, NGX_HTTP_DOSSIER_REJECTED);
+            continue;
+        }
+
+        ngx_http_dossier_pg_answer(item, NGX_HTTP_DOSSIER_UNAVAILABLE);
+    }
+
+    pc->nitems = 0;
+}
+
+
+static void
+ngx_http_dossier_pg_catalog_done(ngx_http_dossier_pg_conn_t *pc,
+    ngx_uint_t ok)
+{
+    int                     i, rows;
+    dg_catalog_t           *cat;
+    ngx_http_dossier_pg_t  *pg = pc->pg;
+
+    pc->catalog = 0;
+
+    cat = ok ? dg_catalog_create() : NULL;
+
+    if (cat) {
+        rows = PQntuples(pc->result);
+
+        for (i = 0; i < rows; i++) {
+            if (dg_catalog_add(cat, PQgetvalue(pc->result, i, 0),
+                               PQgetvalue(pc->result, i, 1))
+                != 0)
+            {
+                dg_catalog_free(cat);
+                cat = NULL;
+                break;
+            }
+        }
+    }
+
+    if (cat == NULL) {
+        ngx_log_error(NGX_LOG_ERR, pg->log, 0,
+                      "dossier: procedure catalog not loaded, will retry");
+        pg->catalog_wanted = 1;
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, pg->log, 0,
+                  "dossier: procedure catalog loaded, %uz procedures",
+                  dg_catalog_size(cat));
+
+    dg_catalog_free(pg->catalog);
+    pg->catalog = cat;
+
+    if (pg->conf->catalog_refresh && !pg->refresh.timer_set) {
+        ngx_add_timer(&pg->refresh, pg->conf->catalog_refresh);
+    }
+}
+
+
+static void
+ngx_http_dossier_pg_refresh(ngx_event_t *ev)
+{
+    ngx_http_dossier_pg_t  *pg = ev->data;
+
+    pg->catalog_wanted = 1;
+    ngx_http_dossier_pg_dispatch(pg);
+
+    if (pg->conf->catalog_refresh) {
+        ngx_add_timer(&pg->refresh, pg->conf->catalog_refresh);
+    }
+}
+
+
+/*
+ * Drops the connection and schedules a reconnect with exponential backoff
+ * (no reconnect storm when the server is down).  A batch in flight is
+ * answered "unavailable": its COMMIT may or may not have happened, and a
+ * retry resolves that safely through the MaHoSo idempotency key.
+ */
+static void
+ngx_http_dossier_pg_fail(ngx_http_dossier_pg_conn_t *pc, const char *why)
+{
+    u_char                  msg[256], *p;
+    ngx_uint_t              i;
+    ngx_http_dossier_pg_t  *pg = pc->pg;
+
+    /* libpq's messages span lines: keep the log one line per event */
+    p = ngx_cpystrn(msg, (u_char *) (why ? why : "failed"), sizeof(msg));
+    while (p > msg && (p[-1] == '\n' || p[-1] == ' ')) {
+        *--p = '\0';
+    }
+
+    for (p = msg; *p; p++) {
+        if (*p == '\n' || *p == '\t') {
+            *p = ' ';
+        }
+    }
+
+    ngx_log_error(NGX_LOG_ERR, pg->log, 0,
+                  "dossier: PostgreSQL connection %ui: %s",
+                  (ngx_uint_t) (pc - pg->conns), msg);
+
+    if (pc->catalog) {
+        pc->catalog = 0;
+        pg->catalog_wanted = 1;
+    }
+
+    for (i = 0; i < pc->nitems; i++) {
+        if (pc->items[i]) {
+            pc->items[i]->conn = NULL;
+            ngx_http_dossier_pg_answer(pc->items[i],
+                                       NGX_HTTP_DOSSIER_UNAVAILABLE);
+            pc->items[i] = NULL;
+        }
+    }
+
+    pc->nitems = 0;
+
+    if (pc->state == NGX_HTTP_DOSSIER_PG_IDLE
+        || pc->state == NGX_HTTP_DOSSIER_PG_BUSY)
+    {
+        pg->up--;
+    }
+
+    ngx_http_dossier_pg_close(pc);
+
+    pc->backoff = pc->backoff
+                  ? ngx_min(pc->backoff * 2, NGX_HTTP_DOSSIER_PG_BACKOFF_MAX)
+                  : NGX_HTTP_DOSSIER_PG_BACKOFF_MIN;
+
+    if (!ngx_exiting && !ngx_terminate && !ngx_quit) {
+        ngx_add_timer(&pc->retry, pc->backoff);
+    }
+
+    for (i = 0; i < pg->conf->pool_size; i++) {
+        if (pg->conns[i].state != NGX_HTTP_DOSSIER_PG_DOWN) {
+            return;
+        }
+    }
+
+    /* nobody will serve the queue soon: answer now rather than time out */
+    ngx_http_dossier_pg_fail_queue(pg);
+}
+
+
+static void
+ngx_http_dossier_pg_fail_queue(ngx_http_dossier_pg_t *pg)
+{
+    ngx_queue_t                 *q;
+    ngx_http_dossier_pg_item_t  *item;
+
+    while (!ngx_queue_empty(&pg->queue)) {
+        q = ngx_queue_head(&pg->queue);
+        ngx_queue_remove(q);
+        pg->queued--;
+
+        item = ngx_queue_data(q, ngx_http_dossier_pg_item_t, queue);
+        item->queued = 0;
+        ngx_http_dossier_pg_answer(item, NGX_HTTP_DOSSIER_UNAVAILABLE);
+    }
+}
+
+
+/* libpq owns the socket: nginx forgets it, PQfinish() closes it once. */
+static void
+ngx_http_dossier_pg_close(ngx_http_dossier_pg_conn_t *pc)
+{
+    ngx_connection_t  *c = pc->c;
+
+    if (c) {
+        if (c->read->timer_set) {
+            ngx_del_timer(c->read);
+        }
+
+        if (c->read->active) {
+            ngx_del_event(c->read, NGX_READ_EVENT, NGX_CLOSE_EVENT);
+        }
+
+        if (c->write->active) {
+            ngx_del_event(c->write, NGX_WRITE_EVENT, NGX_CLOSE_EVENT);
+        }
+
+        if (c->read->posted) {
+            ngx_delete_posted_event(c->read);
+        }
+
+        if (c->write->posted) {
+            ngx_delete_posted_event(c->write);
+        }
+
+        c->fd = (ngx_socket_t) -1;
+        ngx_free_connection(c);
+        pc->c = NULL;
+    }
+
+    if (pc->result) {
+        PQclear(pc->result);
+        pc->result = NULL;
+    }
+
+    if (pc->conn) {
+        PQfinish(pc->conn);
+        pc->conn = NULL;
+    }
+
+    pc->state = NGX_HTTP_DOSSIER_PG_DOWN;
+}
+
+
+static void
+ngx_http_dossier_pg_answer(ngx_http_dossier_pg_item_t *item,
+    ngx_http_dossier_outcome_e outcome)
+{
+    item->outcome = outcome;
+    item->handler(item);
+}
+
+
+char *
+ngx_http_dossier_pg_parse_conninfo(ngx_conf_t *cf, ngx_str_t *conninfo,
+    ngx_http_dossier_pg_conf_t *conf)
+{
+    char              *err, *host, *hostaddr;
+    u_char            *text;
+    ngx_uint_t         n, i;
+    PQconninfoOption  *opts, *o;
+
+    text = ngx_pnalloc(cf->pool, conninfo->len + 1);
+    if (text == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_cpystrn(text, conninfo->data, conninfo->len + 1);
+
+    err = NULL;
+    opts = PQconninfoParse((char *) text, &err);
+    if (opts == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid PostgreSQL conninfo: %s",
+                           err ? err : "out of memory");
+        PQfreemem(err);
+        return NGX_CONF_ERROR;
+    }
+
+    host = NULL;
+    hostaddr = NULL;
+    n = 0;
+
+    for (o = opts; o->keyword; o++) {
+        if (o->val == NULL) {
+            continue;
+        }
+
+        n++;
+
+        if (ngx_strcmp(o->keyword, "host") == 0) {
+            host = o->val;
+
+        } else if (ngx_strcmp(o->keyword, "hostaddr") == 0) {
+            hostaddr = o->val;
+        }
+    }
+
+    err = NULL;
+
+    if (host == NULL && hostaddr == NULL) {
+        err = "set \"host\" to a unix-socket directory or \"hostaddr\" to "
+              "a numeric address";
+
+    } else if ((host && ngx_strchr(host, ',')) 
+               || (hostaddr && ngx_strchr(hostaddr, ',')))
+    {
+        err = "only one server may be given";
+
+    } else if (hostaddr == NULL && host[0] != '/') {
+        err = "\"host\" must be a unix-socket directory; give a TCP server "
+              "as \"hostaddr\" (a numeric address: workers resolve no "
+              "names)";
+    }
+
+    if (err) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "PostgreSQL conninfo: %s",
+                           err);
+        PQconninfoFree(opts);
+        return NGX_CONF_ERROR;
+    }
+
+    conf->keywords = ngx_pcalloc(cf->pool, (n + 1) * sizeof(char *));
+    conf->values = ngx_pcalloc(cf->pool, (n + 1) * sizeof(char *));
+    if (conf->keywords == NULL || conf->values == NULL) {
+        PQconninfoFree(opts);
+        return NGX_CONF_ERROR;
+    }
+
+    for (o = opts, i = 0; o->keyword; o++) {
+        if (o->val == NULL) {
+            continue;
+        }
+
+        conf->keywords[i] = ngx_http_dossier_pg_strdup(cf->pool, o->keyword);
+        conf->values[i] = ngx_http_dossier_pg_strdup(cf->pool, o->val);
+        if (conf->keywords[i] == NULL || conf->values[i] == NULL) {
+            PQconninfoFree(opts);
+            return NGX_CONF_ERROR;
+        }
+
+        i++;
+    }
+
+    PQconninfoFree(opts);
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_dossier_pg_strdup(ngx_pool_t *pool, const char *s)
+{
+    char    *p;
+    size_t   len;
+
+    len = ngx_strlen(s) + 1;
+
+    p = ngx_pnalloc(pool, len);
+    if (p) {
+        ngx_memcpy(p, s, len);
+    }
+
+    return p;
+}

@@ -1,0 +1,100 @@
+/*
+ * A per-worker pool of PostgreSQL connections driven by nginx events, with
+ * a group-commit writer for submissions.
+ *
+ * Validated dossiers wait in one queue per worker.  Whenever a connection
+ * is idle it takes everything queued (up to the batch size) into a single
+ * call of dossier_submit_batch(): one transaction, one round trip.  At low
+ * load that is a batch of one; under load the batches grow by themselves.
+ * An item's handler runs once, after COMMIT has been confirmed or the
+ * batch has certainly or possibly failed.
+ */
+
+#ifndef NGX_HTTP_DOSSIER_PG_H
+#define NGX_HTTP_DOSSIER_PG_H
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <libpq-fe.h>
+
+#include "dg_catalog.h"
+
+
+typedef struct ngx_http_dossier_pg_s       ngx_http_dossier_pg_t;
+typedef struct ngx_http_dossier_pg_conn_s  ngx_http_dossier_pg_conn_t;
+typedef struct ngx_http_dossier_pg_item_s  ngx_http_dossier_pg_item_t;
+
+
+typedef struct {
+    const char                 **keywords;   /* parsed conninfo, NULL-ended */
+    const char                 **values;
+    ngx_uint_t                   pool_size;
+    ngx_uint_t                   queue_size;
+    ngx_uint_t                   batch_size;
+    ngx_msec_t                   connect_timeout;
+    ngx_msec_t                   query_timeout;
+    ngx_msec_t                   catalog_refresh;
+} ngx_http_dossier_pg_conf_t;
+
+
+typedef enum {
+    NGX_HTTP_DOSSIER_STORED_NEW = 0,     /* committed now */
+    NGX_HTTP_DOSSIER_STORED_BEFORE,      /* identical dossier was stored */
+    NGX_HTTP_DOSSIER_CONFLICT,           /* same MaHoSo, other content */
+    NGX_HTTP_DOSSIER_UNAVAILABLE,        /* not stored: retry later */
+    NGX_HTTP_DOSSIER_REJECTED            /* PostgreSQL refused the row */
+} ngx_http_dossier_outcome_e;
+
+
+typedef void (*ngx_http_dossier_pg_item_pt)(ngx_http_dossier_pg_item_t *item);
+
+struct ngx_http_dossier_pg_item_s {
+    ngx_queue_t                  queue;
+    ngx_str_t                    json;        /* batch element */
+    ngx_str_t                    ma_ho_so;
+    ngx_msec_t                   deadline;
+    ngx_http_dossier_pg_item_pt  handler;
+    void                        *data;
+
+    /* set before handler runs */
+    ngx_http_dossier_outcome_e   outcome;
+    int64_t                      id;
+    time_t                       received_at;
+
+    /* private */
+    ngx_http_dossier_pg_conn_t  *conn;        /* in flight on */
+    ngx_uint_t                   slot;
+    unsigned                     queued:1;
+    unsigned                     solo:1;      /* retry alone: its batch
+                                                 failed on data */
+};
+
+
+ngx_http_dossier_pg_t *ngx_http_dossier_pg_create(ngx_cycle_t *cycle,
+    ngx_http_dossier_pg_conf_t *conf);
+void ngx_http_dossier_pg_destroy(ngx_http_dossier_pg_t *pg);
+
+/*
+ * Queues a submission.  NGX_OK: the handler will run (possibly before this
+ * returns).  NGX_BUSY: the queue is full.  NGX_DECLINED: no connection is
+ * up or coming up.  In both refusals nothing was queued.
+ */
+ngx_int_t ngx_http_dossier_pg_submit(ngx_http_dossier_pg_t *pg,
+    ngx_http_dossier_pg_item_t *item);
+
+/* Withdraws an item whose request is going away; its handler won't run. */
+void ngx_http_dossier_pg_cancel(ngx_http_dossier_pg_item_t *item);
+
+/* The procedure catalog as last loaded, or NULL before the first load. */
+const dg_catalog_t *ngx_http_dossier_pg_catalog(ngx_http_dossier_pg_t *pg);
+
+/* 1 when at least one connection is established. */
+ngx_uint_t ngx_http_dossier_pg_ready(ngx_http_dossier_pg_t *pg);
+
+/* Checks a conninfo string for use in a worker: one host, given as a
+ * numeric hostaddr or a unix-socket directory, so no DNS lookup ever
+ * happens in a worker.  Fills conf->keywords and conf->values. */
+char *ngx_http_dossier_pg_parse_conninfo(ngx_conf_t *cf, ngx_str_t *conninfo,
+    ngx_http_dossier_pg_conf_t *conf);
+
+#endif /* NGX_HTTP_DOSSIER_PG_H */

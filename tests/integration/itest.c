@@ -1,0 +1,349 @@
+/*
+ * Integration-test helpers (see itest.h).  Blocking I/O is fine here: this
+ * is the client side.
+ */
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <libpq-fe.h>
+
+#include "itest.h"
+
+
+typedef struct {
+    char    *data;
+    size_t   len;
+} itest_buf_t;
+
+
+static size_t
+itest_collect(char *p, size_t size, size_t n, void *arg)
+{
+    itest_buf_t  *b = arg;
+    char         *data;
+
+    data = realloc(b->data, b->len + size * n + 1);
+    if (data == NULL) {
+        return 0;
+    }
+
+    memcpy(data + b->len, p, size * n);
+    b->data = data;
+    b->len += size * n;
+    b->data[b->len] = '\0';
+
+    return size * n;
+}
+
+
+static const char *
+itest_env(const char *name)
+{
+    const char  *v = getenv(name);
+
+    if (v == NULL) {
+        fprintf(stderr, "integration tests: %s is not set; run them with "
+                "tests/integration/run\n", name);
+        exit(2);
+    }
+
+    return v;
+}
+
+
+int
+itest_http(itest_response_t *res, const char *method, const char *path,
+    const char *body, size_t len, const char *const *headers)
+{
+    int                 rc;
+    char                url[2048];
+    CURL               *curl;
+    itest_buf_t         b, h;
+    struct curl_slist  *list;
+
+    memset(res, 0, sizeof(*res));
+    memset(&b, 0, sizeof(b));
+    memset(&h, 0, sizeof(h));
+
+    if (strncmp(path, "admin:", 6) == 0) {
+        snprintf(url, sizeof(url), "%s%s", itest_env("DG_TEST_ADMIN"),
+                 path + 6);
+    } else {
+        snprintf(url, sizeof(url), "%s%s", itest_env("DG_TEST_BASE"), path);
+    }
+
+    curl = curl_easy_init();
+    if (curl == NULL) {
+        return -1;
+    }
+
+    list = NULL;
+    /* curl would send "Expect: 100-continue" for big bodies */
+    list = curl_slist_append(list, "Expect:");
+    for (; headers && *headers; headers++) {
+        list = curl_slist_append(list, *headers);
+    }
+
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, itest_collect);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, itest_collect);
+    curl_easy_setopt(curl, CURLOPT_HEADERDATA, &h);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
+
+    if (body) {
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
+                         (curl_off_t) len);
+    }
+
+    rc = curl_easy_perform(curl) == CURLE_OK ? 0 : -1;
+
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &res->status);
+    curl_easy_getinfo(curl, CURLINFO_TOTAL_TIME, &res->seconds);
+    curl_easy_cleanup(curl);
+    curl_slist_free_all(list);
+
+    res->body = b.data ? b.data : strdup("");
+    res->len = b.len;
+    res->headers = h.data ? h.data : strdup("");
+
+    for (char *p = res->headers; *p; p++) {
+        if (*p == ':') {
+            while (*p && *p != '\n') {
+                p++;
+            }
+
+            if (*p == '\0') {
+                break;
+            }
+
+            continue;
+        }
+
+        *p = (char) tolower((unsigned char) *p);
+    }
+
+    return rc;
+}
+
+
+void
+itest_response_free(itest_response_t *res)
+{
+    free(res->body);
+    free(res->headers);
+    memset(res, 0, sizeof(*res));
+}
+
+
+char *
+itest_header(const itest_response_t *res, const char *name)
+{
+    size_t       n;
+    const char  *p, *end;
+
+    n = strlen(name);
+
+    for (p = res->headers; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1
+                                                        : NULL)
+    {
+        if (strncmp(p, name, n) == 0 && p[n] == ':') {
+            p += n + 1;
+            while (*p == ' ') {
+                p++;
+            }
+
+            end = p + strcspn(p, "\r\n");
+            return strndup(p, (size_t) (end - p));
+        }
+    }
+
+    return NULL;
+}
+
+
+int
+itest_submit(itest_response_t *res, const char *json)
+{
+    static const char *const  headers[] = {
+        "Content-Type: application/json", NULL
+    };
+
+    return itest_http(res, "POST", "/v1/dossiers", json, strlen(json),
+                      headers);
+}
+
+
+const char *
+itest_unique(const char *prefix)
+{
+    static char           buf[64];
+    static unsigned long  n;
+
+    snprintf(buf, sizeof(buf), "%s-%ld-%d-%lu", prefix, (long) time(NULL),
+             (int) getpid(), ++n);
+
+    return buf;
+}
+
+
+/* yyyyMMddHHmmss in UTC+07:00, offset seconds from now */
+static void
+itest_vn_time(char *buf, long offset)
+{
+    time_t     t;
+    struct tm  tm;
+
+    t = time(NULL) + 7 * 3600 + offset;
+    gmtime_r(&t, &tm);
+    strftime(buf, 15, "%Y%m%d%H%M%S", &tm);
+}
+
+
+json_t *
+itest_dossier(const char *ma_ho_so)
+{
+    char  received[16], due[16];
+
+    itest_vn_time(received, -3600);
+    itest_vn_time(due, 14 * 86400);
+
+    return json_pack("{s:s, s:s, s:s, s:s, s:i, s:s, s:i, s:s, s:s, s:i,"
+                     " s:s, s:s, s:s, s:s, s:i, s:[{s:s, s:s, s:s}],"
+                     " s:{}}",
+                     "MaHoSo", ma_ho_so,
+                     "MaTTHC", "1.001776",
+                     "TenTTHC", "Trợ cấp xã hội hằng tháng",
+                     "MaLinhVuc", "BTXH",
+                     "KenhThucHien", 2,
+                     "ChuHoSo", "Nguyễn Thị Lan",
+                     "LoaiDoiTuong", 1,
+                     "SoGiayToChuHoSo", "031185001234",
+                     "NgaySinhChuHoSo", "19850312",
+                     "GioiTinhChuHoSo", 2,
+                     "SoDienThoai", "0912345678",
+                     "Email", "lan.nguyen@example.vn",
+                     "NgayTiepNhan", received,
+                     "NgayHenTra", due,
+                     "TrangThaiHoSo", 1,
+                     "TaiLieuNop",
+                         "TepDinhKemId", "f1",
+                         "TenTepDinhKem", "Đơn đề nghị.pdf",
+                         "DuongDanTaiTepTin",
+                             "https://files.example.vn/f1.pdf",
+                     "DuLieuChuyenNganh");
+}
+
+
+char *
+itest_dump(json_t *dossier)
+{
+    return json_dumps(dossier, JSON_COMPACT);
+}
+
+
+int
+itest_has_problem(const itest_response_t *res, const char *pointer,
+    const char *code)
+{
+    int          found;
+    size_t       i;
+    json_t      *root, *errors, *e;
+    const char  *p, *c;
+
+    root = json_loads(res->body, 0, NULL);
+    errors = json_object_get(root, "errors");
+    found = 0;
+
+    json_array_foreach(errors, i, e) {
+        p = json_string_value(json_object_get(e, "pointer"));
+        c = json_string_value(json_object_get(e, "code"));
+
+        if (p && c && strcmp(p, pointer) == 0 && strcmp(c, code) == 0) {
+            found = 1;
+        }
+    }
+
+    json_decref(root);
+
+    if (!found) {
+        fprintf(stderr, "\n  expected problem %s %s in: %s\n", pointer, code,
+                res->body);
+    }
+
+    return found;
+}
+
+
+long
+itest_sql_long(const char *sql, const char *param)
+{
+    long       v;
+    PGconn    *conn;
+    PGresult  *res;
+
+    conn = PQconnectdb(itest_env("DG_TEST_PG"));
+    if (PQstatus(conn) != CONNECTION_OK) {
+        fprintf(stderr, "\n  PostgreSQL: %s", PQerrorMessage(conn));
+        PQfinish(conn);
+        return -1;
+    }
+
+    res = PQexecParams(conn, sql, param ? 1 : 0, NULL, &param, NULL, NULL, 0);
+    v = (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+        ? atol(PQgetvalue(res, 0, 0)) : -1;
+
+    PQclear(res);
+    PQfinish(conn);
+
+    return v;
+}
+
+
+int
+itest_stackctl(const char *action)
+{
+    char  cmd[4096];
+
+    snprintf(cmd, sizeof(cmd), "%s %s", itest_env("DG_TEST_STACKCTL"),
+             action);
+
+    return system(cmd);
+}
+
+
+long
+itest_submit_until_created(const char *json, double seconds)
+{
+    long              status;
+    struct timespec   start, now, pause = { 0, 100 * 1000 * 1000 };
+    itest_response_t  res;
+
+    clock_gettime(CLOCK_MONOTONIC, &start);
+
+    for ( ;; ) {
+        itest_submit(&res, json);
+        status = res.status;
+        itest_response_free(&res);
+
+        clock_gettime(CLOCK_MONOTONIC, &now);
+
+        if (status == 201
+            || (now.tv_sec - start.tv_sec)
+               + (now.tv_nsec - start.tv_nsec) / 1e9 > seconds)
+        {
+            return status;
+        }
+
+        nanosleep(&pause, NULL);
+    }
+}

@@ -1,0 +1,51 @@
+/*
+ * Helpers for integration tests: HTTP to the gateway under test, valid
+ * dossiers to submit, and direct looks into its PostgreSQL.
+ */
+
+#ifndef DG_ITEST_H
+#define DG_ITEST_H
+
+#include <stddef.h>
+#include <jansson.h>
+
+typedef struct {
+    long     status;
+    char    *body;
+    size_t   len;
+    char    *headers;       /* raw header block, lower-cased names */
+    double   seconds;
+} itest_response_t;
+
+/* method, path on the public listener ("admin:" prefix: admin listener),
+ * body (may be NULL), extra headers (NULL-terminated, may be NULL). */
+int itest_http(itest_response_t *res, const char *method, const char *path,
+    const char *body, size_t len, const char *const *headers);
+void itest_response_free(itest_response_t *res);
+
+/* The value of a response header (lower-case name), malloc'ed, or NULL. */
+char *itest_header(const itest_response_t *res, const char *name);
+
+/* POST /v1/dossiers with Content-Type: application/json. */
+int itest_submit(itest_response_t *res, const char *json);
+
+/* A valid dossier, unique by code; the caller may change fields. */
+json_t *itest_dossier(const char *ma_ho_so);
+char *itest_dump(json_t *dossier);          /* malloc'ed, compact */
+const char *itest_unique(const char *prefix);   /* static buffer */
+
+/* Does the problem body list (pointer, code)? */
+int itest_has_problem(const itest_response_t *res, const char *pointer,
+    const char *code);
+
+/* One integer from SQL (e.g. a count), -1 on error. */
+long itest_sql_long(const char *sql, const char *param);
+
+/* Runs tests/integration/stackctl with an action; 0 on success. */
+int itest_stackctl(const char *action);
+
+/* Submits until the gateway answers 201 or seconds pass; returns the last
+ * status. */
+long itest_submit_until_created(const char *json, double seconds);
+
+#endif /* DG_ITEST_H */
