@@ -257,26 +257,27 @@ static ngx_int_t
 ngx_http_dossier_submit_accepted(ngx_http_request_t *r,
     ngx_http_dossier_pg_item_t *item)
 {
-    char        received[32];
-    u_char     *body, *p;
-    size_t      len;
-    ngx_uint_t  i;
-    ngx_str_t  *code = &item->ma_ho_so;
+    char              received[32];
+    u_char           *body, *p;
+    size_t            len;
+    ngx_uint_t        i;
+    ngx_str_t        *code = &item->ma_ho_so;
+    ngx_table_elt_t  *location;
 
     dg_time_rfc3339(item->received_at, received);
 
     /* MaHoSo may hold '/', the only one of its characters a path needs
-     * escaped */
-    len = sizeof("/v1/dossiers/") - 1 + 3 * code->len;
-    r->headers_out.location = ngx_list_push(&r->headers_out.headers);
-    p = ngx_pnalloc(r->pool, len);
-    if (r->headers_out.location == NULL || p == NULL) {
+     * escaped.  A plain header, not headers_out.location, which nginx would
+     * make absolute: the contract's Location is the path. */
+    location = ngx_list_push(&r->headers_out.headers);
+    p = ngx_pnalloc(r->pool, sizeof("/v1/dossiers/") - 1 + 3 * code->len);
+    if (location == NULL || p == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    r->headers_out.location->hash = 1;
-    ngx_str_set(&r->headers_out.location->key, "Location");
-    r->headers_out.location->value.data = p;
+    location->hash = 1;
+    ngx_str_set(&location->key, "Location");
+    location->value.data = p;
 
     p = ngx_cpymem(p, "/v1/dossiers/", sizeof("/v1/dossiers/") - 1);
 
@@ -289,7 +290,7 @@ ngx_http_dossier_submit_accepted(ngx_http_request_t *r,
         }
     }
 
-    r->headers_out.location->value.len = p - r->headers_out.location->value.data;
+    location->value.len = p - location->value.data;
 
     len = sizeof("{\"id\":,\"MaHoSo\":\"\",\"status\":\"accepted\","
                  "\"received_at\":\"\"}") - 1

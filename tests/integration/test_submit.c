@@ -40,7 +40,7 @@ submit_stores_row(void)
 
     location = itest_header(&res, "location");
     CU_ASSERT_PTR_NOT_NULL_FATAL(location);
-    CU_ASSERT_PTR_NOT_NULL(strstr(location, "/v1/dossiers/HP-A-"));
+    CU_ASSERT_EQUAL(strncmp(location, "/v1/dossiers/HP-A-", 18), 0);
 
     rid = itest_header(&res, "x-request-id");
     CU_ASSERT_PTR_NOT_NULL(rid);

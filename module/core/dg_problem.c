@@ -1,0 +1,269 @@
+/*
+ * Problem lists and their problem+json rendering (RFC 9457).
+ */
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "dg_problem.h"
+
+
+void
+dg_problems_init(dg_problems_t *p)
+{
+    p->items = NULL;
+    p->n = 0;
+    p->cap = 0;
+}
+
+
+void
+dg_problems_clear(dg_problems_t *p)
+{
+    size_t  i;
+
+    for (i = 0; i < p->n; i++) {
+        free(p->items[i].pointer);
+        free(p->items[i].code);
+        free(p->items[i].message);
+    }
+
+    p->n = 0;
+}
+
+
+void
+dg_problems_free(dg_problems_t *p)
+{
+    dg_problems_clear(p);
+    free(p->items);
+    dg_problems_init(p);
+}
+
+
+int
+dg_problems_add(dg_problems_t *p, const char *pointer, const char *code,
+    const char *vi_fmt, const char *en_fmt, ...)
+{
+    int      rc;
+    va_list  args;
+
+    va_start(args, en_fmt);
+    rc = dg_problems_vadd(p, pointer, code, vi_fmt, en_fmt, args);
+    va_end(args);
+
+    return rc;
+}
+
+
+int
+dg_problems_vadd(dg_problems_t *p, const char *pointer, const char *code,
+    const char *vi_fmt, const char *en_fmt, va_list args)
+{
+    int            vi_len, en_len;
+    char          *ptr, *cod, *msg;
+    size_t         cap;
+    va_list        a1, a2, a3;
+    dg_problem_t  *items;
+
+    /* four passes over the same arguments: measure and print, twice */
+    va_copy(a1, args);
+    va_copy(a2, args);
+    va_copy(a3, args);
+
+    vi_len = vsnprintf(NULL, 0, vi_fmt, a1);
+    en_len = vsnprintf(NULL, 0, en_fmt, a2);
+
+    msg = NULL;
+
+    if (vi_len >= 0 && en_len >= 0) {
+        msg = malloc((size_t) vi_len + 3 + (size_t) en_len + 1);
+    }
+
+    if (msg != NULL) {
+        vsnprintf(msg, (size_t) vi_len + 1, vi_fmt, a3);
+        memcpy(msg + vi_len, " / ", 3);
+        vsnprintf(msg + vi_len + 3, (size_t) en_len + 1, en_fmt, args);
+    }
+
+    va_end(a1);
+    va_end(a2);
+    va_end(a3);
+
+    ptr = strdup(pointer);
+    cod = strdup(code);
+
+    if (msg == NULL || ptr == NULL || cod == NULL) {
+        goto failed;
+    }
+
+    if (p->n == p->cap) {
+        cap = p->cap ? 2 * p->cap : 8;
+        items = realloc(p->items, cap * sizeof(dg_problem_t));
+        if (items == NULL) {
+            goto failed;
+        }
+
+        p->items = items;
+        p->cap = cap;
+    }
+
+    p->items[p->n].pointer = ptr;
+    p->items[p->n].code = cod;
+    p->items[p->n].message = msg;
+    p->n++;
+
+    return 0;
+
+failed:
+
+    free(msg);
+    free(ptr);
+    free(cod);
+
+    return -1;
+}
+
+
+/* Appends one byte if it fits, always counting it (snprintf semantics). */
+static void
+dg_pointer_put(char *dst, size_t size, size_t *n, char c)
+{
+    if (*n + 1 < size) {
+        dst[*n] = c;
+    }
+
+    (*n)++;
+}
+
+
+size_t
+dg_pointer_append(char *dst, size_t size, const char *parent,
+    const char *member)
+{
+    size_t       n;
+    const char  *s;
+
+    n = 0;
+
+    for (s = parent; *s != '\0'; s++) {
+        dg_pointer_put(dst, size, &n, *s);
+    }
+
+    dg_pointer_put(dst, size, &n, '/');
+
+    for (s = member; *s != '\0'; s++) {
+        switch (*s) {
+
+        case '~':
+            dg_pointer_put(dst, size, &n, '~');
+            dg_pointer_put(dst, size, &n, '0');
+            break;
+
+        case '/':
+            dg_pointer_put(dst, size, &n, '~');
+            dg_pointer_put(dst, size, &n, '1');
+            break;
+
+        default:
+            dg_pointer_put(dst, size, &n, *s);
+        }
+    }
+
+    if (size > 0) {
+        dst[n < size ? n : size - 1] = '\0';
+    }
+
+    return n;
+}
+
+
+size_t
+dg_pointer_append_index(char *dst, size_t size, const char *parent,
+    size_t index)
+{
+    char  buf[24];
+
+    snprintf(buf, sizeof(buf), "%zu", index);
+
+    return dg_pointer_append(dst, size, parent, buf);
+}
+
+
+char *
+dg_problem_json(int status, const char *title, const char *request_id,
+    const dg_problems_t *errors)
+{
+    char    *out;
+    size_t   i;
+    json_t  *root, *list, *item;
+
+    if (title == NULL) {
+        title = dg_status_title(status);
+    }
+
+    /* "s*" leaves request_id out when it is NULL; a message that is not
+     * valid UTF-8 makes json_pack fail, reported like out of memory */
+    root = json_pack("{s:s, s:s, s:i, s:s*}", "type", "about:blank",
+                     "title", title, "status", status,
+                     "request_id", request_id);
+    if (root == NULL) {
+        return NULL;
+    }
+
+    if (errors != NULL && errors->n > 0) {
+        list = json_array();
+        if (list == NULL || json_object_set_new(root, "errors", list) != 0) {
+            goto failed;
+        }
+
+        for (i = 0; i < errors->n; i++) {
+            item = json_pack("{s:s, s:s, s:s}",
+                             "pointer", errors->items[i].pointer,
+                             "code", errors->items[i].code,
+                             "message", errors->items[i].message);
+
+            if (item == NULL || json_array_append_new(list, item) != 0) {
+                goto failed;
+            }
+        }
+    }
+
+    out = json_dumps(root, JSON_COMPACT);
+    json_decref(root);
+
+    return out;
+
+failed:
+
+    json_decref(root);
+
+    return NULL;
+}
+
+
+const char *
+dg_status_title(int status)
+{
+    switch (status) {
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 413: return "Content Too Large";
+    case 415: return "Unsupported Media Type";
+    case 422: return "Unprocessable Content";
+    case 429: return "Too Many Requests";
+    case 500: return "Internal Server Error";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    default:  return "Error";
+    }
+}
