@@ -8,7 +8,7 @@ WARN      = -Wall -Wextra -Wno-unused-parameter
 CFLAGS   ?= -O2 -g
 CFLAGS   += $(WARN) -fPIC -std=gnu11
 CPPFLAGS += -Imodule/core -Iplugins/include
-LIBS      = -ljansson -lcrypto -ldl
+LIBS      = -ljansson -lhiredis -lcrypto -ldl
 SAN       = -fsanitize=address,undefined -fno-omit-frame-pointer \
             -fno-sanitize-recover=all
 

@@ -39,10 +39,10 @@ struct ngx_http_dossier_pg_conn_s {
     ngx_msec_t                    backoff;
     ngx_event_t                   retry;
 
-    /* the statement in flight: a batch, or the catalog load */
+    /* the statement in flight: a batch, or one query */
     ngx_http_dossier_pg_item_t  **items;
     ngx_uint_t                    nitems;
-    unsigned                      catalog:1;
+    ngx_http_dossier_pg_query_t  *query;
     PGresult                     *result;
     char                          sqlstate[6];
     unsigned                      failed:1;
@@ -56,13 +56,15 @@ struct ngx_http_dossier_pg_s {
     ngx_http_dossier_pg_conf_t   *conf;
     ngx_log_t                    *log;
     ngx_http_dossier_pg_conn_t   *conns;
-    ngx_queue_t                   queue;
+    ngx_queue_t                   queue;      /* submissions */
     ngx_uint_t                    queued;
+    ngx_queue_t                   queries;
+    ngx_uint_t                    nqueries;
     ngx_uint_t                    up;
 
     dg_catalog_t                 *catalog;
+    ngx_http_dossier_pg_query_t   catalog_query;
     ngx_event_t                   refresh;
-    unsigned                      catalog_wanted:1;
 };
 
 
@@ -79,18 +81,22 @@ static void ngx_http_dossier_pg_dispatch(ngx_http_dossier_pg_t *pg);
 static ngx_int_t ngx_http_dossier_pg_send_batch(
     ngx_http_dossier_pg_conn_t *pc);
 static ngx_int_t ngx_http_dossier_pg_send(ngx_http_dossier_pg_conn_t *pc,
-    const char *sql, const char *param);
+    const char *sql, const char *const *params, int nparams);
 static void ngx_http_dossier_pg_complete(ngx_http_dossier_pg_conn_t *pc);
 static void ngx_http_dossier_pg_batch_done(ngx_http_dossier_pg_conn_t *pc,
     ngx_uint_t ok);
-static void ngx_http_dossier_pg_catalog_done(ngx_http_dossier_pg_conn_t *pc,
-    ngx_uint_t ok);
+static void ngx_http_dossier_pg_catalog_done(ngx_http_dossier_pg_query_t *q,
+    PGresult *res);
+static void ngx_http_dossier_pg_load_catalog(ngx_http_dossier_pg_t *pg);
+static ngx_uint_t ngx_http_dossier_pg_usable(ngx_http_dossier_pg_t *pg);
 static void ngx_http_dossier_pg_fail(ngx_http_dossier_pg_conn_t *pc,
     const char *why);
 static void ngx_http_dossier_pg_close(ngx_http_dossier_pg_conn_t *pc);
 static void ngx_http_dossier_pg_answer(ngx_http_dossier_pg_item_t *item,
     ngx_http_dossier_outcome_e outcome);
 static void ngx_http_dossier_pg_fail_queue(ngx_http_dossier_pg_t *pg);
+static void ngx_http_dossier_pg_query_done(ngx_http_dossier_pg_query_t *q,
+    PGresult *res, const char *sqlstate);
 static void ngx_http_dossier_pg_refresh(ngx_event_t *ev);
 static char *ngx_http_dossier_pg_strdup(ngx_pool_t *pool, const char *s);
 
@@ -111,6 +117,7 @@ ngx_http_dossier_pg_create(ngx_cycle_t *cycle,
     pg->conf = conf;
     pg->log = cycle->log;
     ngx_queue_init(&pg->queue);
+    ngx_queue_init(&pg->queries);
 
     pg->conns = ngx_pcalloc(cycle->pool,
                             conf->pool_size * sizeof(ngx_http_dossier_pg_conn_t));
@@ -122,7 +129,10 @@ ngx_http_dossier_pg_create(ngx_cycle_t *cycle,
     pg->refresh.data = pg;
     pg->refresh.log = pg->log;
     pg->refresh.cancelable = 1;
-    pg->catalog_wanted = 1;
+
+    pg->catalog_query.sql = NGX_HTTP_DOSSIER_CATALOG_SQL;
+    pg->catalog_query.handler = ngx_http_dossier_pg_catalog_done;
+    pg->catalog_query.data = pg;
 
     for (i = 0; i < conf->pool_size; i++) {
         pc = &pg->conns[i];
@@ -173,19 +183,11 @@ ngx_int_t
 ngx_http_dossier_pg_submit(ngx_http_dossier_pg_t *pg,
     ngx_http_dossier_pg_item_t *item)
 {
-    ngx_uint_t  i;
-
     if (pg->queued >= pg->conf->queue_size) {
         return NGX_BUSY;
     }
 
-    for (i = 0; i < pg->conf->pool_size; i++) {
-        if (pg->conns[i].state != NGX_HTTP_DOSSIER_PG_DOWN) {
-            break;
-        }
-    }
-
-    if (i == pg->conf->pool_size) {
+    if (!ngx_http_dossier_pg_usable(pg)) {
         return NGX_DECLINED;
     }
 
@@ -216,6 +218,65 @@ ngx_http_dossier_pg_cancel(ngx_http_dossier_pg_item_t *item)
         item->conn->items[item->slot] = NULL;
         item->conn = NULL;
     }
+}
+
+
+ngx_int_t
+ngx_http_dossier_pg_query(ngx_http_dossier_pg_t *pg,
+    ngx_http_dossier_pg_query_t *q)
+{
+    if (pg->nqueries >= pg->conf->queue_size) {
+        return NGX_BUSY;
+    }
+
+    if (!ngx_http_dossier_pg_usable(pg)) {
+        return NGX_DECLINED;
+    }
+
+    q->deadline = ngx_current_msec + pg->conf->query_timeout;
+    q->pg = pg;
+    q->conn = NULL;
+    q->queued = 1;
+    ngx_queue_insert_tail(&pg->queries, &q->queue);
+    pg->nqueries++;
+
+    ngx_http_dossier_pg_dispatch(pg);
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_dossier_pg_query_cancel(ngx_http_dossier_pg_query_t *q)
+{
+    if (q->queued) {
+        ngx_queue_remove(&q->queue);
+        q->queued = 0;
+        q->pg->nqueries--;
+        return;
+    }
+
+    if (q->conn) {
+        /* in flight: the statement runs on, its result is dropped */
+        q->conn->query = NULL;
+        q->conn = NULL;
+    }
+}
+
+
+/* Some connection is up or coming up: work queued now will be served. */
+static ngx_uint_t
+ngx_http_dossier_pg_usable(ngx_http_dossier_pg_t *pg)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < pg->conf->pool_size; i++) {
+        if (pg->conns[i].state != NGX_HTTP_DOSSIER_PG_DOWN) {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 
@@ -375,6 +436,11 @@ ngx_http_dossier_pg_connect_poll(ngx_http_dossier_pg_conn_t *pc)
     pc->backoff = 0;
     pg->up++;
 
+    /* first connection, or refreshes missed while PostgreSQL was away */
+    if (pg->catalog == NULL || !pg->refresh.timer_set) {
+        ngx_http_dossier_pg_load_catalog(pg);
+    }
+
     ngx_http_dossier_pg_dispatch(pg);
 }
 
@@ -509,28 +575,39 @@ ngx_http_dossier_pg_flush(ngx_http_dossier_pg_conn_t *pc)
 static void
 ngx_http_dossier_pg_dispatch(ngx_http_dossier_pg_t *pg)
 {
-    ngx_uint_t                   i;
-    ngx_http_dossier_pg_conn_t  *pc;
+    ngx_uint_t                    i;
+    ngx_queue_t                  *head;
+    ngx_http_dossier_pg_conn_t   *pc;
+    ngx_http_dossier_pg_query_t  *q;
 
     for (i = 0; i < pg->conf->pool_size; i++) {
         pc = &pg->conns[i];
 
-        if (pc->state != NGX_HTTP_DOSSIER_PG_IDLE) {
-            continue;
-        }
+        while (pc->state == NGX_HTTP_DOSSIER_PG_IDLE
+               && !ngx_queue_empty(&pg->queries))
+        {
+            head = ngx_queue_head(&pg->queries);
+            q = ngx_queue_data(head, ngx_http_dossier_pg_query_t, queue);
+            ngx_queue_remove(head);
+            pg->nqueries--;
+            q->queued = 0;
 
-        if (pg->catalog_wanted) {
-            pg->catalog_wanted = 0;
-            pc->catalog = 1;
-
-            if (ngx_http_dossier_pg_send(pc, NGX_HTTP_DOSSIER_CATALOG_SQL,
-                                         NULL)
-                != NGX_OK)
-            {
-                pg->catalog_wanted = 1;
-                ngx_http_dossier_pg_fail(pc, PQerrorMessage(pc->conn));
+            if ((ngx_msec_int_t) (ngx_current_msec - q->deadline) >= 0) {
+                ngx_http_dossier_pg_query_done(q, NULL, "");
+                continue;
             }
 
+            pc->query = q;
+            q->conn = pc;
+
+            if (ngx_http_dossier_pg_send(pc, q->sql, q->params, q->nparams)
+                != NGX_OK)
+            {
+                ngx_http_dossier_pg_fail(pc, PQerrorMessage(pc->conn));
+            }
+        }
+
+        if (pc->state != NGX_HTTP_DOSSIER_PG_IDLE) {
             continue;
         }
 
@@ -557,6 +634,7 @@ ngx_http_dossier_pg_send_batch(ngx_http_dossier_pg_conn_t *pc)
     u_char                      *p;
     size_t                       len;
     ngx_uint_t                   i, n;
+    const char                  *param;
     ngx_queue_t                 *q, *next;
     ngx_http_dossier_pg_t       *pg = pc->pg;
     ngx_http_dossier_pg_item_t  *item;
@@ -639,17 +717,19 @@ ngx_http_dossier_pg_send_batch(ngx_http_dossier_pg_conn_t *pc)
     *p++ = ']';
     *p = '\0';
 
-    return ngx_http_dossier_pg_send(pc, NGX_HTTP_DOSSIER_BATCH_SQL,
-                                    (char *) pc->buf);
+    param = (const char *) pc->buf;
+
+    return ngx_http_dossier_pg_send(pc, NGX_HTTP_DOSSIER_BATCH_SQL, &param,
+                                    1);
 }
 
 
 static ngx_int_t
 ngx_http_dossier_pg_send(ngx_http_dossier_pg_conn_t *pc, const char *sql,
-    const char *param)
+    const char *const *params, int nparams)
 {
-    if (!PQsendQueryParams(pc->conn, sql, param ? 1 : 0, NULL, &param,
-                           NULL, NULL, 0))
+    if (!PQsendQueryParams(pc->conn, sql, nparams, NULL, params, NULL, NULL,
+                           0))
     {
         return NGX_ERROR;
     }
@@ -666,7 +746,8 @@ ngx_http_dossier_pg_send(ngx_http_dossier_pg_conn_t *pc, const char *sql,
 static void
 ngx_http_dossier_pg_complete(ngx_http_dossier_pg_conn_t *pc)
 {
-    ngx_uint_t  ok;
+    ngx_uint_t                    ok;
+    ngx_http_dossier_pg_query_t  *q;
 
     if (pc->c->read->timer_set) {
         ngx_del_timer(pc->c->read);
@@ -676,8 +757,11 @@ ngx_http_dossier_pg_complete(ngx_http_dossier_pg_conn_t *pc)
 
     /* still BUSY while answering: an answer may queue new work, which must
      * not be sent on this connection before we are done with it */
-    if (pc->catalog) {
-        ngx_http_dossier_pg_catalog_done(pc, ok);
+    if (pc->query) {
+        q = pc->query;
+        pc->query = NULL;
+        ngx_http_dossier_pg_query_done(q, ok ? pc->result : NULL,
+                                       pc->sqlstate);
 
     } else {
         ngx_http_dossier_pg_batch_done(pc, ok);
@@ -774,23 +858,51 @@ ngx_http_dossier_pg_batch_done(ngx_http_dossier_pg_conn_t *pc, ngx_uint_t ok)
 
 
 static void
-ngx_http_dossier_pg_catalog_done(ngx_http_dossier_pg_conn_t *pc,
-    ngx_uint_t ok)
+ngx_http_dossier_pg_query_done(ngx_http_dossier_pg_query_t *q, PGresult *res,
+    const char *sqlstate)
+{
+    q->conn = NULL;
+    ngx_cpystrn((u_char *) q->sqlstate, (u_char *) sqlstate,
+                sizeof(q->sqlstate));
+    q->handler(q, res);
+}
+
+
+static void
+ngx_http_dossier_pg_load_catalog(ngx_http_dossier_pg_t *pg)
+{
+    ngx_http_dossier_pg_query_t  *q = &pg->catalog_query;
+
+    if (q->queued || q->conn) {
+        return;
+    }
+
+    /* ahead of everything, and regardless of the queue's limit */
+    q->deadline = ngx_current_msec + pg->conf->query_timeout;
+    q->pg = pg;
+    q->queued = 1;
+    ngx_queue_insert_head(&pg->queries, &q->queue);
+    pg->nqueries++;
+}
+
+
+static void
+ngx_http_dossier_pg_catalog_done(ngx_http_dossier_pg_query_t *q,
+    PGresult *res)
 {
     int                     i, rows;
+    ngx_msec_t              next;
     dg_catalog_t           *cat;
-    ngx_http_dossier_pg_t  *pg = pc->pg;
+    ngx_http_dossier_pg_t  *pg = q->data;
 
-    pc->catalog = 0;
-
-    cat = ok ? dg_catalog_create() : NULL;
+    cat = res ? dg_catalog_create() : NULL;
 
     if (cat) {
-        rows = PQntuples(pc->result);
+        rows = PQntuples(res);
 
         for (i = 0; i < rows; i++) {
-            if (dg_catalog_add(cat, PQgetvalue(pc->result, i, 0),
-                               PQgetvalue(pc->result, i, 1))
+            if (dg_catalog_add(cat, PQgetvalue(res, i, 0),
+                               PQgetvalue(res, i, 1))
                 != 0)
             {
                 dg_catalog_free(cat);
@@ -800,36 +912,37 @@ ngx_http_dossier_pg_catalog_done(ngx_http_dossier_pg_conn_t *pc,
         }
     }
 
-    if (cat == NULL) {
+    if (cat) {
+        ngx_log_error(NGX_LOG_INFO, pg->log, 0,
+                      "dossier: procedure catalog loaded, %uz procedures",
+                      dg_catalog_size(cat));
+
+        dg_catalog_free(pg->catalog);
+        pg->catalog = cat;
+        next = pg->conf->catalog_refresh;
+
+    } else {
         ngx_log_error(NGX_LOG_ERR, pg->log, 0,
-                      "dossier: procedure catalog not loaded, will retry");
-        pg->catalog_wanted = 1;
-        return;
+                      "dossier: procedure catalog not loaded, retrying");
+        next = NGX_HTTP_DOSSIER_PG_BACKOFF_MAX;
     }
 
-    ngx_log_error(NGX_LOG_INFO, pg->log, 0,
-                  "dossier: procedure catalog loaded, %uz procedures",
-                  dg_catalog_size(cat));
-
-    dg_catalog_free(pg->catalog);
-    pg->catalog = cat;
-
-    if (pg->conf->catalog_refresh && !pg->refresh.timer_set) {
-        ngx_add_timer(&pg->refresh, pg->conf->catalog_refresh);
+    if (next && !pg->refresh.timer_set && !ngx_exiting) {
+        ngx_add_timer(&pg->refresh, next);
     }
 }
 
 
+/* Reloads the catalog; while PostgreSQL is away the timer stops, and the
+ * next connection to come up reloads it. */
 static void
 ngx_http_dossier_pg_refresh(ngx_event_t *ev)
 {
     ngx_http_dossier_pg_t  *pg = ev->data;
 
-    pg->catalog_wanted = 1;
-    ngx_http_dossier_pg_dispatch(pg);
-
-    if (pg->conf->catalog_refresh) {
-        ngx_add_timer(&pg->refresh, pg->conf->catalog_refresh);
+    if (ngx_http_dossier_pg_usable(pg)) {
+        ngx_http_dossier_pg_load_catalog(pg);
+        ngx_http_dossier_pg_dispatch(pg);
     }
 }
 
@@ -843,9 +956,10 @@ ngx_http_dossier_pg_refresh(ngx_event_t *ev)
 static void
 ngx_http_dossier_pg_fail(ngx_http_dossier_pg_conn_t *pc, const char *why)
 {
-    u_char                  msg[256], *p;
-    ngx_uint_t              i;
-    ngx_http_dossier_pg_t  *pg = pc->pg;
+    u_char                        msg[256], *p;
+    ngx_uint_t                    i;
+    ngx_http_dossier_pg_t        *pg = pc->pg;
+    ngx_http_dossier_pg_query_t  *q;
 
     /* libpq's messages span lines: keep the log one line per event */
     p = ngx_cpystrn(msg, (u_char *) (why ? why : "failed"), sizeof(msg));
@@ -863,9 +977,10 @@ ngx_http_dossier_pg_fail(ngx_http_dossier_pg_conn_t *pc, const char *why)
                   "dossier: PostgreSQL connection %ui: %s",
                   (ngx_uint_t) (pc - pg->conns), msg);
 
-    if (pc->catalog) {
-        pc->catalog = 0;
-        pg->catalog_wanted = 1;
+    if (pc->query) {
+        q = pc->query;
+        pc->query = NULL;
+        ngx_http_dossier_pg_query_done(q, NULL, "");
     }
 
     for (i = 0; i < pc->nitems; i++) {
@@ -909,8 +1024,19 @@ ngx_http_dossier_pg_fail(ngx_http_dossier_pg_conn_t *pc, const char *why)
 static void
 ngx_http_dossier_pg_fail_queue(ngx_http_dossier_pg_t *pg)
 {
-    ngx_queue_t                 *q;
-    ngx_http_dossier_pg_item_t  *item;
+    ngx_queue_t                  *q;
+    ngx_http_dossier_pg_item_t   *item;
+    ngx_http_dossier_pg_query_t  *query;
+
+    while (!ngx_queue_empty(&pg->queries)) {
+        q = ngx_queue_head(&pg->queries);
+        ngx_queue_remove(q);
+        pg->nqueries--;
+
+        query = ngx_queue_data(q, ngx_http_dossier_pg_query_t, queue);
+        query->queued = 0;
+        ngx_http_dossier_pg_query_done(query, NULL, "");
+    }
 
     while (!ngx_queue_empty(&pg->queue)) {
         q = ngx_queue_head(&pg->queue);

@@ -23,6 +23,7 @@
 typedef struct ngx_http_dossier_pg_s       ngx_http_dossier_pg_t;
 typedef struct ngx_http_dossier_pg_conn_s  ngx_http_dossier_pg_conn_t;
 typedef struct ngx_http_dossier_pg_item_s  ngx_http_dossier_pg_item_t;
+typedef struct ngx_http_dossier_pg_query_s ngx_http_dossier_pg_query_t;
 
 
 typedef struct {
@@ -70,6 +71,30 @@ struct ngx_http_dossier_pg_item_s {
 };
 
 
+#define NGX_HTTP_DOSSIER_PG_MAX_PARAMS  8
+
+/* res is NULL when the query failed (sqlstate says why, "" when the
+ * connection did); it is freed after the handler returns. */
+typedef void (*ngx_http_dossier_pg_query_pt)(ngx_http_dossier_pg_query_t *q,
+    PGresult *res);
+
+struct ngx_http_dossier_pg_query_s {
+    ngx_queue_t                    queue;
+    const char                    *sql;
+    int                            nparams;
+    const char                    *params[NGX_HTTP_DOSSIER_PG_MAX_PARAMS];
+    ngx_http_dossier_pg_query_pt   handler;
+    void                          *data;
+    char                           sqlstate[6];
+
+    /* private */
+    ngx_msec_t                     deadline;
+    ngx_http_dossier_pg_t         *pg;
+    ngx_http_dossier_pg_conn_t    *conn;
+    unsigned                       queued:1;
+};
+
+
 ngx_http_dossier_pg_t *ngx_http_dossier_pg_create(ngx_cycle_t *cycle,
     ngx_http_dossier_pg_conf_t *conf);
 void ngx_http_dossier_pg_destroy(ngx_http_dossier_pg_t *pg);
@@ -84,6 +109,13 @@ ngx_int_t ngx_http_dossier_pg_submit(ngx_http_dossier_pg_t *pg,
 
 /* Withdraws an item whose request is going away; its handler won't run. */
 void ngx_http_dossier_pg_cancel(ngx_http_dossier_pg_item_t *item);
+
+/* Queues one statement (a lookup, a progress update); answers as
+ * ngx_http_dossier_pg_submit() does.  Queries go before batches: they are
+ * small, and a submission surge must not starve lookups. */
+ngx_int_t ngx_http_dossier_pg_query(ngx_http_dossier_pg_t *pg,
+    ngx_http_dossier_pg_query_t *q);
+void ngx_http_dossier_pg_query_cancel(ngx_http_dossier_pg_query_t *q);
 
 /* The procedure catalog as last loaded, or NULL before the first load. */
 const dg_catalog_t *ngx_http_dossier_pg_catalog(ngx_http_dossier_pg_t *pg);

@@ -1,0 +1,124 @@
+/*
+ * The status cache's format (see dg_cache.h).
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dg_cache.h"
+
+
+const char  dg_cache_get_lua[] =
+    "local g = redis.call('GET', KEYS[1]) or '0'\n"
+    "return redis.call('GET', ARGV[1] .. g .. ':' .. ARGV[2])\n";
+
+const char  dg_cache_put_lua[] =
+    "local g = redis.call('GET', KEYS[1]) or '0'\n"
+    "local k = ARGV[1] .. g .. ':' .. ARGV[2]\n"
+    "local cur = redis.call('GET', k)\n"
+    "if cur then\n"
+    "  local v = tonumber(string.match(cur, '^(%d+)|'))\n"
+    "  if v and v >= tonumber(ARGV[3]) then return 0 end\n"
+    "end\n"
+    "redis.call('SET', k, ARGV[4], 'EX', ARGV[5])\n"
+    "return 1\n";
+
+
+char *
+dg_cache_value(const dg_status_t *s, const char *json)
+{
+    int     n;
+    char   *v;
+    size_t  len;
+
+    len = 32 + strlen(s->ma_linh_vuc) + strlen(s->owner) + strlen(json);
+
+    v = malloc(len);
+    if (v == NULL) {
+        return NULL;
+    }
+
+    n = snprintf(v, len, "%lld|%s|%s|%s", s->version, s->ma_linh_vuc,
+                 s->owner, json);
+    if (n < 0 || (size_t) n >= len) {
+        free(v);
+        return NULL;
+    }
+
+    return v;
+}
+
+
+int
+dg_cache_parse(const char *v, size_t len, dg_cache_entry_t *e)
+{
+    size_t       i;
+    const char  *p, *last, *bar;
+
+    p = v;
+    last = v + len;
+
+    e->version = 0;
+    for (i = 0; p < last && *p >= '0' && *p <= '9'; p++, i++) {
+        if (i == 18) {
+            return -1;
+        }
+
+        e->version = e->version * 10 + (*p - '0');
+    }
+
+    if (i == 0 || p == last || *p != '|') {
+        return -1;
+    }
+
+    e->sector = ++p;
+    bar = memchr(p, '|', (size_t) (last - p));
+    if (bar == NULL) {
+        return -1;
+    }
+
+    e->sector_len = (size_t) (bar - p);
+    e->owner = p = bar + 1;
+
+    bar = memchr(p, '|', (size_t) (last - p));
+    if (bar == NULL) {
+        return -1;
+    }
+
+    e->owner_len = (size_t) (bar - p);
+    e->json = bar + 1;
+    e->json_len = (size_t) (last - e->json);
+
+    /* a real entry has a status; only the negative one is empty */
+    if ((e->version == 0) != (e->json_len == 0)) {
+        return -1;
+    }
+
+    return 0;
+}
+
+
+dg_cache_result_e
+dg_cache_reply(const redisReply *reply, dg_cache_entry_t *e)
+{
+    if (reply == NULL) {
+        return DG_CACHE_ERROR;
+    }
+
+    switch (reply->type) {
+
+    case REDIS_REPLY_NIL:
+        return DG_CACHE_MISS;
+
+    case REDIS_REPLY_STRING:
+        if (dg_cache_parse(reply->str, (size_t) reply->len, e) != 0) {
+            return DG_CACHE_ERROR;
+        }
+
+        return e->version == 0 ? DG_CACHE_UNKNOWN : DG_CACHE_HIT;
+
+    default:
+        return DG_CACHE_ERROR;
+    }
+}

@@ -1,0 +1,63 @@
+/*
+ * The status cache's format in Redis, shared by every gateway worker and
+ * node.
+ *
+ * Key:   <prefix>d:<generation>:<MaHoSo>, the generation read from
+ *        <prefix>gen inside the same Lua script as the entry, so every
+ *        reader switches generation at the same instant.
+ * Value: "<version>|<sector>|<owner>|<status JSON>"; an unknown code is
+ *        cached as "0|||" (a negative entry).
+ *
+ * Writes go through dg_cache_put_lua, which keeps the entry with the
+ * higher version: a slow reader filling the cache from an older read can
+ * never overwrite a newer status written after a commit.  A worker that
+ * could not update an entry (Redis unreachable, or a write's outcome
+ * unknown) increments the generation when it reconnects, before anything
+ * else, which retires every entry written before the outage.
+ */
+
+#ifndef DG_CACHE_H
+#define DG_CACHE_H
+
+#include <stddef.h>
+#include <hiredis/hiredis.h>
+
+#include "dg_status.h"
+
+typedef enum {
+    DG_CACHE_MISS = 0,
+    DG_CACHE_HIT,
+    DG_CACHE_UNKNOWN,          /* negative entry: no such dossier */
+    DG_CACHE_ERROR             /* error reply or malformed entry */
+} dg_cache_result_e;
+
+typedef struct {
+    long long    version;
+    const char  *sector;
+    size_t       sector_len;
+    const char  *owner;
+    size_t       owner_len;
+    const char  *json;
+    size_t       json_len;
+} dg_cache_entry_t;
+
+/* KEYS[1] generation key; ARGV[1] entry prefix, ARGV[2] MaHoSo. */
+extern const char  dg_cache_get_lua[];
+
+/* KEYS[1] generation key; ARGV: prefix, MaHoSo, version, value, TTL s. */
+extern const char  dg_cache_put_lua[];
+
+/* The entry for a status (json is its dg_status_json()); malloc'ed. */
+char *dg_cache_value(const dg_status_t *s, const char *json);
+
+/* The negative entry. */
+#define DG_CACHE_UNKNOWN_VALUE  "0|||"
+
+/* Splits a value; 0, or -1 when it is malformed. */
+int dg_cache_parse(const char *v, size_t len, dg_cache_entry_t *e);
+
+/* Interprets the reply to dg_cache_get_lua; e points into reply. */
+dg_cache_result_e dg_cache_reply(const redisReply *reply,
+    dg_cache_entry_t *e);
+
+#endif /* DG_CACHE_H */
