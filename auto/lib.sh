@@ -54,16 +54,28 @@ dg_pg_init() {
     dg_as_pg "$DG_PG_BIN/initdb" -D "$d/data" -A trust -U postgres \
         -E UTF8 --locale=C.UTF-8 >"$d/initdb.log" \
         || dg_die "initdb failed, see $d/initdb.log"
+}
 
-    cat >>"$d/data/postgresql.conf" <<CONF
-# the gateway's development/test cluster: loopback and a private socket
+# The gateway's settings, rewritten at every start so that an existing
+# cluster in var/ follows changes to them.
+dg_pg_conf() {
+    local d=$DG_VAR/pg
+    grep -q "^include_if_exists = 'gateway.conf'" "$d/data/postgresql.conf" \
+        || echo "include_if_exists = 'gateway.conf'" \
+           | dg_as_pg tee -a "$d/data/postgresql.conf" >/dev/null
+    dg_as_pg tee "$d/data/gateway.conf" >/dev/null <<CONF
+# written by auto/lib.sh: the development/test cluster of the gateway
 listen_addresses = '127.0.0.1'
+port = $DOSSIER_PG_PORT
 unix_socket_directories = '$d/run'
 max_connections = 100
 shared_buffers = 128MB
 fsync = on
 synchronous_commit = on
 log_min_messages = warning
+# per-statement counts: tests check the gateway's queries with them
+shared_preload_libraries = 'pg_stat_statements'
+pg_stat_statements.track = all
 CONF
 }
 
@@ -72,8 +84,9 @@ dg_pg_start() {
     dg_pg_init
     if ! dg_as_pg "$DG_PG_BIN/pg_ctl" -D "$d/data" status >/dev/null 2>&1
     then
+        dg_pg_conf
         dg_as_pg "$DG_PG_BIN/pg_ctl" -D "$d/data" -l "$d/postgres.log" \
-            -o "-p $DOSSIER_PG_PORT" -w -t 30 start >/dev/null \
+            -w -t 30 start >/dev/null \
             || dg_die "PostgreSQL did not start, see $d/postgres.log"
     fi
     dg_pg_setup
@@ -96,6 +109,10 @@ SELECT 'CREATE ROLE gateway LOGIN'
  WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'gateway')\gexec
 SELECT 'CREATE DATABASE dossier OWNER gateway'
  WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'dossier')\gexec
+\c dossier
+CREATE EXTENSION IF NOT EXISTS pg_stat_statements;
+GRANT pg_read_all_stats TO gateway;
+GRANT EXECUTE ON FUNCTION pg_stat_statements_reset TO gateway;
 SQL
     dg_psql -c "CREATE TABLE IF NOT EXISTS schema_version (
                     version    integer PRIMARY KEY,

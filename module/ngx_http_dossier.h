@@ -14,6 +14,7 @@
 #include <ngx_http.h>
 
 #include "dg_problem.h"
+#include "ngx_http_dossier_cache.h"
 #include "ngx_http_dossier_pg.h"
 
 
@@ -22,13 +23,17 @@
 
 
 typedef struct {
-    ngx_http_dossier_pg_conf_t   pg;
-    ngx_flag_t                   pg_enabled;
-    time_t                       retry_after;
-    ngx_int_t                    request_id_index;
+    ngx_http_dossier_pg_conf_t      pg;
+    ngx_flag_t                      pg_enabled;
+    ngx_http_dossier_cache_conf_t   cache_conf;
+    time_t                          retry_after;
+    ngx_int_t                       request_id_index;
 
     /* per worker, from init_process on */
-    ngx_http_dossier_pg_t       *pool;
+    ngx_http_dossier_pg_t          *pool;
+    ngx_http_dossier_cache_t       *cache;      /* NULL: no Redis */
+    ngx_rbtree_t                    fetches;    /* lookups in PostgreSQL */
+    ngx_rbtree_node_t               fetches_sentinel;
 } ngx_http_dossier_main_conf_t;
 
 
@@ -55,5 +60,18 @@ ngx_int_t ngx_http_dossier_send_problem(ngx_http_request_t *r,
 /* The same, for a single problem on the whole request. */
 ngx_int_t ngx_http_dossier_send_error(ngx_http_request_t *r,
     ngx_uint_t status, const char *code, const char *vi, const char *en);
+
+/* 405 with Allow (e.g. "GET, HEAD"); the body, if any, is discarded. */
+ngx_int_t ngx_http_dossier_send_not_allowed(ngx_http_request_t *r,
+    const char *allow);
+
+/* 415: the body is not application/json in UTF-8. */
+ngx_int_t ngx_http_dossier_send_not_json(ngx_http_request_t *r);
+
+/* 1 when Content-Type is application/json, optionally charset=utf-8. */
+ngx_uint_t ngx_http_dossier_is_json(ngx_http_request_t *r);
+
+/* The request body in one piece (memory or spilled to a file). */
+ngx_int_t ngx_http_dossier_read_body(ngx_http_request_t *r, ngx_str_t *body);
 
 #endif /* NGX_HTTP_DOSSIER_H */

@@ -11,6 +11,7 @@
 
 
 ngx_int_t ngx_http_dossier_submit_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_dossier_resource_handler(ngx_http_request_t *r);
 
 static ngx_int_t ngx_http_dossier_error_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_dossier_health_handler(ngx_http_request_t *r);
@@ -19,6 +20,8 @@ static ngx_int_t ngx_http_dossier_header_filter(ngx_http_request_t *r);
 
 static char *ngx_http_dossier_pg_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_dossier_redis_directive(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
 static char *ngx_http_dossier_handler_directive(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static void *ngx_http_dossier_create_main_conf(ngx_conf_t *cf);
@@ -97,6 +100,64 @@ static ngx_command_t  ngx_http_dossier_commands[] = {
       offsetof(ngx_http_dossier_main_conf_t, retry_after),
       NULL },
 
+    { ngx_string("dossier_redis"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_dossier_redis_directive,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("dossier_redis_password"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_dossier_main_conf_t, cache_conf.redis.password),
+      NULL },
+
+    { ngx_string("dossier_redis_db"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_dossier_main_conf_t, cache_conf.redis.db),
+      NULL },
+
+    { ngx_string("dossier_redis_connect_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_dossier_main_conf_t,
+               cache_conf.redis.connect_timeout),
+      NULL },
+
+    { ngx_string("dossier_redis_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_dossier_main_conf_t,
+               cache_conf.redis.command_timeout),
+      NULL },
+
+    { ngx_string("dossier_cache_prefix"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_dossier_main_conf_t, cache_conf.prefix),
+      NULL },
+
+    { ngx_string("dossier_cache_ttl"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_dossier_main_conf_t, cache_conf.ttl),
+      NULL },
+
+    { ngx_string("dossier_cache_negative_ttl"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_dossier_main_conf_t, cache_conf.negative_ttl),
+      NULL },
+
     { ngx_string("dossier_request_id"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
       ngx_conf_set_flag_slot,
@@ -110,6 +171,13 @@ static ngx_command_t  ngx_http_dossier_commands[] = {
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       ngx_http_dossier_submit_handler },
+
+    { ngx_string("dossier_resource"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_dossier_handler_directive,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      ngx_http_dossier_resource_handler },
 
     { ngx_string("dossier_error"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
@@ -185,6 +253,49 @@ ngx_http_dossier_pg_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+/* "dossier_redis 127.0.0.1:6379;" or "dossier_redis off;" (the default:
+ * lookups and writes go to PostgreSQL only). */
+static char *
+ngx_http_dossier_redis_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_dossier_main_conf_t  *dmcf = conf;
+
+    char       *rv;
+    ngx_str_t  *value;
+
+    if (dmcf->cache_conf.enabled != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "off") == 0) {
+        dmcf->cache_conf.enabled = 0;
+        return NGX_CONF_OK;
+    }
+
+    rv = ngx_http_dossier_redis_parse_addr(cf, &value[1],
+                                           &dmcf->cache_conf.redis);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    dmcf->cache_conf.enabled = 1;
+
+    dmcf->cache_conf.get = ngx_http_dossier_redis_add_script(cf,
+                               &dmcf->cache_conf.redis, dg_cache_get_lua);
+    dmcf->cache_conf.put = ngx_http_dossier_redis_add_script(cf,
+                               &dmcf->cache_conf.redis, dg_cache_put_lua);
+
+    if (dmcf->cache_conf.get == NULL || dmcf->cache_conf.put == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
 /* Every handler directive installs its content handler (cmd->post). */
 static char *
 ngx_http_dossier_handler_directive(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -221,6 +332,12 @@ ngx_http_dossier_create_main_conf(ngx_conf_t *cf)
     dmcf->pg.query_timeout = NGX_CONF_UNSET_MSEC;
     dmcf->pg.catalog_refresh = NGX_CONF_UNSET_MSEC;
     dmcf->retry_after = NGX_CONF_UNSET;
+    dmcf->cache_conf.enabled = NGX_CONF_UNSET;
+    dmcf->cache_conf.redis.db = NGX_CONF_UNSET_UINT;
+    dmcf->cache_conf.redis.connect_timeout = NGX_CONF_UNSET_MSEC;
+    dmcf->cache_conf.redis.command_timeout = NGX_CONF_UNSET_MSEC;
+    dmcf->cache_conf.ttl = NGX_CONF_UNSET;
+    dmcf->cache_conf.negative_ttl = NGX_CONF_UNSET;
 
     return dmcf;
 }
@@ -238,6 +355,16 @@ ngx_http_dossier_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_msec_value(dmcf->pg.query_timeout, 5000);
     ngx_conf_init_msec_value(dmcf->pg.catalog_refresh, 60000);
     ngx_conf_init_value(dmcf->retry_after, 1);
+    ngx_conf_init_value(dmcf->cache_conf.enabled, 0);
+    ngx_conf_init_uint_value(dmcf->cache_conf.redis.db, 0);
+    ngx_conf_init_msec_value(dmcf->cache_conf.redis.connect_timeout, 1000);
+    ngx_conf_init_msec_value(dmcf->cache_conf.redis.command_timeout, 500);
+    ngx_conf_init_value(dmcf->cache_conf.ttl, 300);
+    ngx_conf_init_value(dmcf->cache_conf.negative_ttl, 10);
+
+    if (dmcf->cache_conf.prefix.data == NULL) {
+        ngx_str_set(&dmcf->cache_conf.prefix, "dg:");
+    }
 
     if (dmcf->pg.pool_size == 0 || dmcf->pg.batch_size == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -305,13 +432,28 @@ ngx_http_dossier_init_process(ngx_cycle_t *cycle)
 
     dmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_dossier_module);
 
-    if (dmcf == NULL || !dmcf->pg_enabled) {
+    if (dmcf == NULL) {
         return NGX_OK;
     }
 
-    dmcf->pool = ngx_http_dossier_pg_create(cycle, &dmcf->pg);
+    ngx_rbtree_init(&dmcf->fetches, &dmcf->fetches_sentinel,
+                    ngx_str_rbtree_insert_value);
 
-    return dmcf->pool ? NGX_OK : NGX_ERROR;
+    if (dmcf->cache_conf.enabled) {
+        dmcf->cache = ngx_http_dossier_cache_create(cycle, &dmcf->cache_conf);
+        if (dmcf->cache == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    if (dmcf->pg_enabled) {
+        dmcf->pool = ngx_http_dossier_pg_create(cycle, &dmcf->pg);
+        if (dmcf->pool == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
 }
 
 
@@ -325,6 +467,11 @@ ngx_http_dossier_exit_process(ngx_cycle_t *cycle)
     if (dmcf && dmcf->pool) {
         ngx_http_dossier_pg_destroy(dmcf->pool);
         dmcf->pool = NULL;
+    }
+
+    if (dmcf && dmcf->cache) {
+        ngx_http_dossier_cache_destroy(dmcf->cache);
+        dmcf->cache = NULL;
     }
 }
 
@@ -504,6 +651,30 @@ ngx_http_dossier_send_error(ngx_http_request_t *r, ngx_uint_t status,
     dg_problems_free(&problems);
 
     return rc;
+}
+
+
+ngx_int_t
+ngx_http_dossier_send_not_allowed(ngx_http_request_t *r, const char *allow)
+{
+    ngx_table_elt_t  *h;
+
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        r->keepalive = 0;
+    }
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "Allow");
+    h->value.data = (u_char *) allow;
+    h->value.len = ngx_strlen(allow);
+
+    return ngx_http_dossier_send_error(r, NGX_HTTP_NOT_ALLOWED, "method",
+               "Phương thức không được hỗ trợ", "method not allowed");
 }
 
 

@@ -23,9 +23,7 @@
 #define NGX_HTTP_DOSSIER_PG_BACKOFF_MAX  2000
 
 #define NGX_HTTP_DOSSIER_BATCH_SQL                                           \
-    "SELECT ord, outcome, dossier_id,"                                       \
-    " extract(epoch FROM dossier_received_at)::bigint"                       \
-    " FROM dossier_submit_batch($1::jsonb)"
+    "SELECT b.ord, b.outcome, (b.st).* FROM dossier_submit_batch($1::jsonb) b"
 
 #define NGX_HTTP_DOSSIER_CATALOG_SQL                                         \
     "SELECT ma_tthc, ma_linh_vuc FROM procedures"
@@ -806,10 +804,9 @@ ngx_http_dossier_pg_batch_done(ngx_http_dossier_pg_conn_t *pc, ngx_uint_t ok)
         pc->items[ord] = NULL;
         item->conn = NULL;
 
-        item->id = ngx_atoof((u_char *) PQgetvalue(pc->result, i, 2),
-                             PQgetlength(pc->result, i, 2));
-        item->received_at = ngx_atotm((u_char *) PQgetvalue(pc->result, i, 3),
-                                      PQgetlength(pc->result, i, 3));
+        /* the status stays valid while the handler runs */
+        item->id = ngx_http_dossier_pg_status(pc->result, i, 2,
+                                              &item->status);
         outcome = PQgetvalue(pc->result, i, 1);
 
         ngx_http_dossier_pg_answer(item,
@@ -1216,4 +1213,62 @@ ngx_http_dossier_pg_strdup(ngx_pool_t *pool, const char *s)
     }
 
     return p;
+}
+
+
+/* the columns of the dossier_status view, in order */
+enum {
+    NGX_HTTP_DOSSIER_COL_ID = 0,
+    NGX_HTTP_DOSSIER_COL_MA_HO_SO,
+    NGX_HTTP_DOSSIER_COL_MA_TTHC,
+    NGX_HTTP_DOSSIER_COL_MA_LINH_VUC,
+    NGX_HTTP_DOSSIER_COL_OWNER,
+    NGX_HTTP_DOSSIER_COL_TRANG_THAI,
+    NGX_HTTP_DOSSIER_COL_VERSION,
+    NGX_HTTP_DOSSIER_COL_NGAY_TIEP_NHAN,
+    NGX_HTTP_DOSSIER_COL_NGAY_HEN_TRA,
+    NGX_HTTP_DOSSIER_COL_NGAY_TRA,
+    NGX_HTTP_DOSSIER_COL_RECEIVED_AT,
+    NGX_HTTP_DOSSIER_COL_UPDATED_AT
+};
+
+
+static int64_t
+ngx_http_dossier_pg_int(PGresult *res, int row, int col)
+{
+    return ngx_atoof((u_char *) PQgetvalue(res, row, col),
+                     PQgetlength(res, row, col));
+}
+
+
+int64_t
+ngx_http_dossier_pg_status(PGresult *res, int row, int col, dg_status_t *s)
+{
+    ngx_memzero(s, sizeof(dg_status_t));
+
+    if (PQgetisnull(res, row, col + NGX_HTTP_DOSSIER_COL_ID)) {
+        return 0;
+    }
+
+    s->ma_ho_so = PQgetvalue(res, row, col + NGX_HTTP_DOSSIER_COL_MA_HO_SO);
+    s->ma_tthc = PQgetvalue(res, row, col + NGX_HTTP_DOSSIER_COL_MA_TTHC);
+    s->ma_linh_vuc = PQgetvalue(res, row,
+                                col + NGX_HTTP_DOSSIER_COL_MA_LINH_VUC);
+    s->owner = PQgetvalue(res, row, col + NGX_HTTP_DOSSIER_COL_OWNER);
+    s->trang_thai = (int) ngx_http_dossier_pg_int(res, row,
+                              col + NGX_HTTP_DOSSIER_COL_TRANG_THAI);
+    s->version = ngx_http_dossier_pg_int(res, row,
+                              col + NGX_HTTP_DOSSIER_COL_VERSION);
+    s->ngay_tiep_nhan = (time_t) ngx_http_dossier_pg_int(res, row,
+                              col + NGX_HTTP_DOSSIER_COL_NGAY_TIEP_NHAN);
+    s->ngay_hen_tra = (time_t) ngx_http_dossier_pg_int(res, row,
+                              col + NGX_HTTP_DOSSIER_COL_NGAY_HEN_TRA);
+    s->ngay_tra = (time_t) ngx_http_dossier_pg_int(res, row,
+                              col + NGX_HTTP_DOSSIER_COL_NGAY_TRA);
+    s->received_at = (time_t) ngx_http_dossier_pg_int(res, row,
+                              col + NGX_HTTP_DOSSIER_COL_RECEIVED_AT);
+    s->updated_at = (time_t) ngx_http_dossier_pg_int(res, row,
+                              col + NGX_HTTP_DOSSIER_COL_UPDATED_AT);
+
+    return ngx_http_dossier_pg_int(res, row, col + NGX_HTTP_DOSSIER_COL_ID);
 }

@@ -18,6 +18,7 @@
 #include <libpq-fe.h>
 
 #include "dg_catalog.h"
+#include "dg_status.h"
 
 
 typedef struct ngx_http_dossier_pg_s       ngx_http_dossier_pg_t;
@@ -57,10 +58,11 @@ struct ngx_http_dossier_pg_item_s {
     ngx_http_dossier_pg_item_pt  handler;
     void                        *data;
 
-    /* set before handler runs */
+    /* set before handler runs; status points into the result, valid
+     * while the handler runs */
     ngx_http_dossier_outcome_e   outcome;
     int64_t                      id;
-    time_t                       received_at;
+    dg_status_t                  status;
 
     /* private */
     ngx_http_dossier_pg_conn_t  *conn;        /* in flight on */
@@ -122,6 +124,14 @@ const dg_catalog_t *ngx_http_dossier_pg_catalog(ngx_http_dossier_pg_t *pg);
 
 /* 1 when at least one connection is established. */
 ngx_uint_t ngx_http_dossier_pg_ready(ngx_http_dossier_pg_t *pg);
+
+/*
+ * Reads a dossier_status row (the view in sql/migrations) starting at
+ * column col into s, whose strings point into res.  Returns the dossier
+ * id, or 0 when the columns are NULL (no such dossier).
+ */
+int64_t ngx_http_dossier_pg_status(PGresult *res, int row, int col,
+    dg_status_t *s);
 
 /* Checks a conninfo string for use in a worker: one host, given as a
  * numeric hostaddr or a unix-socket directory, so no DNS lookup ever

@@ -14,9 +14,10 @@
 
 
 typedef struct {
-    ngx_http_request_t          *request;
-    ngx_http_dossier_pg_item_t   item;
-    char                        *json;          /* malloc'ed by the core */
+    ngx_http_request_t            *request;
+    ngx_http_dossier_pg_item_t     item;
+    ngx_http_dossier_cache_put_t   put;
+    char                          *json;        /* malloc'ed by the core */
 } ngx_http_dossier_submit_ctx_t;
 
 
@@ -27,12 +28,10 @@ static ngx_int_t ngx_http_dossier_submit(ngx_http_request_t *r);
 static ngx_int_t ngx_http_dossier_submit_queue(ngx_http_request_t *r,
     json_t *root, dg_dossier_t *d, ngx_http_dossier_pg_t *pool);
 static void ngx_http_dossier_submit_done(ngx_http_dossier_pg_item_t *item);
+static void ngx_http_dossier_submit_cached(ngx_http_dossier_cache_put_t *put);
 static ngx_int_t ngx_http_dossier_submit_accepted(ngx_http_request_t *r,
     ngx_http_dossier_pg_item_t *item);
 static void ngx_http_dossier_submit_cleanup(void *data);
-static ngx_int_t ngx_http_dossier_read_body(ngx_http_request_t *r,
-    ngx_str_t *body);
-static ngx_uint_t ngx_http_dossier_is_json(ngx_http_request_t *r);
 
 
 static ngx_str_t  ngx_http_dossier_json_type = ngx_string("application/json");
@@ -41,36 +40,14 @@ static ngx_str_t  ngx_http_dossier_json_type = ngx_string("application/json");
 ngx_int_t
 ngx_http_dossier_submit_handler(ngx_http_request_t *r)
 {
-    ngx_int_t         rc;
-    ngx_table_elt_t  *allow;
+    ngx_int_t  rc;
 
     if (r->method != NGX_HTTP_POST) {
-        if (ngx_http_discard_request_body(r) != NGX_OK) {
-            r->keepalive = 0;
-        }
-
-        allow = ngx_list_push(&r->headers_out.headers);
-        if (allow == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        allow->hash = 1;
-        ngx_str_set(&allow->key, "Allow");
-        ngx_str_set(&allow->value, "POST");
-
-        return ngx_http_dossier_send_error(r, NGX_HTTP_NOT_ALLOWED, "method",
-                   "Chỉ chấp nhận POST", "only POST is allowed here");
+        return ngx_http_dossier_send_not_allowed(r, "POST");
     }
 
     if (!ngx_http_dossier_is_json(r)) {
-        if (ngx_http_discard_request_body(r) != NGX_OK) {
-            r->keepalive = 0;
-        }
-
-        return ngx_http_dossier_send_error(r,
-                   NGX_HTTP_UNSUPPORTED_MEDIA_TYPE, "content_type",
-                   "Content-Type phải là application/json, mã hóa UTF-8",
-                   "Content-Type must be application/json in UTF-8");
+        return ngx_http_dossier_send_not_json(r);
     }
 
     rc = ngx_http_read_client_request_body(r, ngx_http_dossier_submit_body);
@@ -217,12 +194,30 @@ ngx_http_dossier_submit_done(ngx_http_dossier_pg_item_t *item)
     ngx_http_request_t             *r;
     ngx_http_dossier_submit_ctx_t  *ctx = item->data;
 
+    ngx_http_dossier_main_conf_t   *dmcf;
+
     r = ctx->request;
     c = r->connection;
+    dmcf = ngx_http_get_module_main_conf(r, ngx_http_dossier_module);
 
     switch (item->outcome) {
 
     case NGX_HTTP_DOSSIER_STORED_NEW:
+        /* a lookup right after the 201 finds the entry in the cache */
+        ctx->put.handler = ngx_http_dossier_submit_cached;
+        ctx->put.data = ctx;
+
+        if (dmcf->cache
+            && ngx_http_dossier_cache_put_status(dmcf->cache, &item->status,
+                                                 &ctx->put)
+               == NGX_OK)
+        {
+            return;
+        }
+
+        rc = ngx_http_dossier_submit_accepted(r, item);
+        break;
+
     case NGX_HTTP_DOSSIER_STORED_BEFORE:
         rc = ngx_http_dossier_submit_accepted(r, item);
         break;
@@ -253,6 +248,22 @@ ngx_http_dossier_submit_done(ngx_http_dossier_pg_item_t *item)
 }
 
 
+static void
+ngx_http_dossier_submit_cached(ngx_http_dossier_cache_put_t *put)
+{
+    ngx_connection_t               *c;
+    ngx_http_request_t             *r;
+    ngx_http_dossier_submit_ctx_t  *ctx = put->data;
+
+    r = ctx->request;
+    c = r->connection;
+
+    ngx_http_finalize_request(r,
+                              ngx_http_dossier_submit_accepted(r, &ctx->item));
+    ngx_http_run_posted_requests(c);
+}
+
+
 static ngx_int_t
 ngx_http_dossier_submit_accepted(ngx_http_request_t *r,
     ngx_http_dossier_pg_item_t *item)
@@ -264,7 +275,7 @@ ngx_http_dossier_submit_accepted(ngx_http_request_t *r,
     ngx_str_t        *code = &item->ma_ho_so;
     ngx_table_elt_t  *location;
 
-    dg_time_rfc3339(item->received_at, received);
+    dg_time_rfc3339(item->status.received_at, received);
 
     /* MaHoSo may hold '/', the only one of its characters a path needs
      * escaped.  A plain header, not headers_out.location, which nginx would
@@ -317,6 +328,7 @@ ngx_http_dossier_submit_cleanup(void *data)
     ngx_http_dossier_submit_ctx_t  *ctx = data;
 
     ngx_http_dossier_pg_cancel(&ctx->item);
+    ngx_http_dossier_cache_put_cancel(&ctx->put);
     free(ctx->json);
 }
 
@@ -326,7 +338,7 @@ ngx_http_dossier_submit_cleanup(void *data)
  * spilled to a temporary file by nginx; it is read back here, as nginx's
  * own modules do (it is at most client_max_body_size, 1 MiB by default).
  */
-static ngx_int_t
+ngx_int_t
 ngx_http_dossier_read_body(ngx_http_request_t *r, ngx_str_t *body)
 {
     u_char       *p;
@@ -388,9 +400,23 @@ ngx_http_dossier_read_body(ngx_http_request_t *r, ngx_str_t *body)
 }
 
 
+ngx_int_t
+ngx_http_dossier_send_not_json(ngx_http_request_t *r)
+{
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        r->keepalive = 0;
+    }
+
+    return ngx_http_dossier_send_error(r, NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
+               "content_type",
+               "Content-Type phải là application/json, mã hóa UTF-8",
+               "Content-Type must be application/json in UTF-8");
+}
+
+
 /* application/json, optionally with charset=utf-8 (any case, quoted or
  * not); other parameters are ignored. */
-static ngx_uint_t
+ngx_uint_t
 ngx_http_dossier_is_json(ngx_http_request_t *r)
 {
     u_char     *p, *last, *v;

@@ -10,10 +10,14 @@
  *
  * Writes go through dg_cache_put_lua, which keeps the entry with the
  * higher version: a slow reader filling the cache from an older read can
- * never overwrite a newer status written after a commit.  A worker that
- * could not update an entry (Redis unreachable, or a write's outcome
- * unknown) increments the generation when it reconnects, before anything
- * else, which retires every entry written before the outage.
+ * never overwrite a newer status written after a commit.
+ *
+ * Every gateway connection to Redis starts by incrementing the
+ * generation, before any read.  A write that fails or whose outcome is
+ * unknown drops the connection, so entries that may have missed an update
+ * are retired before anyone reads through that worker again, and a Redis
+ * restored with old data (a restart from its dump, a failover) serves
+ * nothing written before the outage, whichever worker reconnects first.
  */
 
 #ifndef DG_CACHE_H

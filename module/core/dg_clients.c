@@ -77,7 +77,10 @@ dg_clients_fail(dg_clients_loader_t *ld, const char *fmt, ...)
         return -1;
     }
 
-    n = snprintf(ld->err, ld->errlen, "%s:%u: ", ld->path, ld->line);
+    /* line 0: about the file as a whole */
+    n = ld->line ? snprintf(ld->err, ld->errlen, "%s:%u: ", ld->path,
+                            ld->line)
+                 : snprintf(ld->err, ld->errlen, "%s: ", ld->path);
 
     if (n >= 0 && (size_t) n < ld->errlen) {
         va_start(args, fmt);
@@ -714,7 +717,7 @@ dg_clients_load(const char *path, char *err, size_t errlen)
     OPENSSL_cleanse(line, sizeof(line));
     fclose(f);
 
-    if (rc == 0) {
+    if (rc == 0 && cs->n > 1) {
         qsort(cs->clients, cs->n, sizeof(dg_client_t), dg_clients_cmp);
 
         for (i = 1; i < cs->n; i++) {

@@ -670,19 +670,13 @@ dg_jwt_check_claims(json_t *claims, const dg_jwt_policy_t *policy,
 }
 
 
-/* The JSON object in a base64url part, or NULL. */
+/* A JSON object without duplicate keys, or NULL. */
 static json_t *
-dg_jwt_part(const char *s, size_t len, unsigned char *buf, size_t size)
+dg_jwt_object(const unsigned char *buf, size_t len)
 {
-    json_t   *obj;
-    ssize_t   n;
+    json_t  *obj;
 
-    n = dg_base64_decode(buf, size, s, len, DG_BASE64URL);
-    if (n <= 0) {
-        return NULL;
-    }
-
-    obj = json_loadb((const char *) buf, n, JSON_REJECT_DUPLICATES, NULL);
+    obj = json_loadb((const char *) buf, len, JSON_REJECT_DUPLICATES, NULL);
 
     if (obj != NULL && !json_is_object(obj)) {
         json_decref(obj);
@@ -697,11 +691,12 @@ dg_jwt_reason_e
 dg_jwt_verify(const dg_jwks_t *jwks, const dg_jwt_policy_t *policy,
     const char *token, size_t len, time_t now, char sub[DG_JWT_SUB_LEN + 1])
 {
-    size_t            i, dots[2], ndots, siglen;
+    size_t            i, dots[3], ndots, start, part[3];
     ssize_t           n;
     json_t           *header, *claims;
     const char       *alg, *kid;
     const dg_jwk_t   *key;
+    unsigned char    *p, *decoded[3];
     dg_jwt_reason_e   rc;
     unsigned char     buf[DG_JWT_MAX_LEN];
 
@@ -721,22 +716,32 @@ dg_jwt_verify(const dg_jwks_t *jwks, const dg_jwt_policy_t *policy,
         }
     }
 
-    if (ndots != 2 || dots[0] == 0 || dots[1] == dots[0] + 1
-        || dots[1] == len - 1)
-    {
+    if (ndots != 2) {
         return DG_JWT_MALFORMED;
     }
 
-    /* the signature is checked as base64url before anything is parsed */
-    n = dg_base64_decode(buf, sizeof(buf), token + dots[1] + 1,
-                         len - dots[1] - 1, DG_BASE64URL);
-    if (n <= 0) {
-        return DG_JWT_MALFORMED;
+    dots[2] = len;
+
+    /* every part non-empty, strict base64url, before anything is parsed;
+     * decoded they take at most 3/4 of the token, so buf holds them all */
+
+    p = buf;
+    start = 0;
+
+    for (i = 0; i < 3; i++) {
+        n = dg_base64_decode(p, buf + sizeof(buf) - p, token + start,
+                             dots[i] - start, DG_BASE64URL);
+        if (n <= 0) {
+            return DG_JWT_MALFORMED;
+        }
+
+        decoded[i] = p;
+        part[i] = n;
+        p += n;
+        start = dots[i] + 1;
     }
 
-    siglen = n;
-
-    header = dg_jwt_part(token, dots[0], buf + siglen, sizeof(buf) - siglen);
+    header = dg_jwt_object(decoded[0], part[0]);
     if (header == NULL) {
         return DG_JWT_MALFORMED;
     }
@@ -762,7 +767,8 @@ dg_jwt_verify(const dg_jwks_t *jwks, const dg_jwt_policy_t *policy,
         rc = DG_JWT_ALG;
 
     } else {
-        rc = dg_jwt_check_signature(key, token, dots[1], buf, siglen);
+        rc = dg_jwt_check_signature(key, token, dots[1], decoded[2],
+                                    part[2]);
     }
 
     json_decref(header);
@@ -771,8 +777,9 @@ dg_jwt_verify(const dg_jwks_t *jwks, const dg_jwt_policy_t *policy,
         return rc;
     }
 
-    claims = dg_jwt_part(token + dots[0] + 1, dots[1] - dots[0] - 1,
-                         buf, sizeof(buf));
+    /* the claims are parsed only once they are known to be the issuer's */
+
+    claims = dg_jwt_object(decoded[1], part[1]);
     if (claims == NULL) {
         return DG_JWT_MALFORMED;
     }

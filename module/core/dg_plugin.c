@@ -70,7 +70,11 @@ struct dg_plugin_registry_s {
 };
 
 
-static const dossier_plugin_host_t  dg_plugin_host;
+static void dg_plugin_error(char *err, size_t errlen, const char *fmt, ...)
+    DOSSIER_PLUGIN_PRINTF(3, 4);
+static void dg_plugin_log(const dg_plugin_t *plugin, int level,
+    const char *fmt, ...) DOSSIER_PLUGIN_PRINTF(3, 4);
+
 
 static dg_plugin_log_pt  dg_plugin_log_handler;
 static void             *dg_plugin_log_data;
@@ -456,15 +460,17 @@ dg_plugin_code(const dg_plugin_t *plugin, const char *code, char *buf,
     size_t       n, i;
     unsigned     c;
 
-    if (code == NULL || code[0] == '\0') {
-        code = "error";
-    }
-
     n = strlen(plugin->name);
 
     /* a code that already carries the prefix keeps it once */
-    if (strncmp(code, plugin->name, n) == 0 && code[n] == '.') {
+    if (code != NULL && strncmp(code, plugin->name, n) == 0
+        && code[n] == '.')
+    {
         code += n + 1;
+    }
+
+    if (code == NULL || code[0] == '\0') {
+        code = "error";
     }
 
     i = (size_t) snprintf(buf, size, "%s.", plugin->name);
@@ -895,6 +901,31 @@ dg_plugin_mapped_from(const void *addr, const struct stat *st)
 typedef const dossier_plugin_magic_t *(*dg_plugin_magic_pt)(void);
 
 
+static dg_plugin_magic_pt
+dg_plugin_dlopen(dg_plugin_t *plugin, const char *name, const char *path,
+    char *err, size_t errlen)
+{
+    dg_plugin_magic_pt  magic;
+
+    plugin->handle = dlopen(name, RTLD_NOW | RTLD_LOCAL);
+
+    if (plugin->handle == NULL) {
+        dg_plugin_error(err, errlen, "plugin file %s: %s", path, dlerror());
+        return NULL;
+    }
+
+    *(void **) &magic = dlsym(plugin->handle, "dossier_plugin_magic");
+
+    if (magic == NULL) {
+        dg_plugin_error(err, errlen,
+                        "plugin file %s: no dossier_plugin_magic symbol, "
+                        "not a dossier plugin", path);
+    }
+
+    return magic;
+}
+
+
 /*
  * dlopen by name hands back an object already loaded under that name even
  * when the file has since been replaced (a rebuilt plugin on reload, while
@@ -907,53 +938,36 @@ static dg_plugin_magic_pt
 dg_plugin_open(dg_plugin_t *plugin, const char *path, char *err,
     size_t errlen)
 {
-    int                 fresh;
     char                byfd[64];
     struct stat         st;
     dg_plugin_magic_pt  magic;
 
-    for (fresh = 0; fresh < 2; fresh++) {
-        if (fresh) {
-            plugin->fd = open(path, O_RDONLY | O_CLOEXEC);
+    magic = dg_plugin_dlopen(plugin, path, path, err, errlen);
 
-            if (plugin->fd == -1 || fstat(plugin->fd, &st) == -1) {
-                dg_plugin_error(err, errlen, "plugin file %s: %s", path,
-                                strerror(errno));
-                return NULL;
-            }
+    if (magic == NULL || stat(path, &st) == -1
+        || dg_plugin_mapped_from((const void *) magic, &st) != 0)
+    {
+        return magic;
+    }
 
-            snprintf(byfd, sizeof(byfd), "/proc/self/fd/%d", plugin->fd);
-        }
+    dlclose(plugin->handle);
+    plugin->handle = NULL;
 
-        plugin->handle = dlopen(fresh ? byfd : path, RTLD_NOW | RTLD_LOCAL);
+    plugin->fd = open(path, O_RDONLY | O_CLOEXEC);
 
-        if (plugin->handle == NULL) {
-            dg_plugin_error(err, errlen, "plugin file %s: %s", path,
-                            dlerror());
-            return NULL;
-        }
+    if (plugin->fd == -1 || fstat(plugin->fd, &st) == -1) {
+        dg_plugin_error(err, errlen, "plugin file %s: %s", path,
+                        strerror(errno));
+        return NULL;
+    }
 
-        *(void **) &magic = dlsym(plugin->handle, "dossier_plugin_magic");
+    snprintf(byfd, sizeof(byfd), "/proc/self/fd/%d", plugin->fd);
 
-        if (magic == NULL) {
-            dg_plugin_error(err, errlen,
-                            "plugin file %s: no dossier_plugin_magic symbol, "
-                            "not a dossier plugin", path);
-            return NULL;
-        }
+    magic = dg_plugin_dlopen(plugin, byfd, path, err, errlen);
 
-        if ((!fresh && stat(path, &st) == -1)
-            || dg_plugin_mapped_from((const void *) magic, &st) != 0)
-        {
-            return magic;
-        }
-
-        if (fresh) {
-            break;
-        }
-
-        dlclose(plugin->handle);
-        plugin->handle = NULL;
+    if (magic == NULL || dg_plugin_mapped_from((const void *) magic, &st) != 0)
+    {
+        return magic;
     }
 
     dg_plugin_error(err, errlen,
@@ -1123,8 +1137,8 @@ dg_plugin_choose_sectors(dg_plugin_t *plugin, char *err, size_t errlen)
 static int
 dg_plugin_init(dg_plugin_t *plugin, char *err, size_t errlen)
 {
-    char           perr[DG_PLUGIN_ERR_MAX];
-    size_t         i;
+    char            perr[DG_PLUGIN_ERR_MAX];
+    size_t          i;
     dossier_ctx_t  *ctx;
 
     ctx = &plugin->ctx;
@@ -1169,7 +1183,7 @@ dg_plugin_load(const char *path, const char *const *kv, size_t nkv,
     dg_plugin_magic_pt   magic;
 
     if (path == NULL || (nkv != 0 && kv == NULL)) {
-        dg_plugin_error(err, errlen, "plugin: no file given");
+        dg_plugin_error(err, errlen, "plugin: no file or no settings given");
         return NULL;
     }
 
@@ -1452,9 +1466,9 @@ dg_plugins_run(dg_plugin_registry_t *reg, const char *sector, json_t *root,
 
         if (rc != DOSSIER_OK || doc.failed) {
             __atomic_fetch_add(&c->failures, 1, __ATOMIC_RELAXED);
-            dg_plugin_log(plugin, DOSSIER_LOG_ERROR,
+            dg_plugin_log(plugin, DOSSIER_LOG_ERROR, "validate failed (%s)",
                           doc.failed ? "out of memory reporting a problem"
-                                     : "validate failed (returned %d)", rc);
+                                     : "it returned an error");
             return -1;
         }
     }

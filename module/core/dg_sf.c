@@ -61,6 +61,21 @@ dg_sf_is_item_start(int c)
 }
 
 
+/* A key not followed by '=' is a Boolean true (outside the subset) when
+ * what follows may follow a value; otherwise it is a syntax error. */
+static dg_sf_rc_e
+dg_sf_bare_key(dg_sf_parser_t *ps)
+{
+    if (ps->p == ps->end || *ps->p == ';' || *ps->p == ','
+        || *ps->p == ' ' || *ps->p == '\t')
+    {
+        return DG_SF_UNSUPPORTED;
+    }
+
+    return DG_SF_SYNTAX;
+}
+
+
 static void
 dg_sf_skip_sp(dg_sf_parser_t *ps)
 {
@@ -292,7 +307,7 @@ dg_sf_parse_params(dg_sf_parser_t *ps, dg_sf_member_t *m)
         }
 
         if (ps->p == ps->end || *ps->p != '=') {
-            return DG_SF_UNSUPPORTED;       /* Boolean true */
+            return dg_sf_bare_key(ps);
         }
 
         ps->p++;
@@ -375,7 +390,7 @@ dg_sf_parse_member(dg_sf_parser_t *ps, dg_sf_member_t *m, dg_sf_kind_e kind)
     dg_sf_rc_e  rc;
 
     if (ps->p == ps->end || *ps->p != '=') {
-        return DG_SF_UNSUPPORTED;           /* Boolean true member */
+        return dg_sf_bare_key(ps);
     }
 
     ps->p++;

@@ -35,6 +35,9 @@
  *
  * Failure reasons name the rule, never the secret: a wrong key and a
  * tampered component both give auth.signature.
+ *
+ * Nothing is allocated but the signature base; the parsed fields live on
+ * the stack (about 30 KiB in dg_sig_verify).
  */
 
 #ifndef DG_SIG_H
@@ -117,13 +120,17 @@ typedef struct {
     dg_sf_str_t              method;        /* "POST" */
     dg_sf_str_t              authority;     /* host[:port], lower case */
     dg_sf_str_t              path;          /* raw, not percent-decoded,
-                                               without the query */
+                                               without the query (nginx:
+                                               r->unparsed_uri up to '?',
+                                               not r->uri) */
     dg_sf_str_t              args;          /* raw query WITHOUT the '?',
                                                as nginx's r->args; empty
                                                when none ("@query" is then
                                                "?") */
-    dg_sf_str_t              signature_input;   /* data NULL when absent */
-    dg_sf_str_t              signature;         /* data NULL when absent */
+    /* field values, several lines joined with ", "; data NULL when
+     * the field is absent */
+    dg_sf_str_t              signature_input;
+    dg_sf_str_t              signature;
     const dg_body_digest_t  *body;          /* NULL: request has no body */
     time_t                   now;
 
@@ -160,8 +167,9 @@ extern const dg_sig_policy_t  dg_sig_contract_policy;
 
 
 typedef struct {
-    /* what the request claimed; set as far as parsing got, so failures
-     * can be logged with the client id (printable ASCII, may be empty) */
+    /* what the request claimed, set as far as parsing got so failures
+     * can be logged with the client id (printable ASCII, may be empty);
+     * authenticated only when dg_sig_verify returns DG_SIG_OK */
     char     keyid[DG_SIG_MAX_KEYID + 1];
     char     label[DG_SF_MAX_KEY + 1];
     int64_t  created;
@@ -177,8 +185,9 @@ dg_sig_reason_e dg_sig_verify(const dg_sig_input_t *in,
 
 /*
  * The signature base (RFC 9421 section 2.5) of the signature chosen by
- * label (NULL: the rule above with "sig1"), without any policy check;
- * for tests, tools and signing clients.  On DG_SIG_OK *base is a malloc'ed
+ * the rule above, label being the one wanted among several (NULL:
+ * "sig1"), without any policy check; for tests, tools and signing
+ * clients.  On DG_SIG_OK *base is a malloc'ed
  * NUL-terminated string of *len bytes.
  */
 dg_sig_reason_e dg_sig_base(const dg_sig_input_t *in, const char *label,
@@ -192,7 +201,10 @@ dg_sig_reason_e dg_sig_base(const dg_sig_input_t *in, const char *label,
 dg_sig_reason_e dg_content_digest_check(const char *value, size_t len,
     const dg_body_digest_t *digest);
 
-/* Each returns 0, or -1 on an OpenSSL failure (then nothing to free). */
+/*
+ * Each returns 0, or -1 on an OpenSSL failure.  A failed init leaves
+ * nothing to free; after a failed update call dg_body_hash_free().
+ */
 int dg_body_digest(const void *body, size_t len, dg_body_digest_t *out);
 int dg_body_hash_init(dg_body_hash_t *h);
 int dg_body_hash_update(dg_body_hash_t *h, const void *data, size_t len);

@@ -347,3 +347,43 @@ itest_submit_until_created(const char *json, double seconds)
         nanosleep(&pause, NULL);
     }
 }
+
+
+long
+itest_redis_info(const char *field)
+{
+    long   v;
+    char   cmd[4096], line[512];
+    FILE  *f;
+    size_t n;
+
+    snprintf(cmd, sizeof(cmd), "%s redis info stats",
+             itest_env("DG_TEST_STACKCTL"));
+
+    f = popen(cmd, "r");
+    if (f == NULL) {
+        return -1;
+    }
+
+    v = -1;
+    n = strlen(field);
+
+    while (fgets(line, sizeof(line), f)) {
+        if (strncmp(line, field, n) == 0 && line[n] == ':') {
+            v = atol(line + n + 1);
+        }
+    }
+
+    pclose(f);
+
+    return v;
+}
+
+
+long
+itest_pg_calls(const char *text)
+{
+    return itest_sql_long("SELECT coalesce(sum(calls), 0) FROM "
+                          "pg_stat_statements WHERE query LIKE "
+                          "'%' || $1 || '%'", text);
+}

@@ -41,6 +41,13 @@ int itest_has_problem(const itest_response_t *res, const char *pointer,
 /* One integer from SQL (e.g. a count), -1 on error. */
 long itest_sql_long(const char *sql, const char *param);
 
+/* A counter from Redis's own INFO (e.g. "keyspace_hits"), -1 on error. */
+long itest_redis_info(const char *field);
+
+/* How many times PostgreSQL ran statements containing text (from
+ * pg_stat_statements: PostgreSQL's own count, not the gateway's). */
+long itest_pg_calls(const char *text);
+
 /* Runs tests/integration/stackctl with an action; 0 on success. */
 int itest_stackctl(const char *action);
 

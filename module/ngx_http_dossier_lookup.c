@@ -1,0 +1,390 @@
+/*
+ * /v1/dossiers/{MaHoSo}: GET (or HEAD) its status, POST .../progress.
+ *
+ * A lookup asks Redis first.  On a miss it asks PostgreSQL, and every
+ * lookup of the same code that misses while that query runs in this
+ * worker waits for the same answer (one query, not a stampede); the
+ * answer then fills the cache, an unknown code with a short-lived
+ * negative entry.
+ */
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "dg_dossier.h"
+#include "ngx_http_dossier.h"
+
+
+#define NGX_HTTP_DOSSIER_STATUS_SQL                                          \
+    "SELECT * FROM dossier_status WHERE ma_ho_so = $1"
+
+
+typedef struct {
+    ngx_str_node_t                 sn;          /* keyed by MaHoSo */
+    ngx_queue_t                    waiters;
+    ngx_http_dossier_main_conf_t  *dmcf;
+    ngx_http_dossier_pg_query_t    query;
+} ngx_http_dossier_fetch_t;
+
+
+typedef struct {
+    ngx_http_request_t            *request;
+    ngx_str_t                      code;        /* decoded, NUL-ended */
+    ngx_http_dossier_cache_get_t   get;
+    ngx_http_dossier_fetch_t      *fetch;
+    ngx_queue_t                    waiting;
+} ngx_http_dossier_lookup_ctx_t;
+
+
+ngx_int_t ngx_http_dossier_resource_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_dossier_progress_handler(ngx_http_request_t *r,
+    ngx_str_t *code);
+
+static ngx_int_t ngx_http_dossier_lookup_code(ngx_http_request_t *r,
+    ngx_str_t *code, ngx_uint_t *progress);
+static void ngx_http_dossier_lookup_cached(ngx_http_dossier_cache_get_t *get,
+    dg_cache_result_e rc, dg_cache_entry_t *e);
+static ngx_int_t ngx_http_dossier_lookup_fetch(
+    ngx_http_dossier_lookup_ctx_t *ctx);
+static void ngx_http_dossier_lookup_fetched(ngx_http_dossier_pg_query_t *q,
+    PGresult *res);
+static ngx_int_t ngx_http_dossier_lookup_answer(ngx_http_request_t *r,
+    ngx_uint_t status, const char *json, size_t len);
+static void ngx_http_dossier_lookup_finalize(ngx_http_request_t *r,
+    ngx_int_t rc);
+static void ngx_http_dossier_lookup_cleanup(void *data);
+
+
+static ngx_str_t  ngx_http_dossier_json_type = ngx_string("application/json");
+
+
+ngx_int_t
+ngx_http_dossier_resource_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                       rc;
+    ngx_str_t                       code;
+    ngx_uint_t                      progress;
+    ngx_pool_cleanup_t             *cln;
+    ngx_http_dossier_main_conf_t   *dmcf;
+    ngx_http_dossier_lookup_ctx_t  *ctx;
+
+    if (ngx_http_dossier_lookup_code(r, &code, &progress) != NGX_OK) {
+        if (ngx_http_discard_request_body(r) != NGX_OK) {
+            r->keepalive = 0;
+        }
+
+        return ngx_http_dossier_send_error(r, NGX_HTTP_NOT_FOUND, "not_found",
+                   "Không có hồ sơ với mã này",
+                   "no dossier has this code");
+    }
+
+    if (progress) {
+        if (r->method != NGX_HTTP_POST) {
+            return ngx_http_dossier_send_not_allowed(r, "POST");
+        }
+
+        return ngx_http_dossier_progress_handler(r, &code);
+    }
+
+    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+        return ngx_http_dossier_send_not_allowed(r, "GET, HEAD");
+    }
+
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    dmcf = ngx_http_get_module_main_conf(r, ngx_http_dossier_module);
+
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_dossier_lookup_ctx_t));
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (ctx == NULL || cln == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->request = r;
+    ctx->code = code;
+    ctx->get.handler = ngx_http_dossier_lookup_cached;
+    ctx->get.data = ctx;
+    cln->handler = ngx_http_dossier_lookup_cleanup;
+    cln->data = ctx;
+
+    if (dmcf->cache
+        && ngx_http_dossier_cache_get(dmcf->cache, &code, &ctx->get) == NGX_OK)
+    {
+        r->main->count++;
+        return NGX_DONE;
+    }
+
+    rc = ngx_http_dossier_lookup_fetch(ctx);
+
+    if (rc == NGX_DONE) {
+        r->main->count++;
+    }
+
+    return rc;
+}
+
+
+/*
+ * The code is the rest of the raw path after the location's prefix,
+ * percent-decoded (MaHoSo may hold '/', sent as %2F), optionally followed
+ * by "/progress".  NGX_DECLINED when it cannot be a MaHoSo.
+ */
+static ngx_int_t
+ngx_http_dossier_lookup_code(ngx_http_request_t *r, ngx_str_t *code,
+    ngx_uint_t *progress)
+{
+    u_char                    *p, *last, *dst;
+    size_t                     len;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    p = r->unparsed_uri.data;
+    last = ngx_strlchr(p, p + r->unparsed_uri.len, '?');
+    if (last == NULL) {
+        last = p + r->unparsed_uri.len;
+    }
+
+    if ((size_t) (last - p) <= clcf->name.len
+        || ngx_strncmp(p, clcf->name.data, clcf->name.len) != 0)
+    {
+        return NGX_DECLINED;
+    }
+
+    p += clcf->name.len;
+    len = sizeof("/progress") - 1;
+    *progress = 0;
+
+    if ((size_t) (last - p) > len
+        && ngx_strncmp(last - len, "/progress", len) == 0)
+    {
+        *progress = 1;
+        last -= len;
+    }
+
+    dst = ngx_pnalloc(r->pool, last - p + 1);
+    if (dst == NULL) {
+        return NGX_ERROR;
+    }
+
+    code->data = dst;
+    ngx_unescape_uri(&dst, &p, last - p, 0);
+    code->len = dst - code->data;
+    *dst = '\0';
+
+    if (code->len == 0 || code->len > DG_MAHOSO_MAX) {
+        return NGX_DECLINED;
+    }
+
+    for (p = code->data; p < dst; p++) {
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'A' && *p <= 'Z')
+              || (*p >= 'a' && *p <= 'z') || *p == '.' || *p == '_'
+              || *p == '-' || *p == '/'))
+        {
+            return NGX_DECLINED;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_dossier_lookup_cached(ngx_http_dossier_cache_get_t *get,
+    dg_cache_result_e rc, dg_cache_entry_t *e)
+{
+    ngx_int_t                       status;
+    ngx_http_dossier_lookup_ctx_t  *ctx = get->data;
+    ngx_http_request_t             *r = ctx->request;
+
+    switch (rc) {
+
+    case DG_CACHE_HIT:
+        ngx_http_dossier_lookup_finalize(r,
+            ngx_http_dossier_lookup_answer(r, NGX_HTTP_OK, e->json,
+                                           e->json_len));
+        return;
+
+    case DG_CACHE_UNKNOWN:
+        ngx_http_dossier_lookup_finalize(r,
+            ngx_http_dossier_lookup_answer(r, NGX_HTTP_NOT_FOUND, NULL, 0));
+        return;
+
+    default:
+        status = ngx_http_dossier_lookup_fetch(ctx);
+        if (status != NGX_DONE) {
+            ngx_http_dossier_lookup_finalize(r, status);
+        }
+    }
+}
+
+
+/* Joins the query for this code already under way, or starts one. */
+static ngx_int_t
+ngx_http_dossier_lookup_fetch(ngx_http_dossier_lookup_ctx_t *ctx)
+{
+    uint32_t                       hash;
+    ngx_int_t                      rc;
+    ngx_http_request_t            *r = ctx->request;
+    ngx_http_dossier_fetch_t      *fetch;
+    ngx_http_dossier_main_conf_t  *dmcf;
+
+    dmcf = ngx_http_get_module_main_conf(r, ngx_http_dossier_module);
+
+    if (dmcf->pool == NULL) {
+        return ngx_http_dossier_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                   "storage.unavailable", "Cơ sở dữ liệu không khả dụng",
+                   "storage unavailable; retry later");
+    }
+
+    hash = ngx_crc32_short(ctx->code.data, ctx->code.len);
+    fetch = (ngx_http_dossier_fetch_t *)
+                ngx_str_rbtree_lookup(&dmcf->fetches, &ctx->code, hash);
+
+    if (fetch == NULL) {
+        fetch = ngx_calloc(sizeof(ngx_http_dossier_fetch_t)
+                           + ctx->code.len + 1, r->connection->log);
+        if (fetch == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        fetch->sn.str.data = (u_char *) (fetch + 1);
+        fetch->sn.str.len = ctx->code.len;
+        ngx_memcpy(fetch->sn.str.data, ctx->code.data, ctx->code.len + 1);
+        fetch->sn.node.key = hash;
+        fetch->dmcf = dmcf;
+        ngx_queue_init(&fetch->waiters);
+
+        fetch->query.sql = NGX_HTTP_DOSSIER_STATUS_SQL;
+        fetch->query.nparams = 1;
+        fetch->query.params[0] = (char *) fetch->sn.str.data;
+        fetch->query.handler = ngx_http_dossier_lookup_fetched;
+        fetch->query.data = fetch;
+
+        rc = ngx_http_dossier_pg_query(dmcf->pool, &fetch->query);
+
+        if (rc != NGX_OK) {
+            ngx_free(fetch);
+            return ngx_http_dossier_send_error(r,
+                       NGX_HTTP_SERVICE_UNAVAILABLE, "storage.unavailable",
+                       "Cơ sở dữ liệu không khả dụng",
+                       "storage unavailable or saturated; retry later");
+        }
+
+        ngx_rbtree_insert(&dmcf->fetches, &fetch->sn.node);
+    }
+
+    ctx->fetch = fetch;
+    ngx_queue_insert_tail(&fetch->waiters, &ctx->waiting);
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_dossier_lookup_fetched(ngx_http_dossier_pg_query_t *q,
+    PGresult *res)
+{
+    char                           *json;
+    size_t                          len;
+    ngx_uint_t                      status;
+    dg_status_t                     s;
+    ngx_queue_t                    *head;
+    ngx_http_request_t             *r;
+    ngx_http_dossier_fetch_t       *fetch = q->data;
+    ngx_http_dossier_lookup_ctx_t  *ctx;
+
+    ngx_rbtree_delete(&fetch->dmcf->fetches, &fetch->sn.node);
+
+    json = NULL;
+    len = 0;
+
+    if (res == NULL) {
+        status = NGX_HTTP_SERVICE_UNAVAILABLE;
+
+    } else if (PQntuples(res) == 0) {
+        status = NGX_HTTP_NOT_FOUND;
+
+        if (fetch->dmcf->cache) {
+            (void) ngx_http_dossier_cache_put(fetch->dmcf->cache,
+                                              &fetch->sn.str, 0,
+                                              DG_CACHE_UNKNOWN_VALUE, NULL);
+        }
+
+    } else {
+        (void) ngx_http_dossier_pg_status(res, 0, 0, &s);
+        json = dg_status_json(&s);
+        status = json ? NGX_HTTP_OK : NGX_HTTP_INTERNAL_SERVER_ERROR;
+        len = json ? ngx_strlen(json) : 0;
+
+        if (fetch->dmcf->cache) {
+            (void) ngx_http_dossier_cache_put_status(fetch->dmcf->cache, &s,
+                                                     NULL);
+        }
+    }
+
+    while (!ngx_queue_empty(&fetch->waiters)) {
+        head = ngx_queue_head(&fetch->waiters);
+        ngx_queue_remove(head);
+        ctx = ngx_queue_data(head, ngx_http_dossier_lookup_ctx_t, waiting);
+        ctx->fetch = NULL;
+        r = ctx->request;
+
+        ngx_http_dossier_lookup_finalize(r,
+            status == NGX_HTTP_SERVICE_UNAVAILABLE
+            ? ngx_http_dossier_send_error(r, status, "storage.unavailable",
+                  "Cơ sở dữ liệu không khả dụng",
+                  "storage unavailable; retry later")
+            : ngx_http_dossier_lookup_answer(r, status, json, len));
+    }
+
+    free(json);
+    ngx_free(fetch);
+}
+
+
+static ngx_int_t
+ngx_http_dossier_lookup_answer(ngx_http_request_t *r, ngx_uint_t status,
+    const char *json, size_t len)
+{
+    if (status == NGX_HTTP_NOT_FOUND) {
+        return ngx_http_dossier_send_error(r, NGX_HTTP_NOT_FOUND, "not_found",
+                   "Không có hồ sơ với mã này", "no dossier has this code");
+    }
+
+    if (json == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_dossier_send(r, status, &ngx_http_dossier_json_type,
+                                 (u_char *) json, len);
+}
+
+
+/* Answers from an event (Redis, PostgreSQL), outside nginx's phases. */
+static void
+ngx_http_dossier_lookup_finalize(ngx_http_request_t *r, ngx_int_t rc)
+{
+    ngx_connection_t  *c = r->connection;
+
+    ngx_http_finalize_request(r, rc);
+    ngx_http_run_posted_requests(c);
+}
+
+
+static void
+ngx_http_dossier_lookup_cleanup(void *data)
+{
+    ngx_http_dossier_lookup_ctx_t  *ctx = data;
+
+    ngx_http_dossier_cache_get_cancel(&ctx->get);
+
+    /* the query goes on for the others waiting, and fills the cache */
+    if (ctx->fetch) {
+        ngx_queue_remove(&ctx->waiting);
+        ctx->fetch = NULL;
+    }
+}

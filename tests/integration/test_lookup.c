@@ -1,0 +1,312 @@
+/*
+ * Lookups and progress through real nginx, Redis and PostgreSQL.  Cache
+ * behaviour is read from Redis's and PostgreSQL's own statistics.
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "itest.h"
+#include "unit.h"
+
+
+#define LOOKUP_SQL  "FROM dossier_status WHERE ma_ho_so"
+
+
+/* Submits a fresh dossier, returns its MaHoSo (static buffer). */
+static const char *
+submitted(const char *prefix)
+{
+    static char        code[96];
+    char              *json;
+    json_t            *d;
+    itest_response_t   res;
+
+    snprintf(code, sizeof(code), "%s", itest_unique(prefix));
+    d = itest_dossier(code);
+    json = itest_dump(d);
+
+    itest_submit(&res, json);
+    CU_ASSERT_EQUAL(res.status, 201);
+
+    itest_response_free(&res);
+    free(json);
+    json_decref(d);
+
+    return code;
+}
+
+
+/* GET /v1/dossiers/{code}; returns the status, *state the TrangThaiHoSo. */
+static long
+lookup(const char *code, int *state)
+{
+    long              status;
+    char              path[256];
+    json_t           *body;
+    itest_response_t  res;
+
+    snprintf(path, sizeof(path), "/v1/dossiers/%s", code);
+    itest_http(&res, "GET", path, NULL, 0, NULL);
+
+    status = res.status;
+    body = json_loads(res.body, 0, NULL);
+    *state = (int) json_integer_value(json_object_get(body, "TrangThaiHoSo"));
+
+    json_decref(body);
+    itest_response_free(&res);
+
+    return status;
+}
+
+
+static long
+progress(const char *code, int to, itest_response_t *res)
+{
+    long        status;
+    char        path[256], body[512], at[16];
+    time_t      t;
+    struct tm   tm;
+    itest_response_t  own;
+
+    t = time(NULL) + 7 * 3600;
+    gmtime_r(&t, &tm);
+    strftime(at, sizeof(at), "%Y%m%d%H%M%S", &tm);
+
+    snprintf(path, sizeof(path), "/v1/dossiers/%s/progress", code);
+    snprintf(body, sizeof(body),
+             "{\"TrangThaiHoSo\":%d,\"ThoiDiemXuLy\":\"%s\","
+             "\"NoiDungXuLy\":\"Chuyển xử lý\",\"NguoiXuLy\":\"Lê Văn An\""
+             "%s%s%s}", to, at,
+             to == 10 ? ",\"NgayTra\":\"" : "", to == 10 ? at : "",
+             to == 10 ? "\"" : "");
+
+    if (res == NULL) {
+        res = &own;
+    }
+
+    itest_http(res, "POST", path, body, strlen(body),
+               (const char *const[]) { "Content-Type: application/json",
+                                       NULL });
+    status = res->status;
+
+    if (res == &own) {
+        itest_response_free(&own);
+    }
+
+    return status;
+}
+
+
+static void
+lookup_after_submit_is_a_hit(void)
+{
+    int          state;
+    long         hits, misses, calls;
+    const char  *code;
+
+    code = submitted("HP-H");
+
+    hits = itest_redis_info("keyspace_hits");
+    misses = itest_redis_info("keyspace_misses");
+    calls = itest_pg_calls(LOOKUP_SQL);
+
+    CU_ASSERT_EQUAL(lookup(code, &state), 200);
+    CU_ASSERT_EQUAL(state, 1);
+
+    /* Redis found the entry; PostgreSQL was not asked */
+    CU_ASSERT_TRUE(itest_redis_info("keyspace_hits") > hits);
+    CU_ASSERT_EQUAL(itest_redis_info("keyspace_misses"), misses);
+    CU_ASSERT_EQUAL(itest_pg_calls(LOOKUP_SQL), calls);
+}
+
+
+static void
+progress_then_lookup(void)
+{
+    int               state;
+    char              path[128];
+    const char       *code;
+    itest_response_t  res;
+
+    code = submitted("HP-P");
+
+    CU_ASSERT_EQUAL(progress(code, 2, NULL), 200);
+    CU_ASSERT_EQUAL(lookup(code, &state), 200);
+    CU_ASSERT_EQUAL(state, 2);
+
+    CU_ASSERT_EQUAL(progress(code, 4, NULL), 200);
+    CU_ASSERT_EQUAL(progress(code, 9, NULL), 200);
+    CU_ASSERT_EQUAL(progress(code, 10, &res), 200);
+    CU_ASSERT_PTR_NOT_NULL(strstr(res.body, "\"NgayTra\""));
+    itest_response_free(&res);
+
+    CU_ASSERT_EQUAL(lookup(code, &state), 200);
+    CU_ASSERT_EQUAL(state, 10);
+
+    /* a dossier whose result was returned does not move again */
+    CU_ASSERT_EQUAL(progress(code, 4, &res), 422);
+    CU_ASSERT_TRUE(itest_has_problem(&res, "/TrangThaiHoSo", "transition"));
+    itest_response_free(&res);
+
+    CU_ASSERT_EQUAL(lookup(code, &state), 200);
+    CU_ASSERT_EQUAL(state, 10);
+
+    /* history: one row per accepted move */
+    CU_ASSERT_EQUAL(itest_sql_long("SELECT count(*) FROM dossier_progress p "
+                                   "JOIN dossiers d ON d.id = p.dossier_id "
+                                   "WHERE d.ma_ho_so = $1", code), 4);
+
+    snprintf(path, sizeof(path), "/v1/dossiers/%s", code);
+    itest_http(&res, "DELETE", path, NULL, 0, NULL);
+    CU_ASSERT_EQUAL(res.status, 405);
+    itest_response_free(&res);
+}
+
+
+static void
+invalid_progress(void)
+{
+    const char       *code;
+    itest_response_t  res;
+
+    code = submitted("HP-V");
+
+    /* new (1) cannot jump to processing (4) */
+    CU_ASSERT_EQUAL(progress(code, 4, &res), 422);
+    CU_ASSERT_TRUE(itest_has_problem(&res, "/TrangThaiHoSo", "transition"));
+    itest_response_free(&res);
+
+    CU_ASSERT_EQUAL(progress(code, 11, &res), 422);
+    CU_ASSERT_TRUE(itest_has_problem(&res, "/TrangThaiHoSo", "enum"));
+    itest_response_free(&res);
+
+    CU_ASSERT_EQUAL(progress("HP-NO-SUCH-CODE-42", 2, &res), 404);
+    itest_response_free(&res);
+}
+
+
+static void
+unknown_code_costs_one_query(void)
+{
+    int          state;
+    long         calls;
+    const char  *code;
+
+    code = itest_unique("HP-UNKNOWN");
+    calls = itest_pg_calls(LOOKUP_SQL);
+
+    CU_ASSERT_EQUAL(lookup(code, &state), 404);
+    CU_ASSERT_EQUAL(lookup(code, &state), 404);
+
+    CU_ASSERT_EQUAL(itest_pg_calls(LOOKUP_SQL), calls + 1);
+}
+
+
+static void
+code_with_slash(void)
+{
+    int               state;
+    char              code[96], escaped[128], *p, *location;
+    json_t           *d;
+    char             *json;
+    itest_response_t  res;
+
+    snprintf(code, sizeof(code), "%s/2026", itest_unique("HP-S"));
+    d = itest_dossier(code);
+    json = itest_dump(d);
+
+    itest_submit(&res, json);
+    CU_ASSERT_EQUAL(res.status, 201);
+    location = itest_header(&res, "location");
+    CU_ASSERT_PTR_NOT_NULL(location && strstr(location, "%2F2026"));
+    free(location);
+    itest_response_free(&res);
+
+    p = strchr(code, '/');
+    snprintf(escaped, sizeof(escaped), "%.*s%%2F%s", (int) (p - code), code,
+             p + 1);
+    CU_ASSERT_EQUAL(lookup(escaped, &state), 200);
+    CU_ASSERT_EQUAL(state, 1);
+
+    free(json);
+    json_decref(d);
+}
+
+
+/* Lookups until one is a cache hit (Redis counts it), each answer checked
+ * for the expected status.  Returns 1 when a hit came within seconds. */
+static int
+lookups_until_hit(const char *code, int expect, double seconds)
+{
+    int              state, hit;
+    long             hits, misses;
+    struct timespec  pause = { 0, 200 * 1000 * 1000 };
+    int              i;
+
+    hit = 0;
+
+    for (i = 0; i < (int) (seconds * 5) && !hit; i++) {
+        hits = itest_redis_info("keyspace_hits");
+        misses = itest_redis_info("keyspace_misses");
+
+        CU_ASSERT_EQUAL(lookup(code, &state), 200);
+        CU_ASSERT_EQUAL(state, expect);
+
+        hit = hits >= 0 && itest_redis_info("keyspace_misses") == misses
+              && itest_redis_info("keyspace_hits") > hits;
+
+        nanosleep(&pause, NULL);
+    }
+
+    return hit;
+}
+
+
+/*
+ * Redis stops mid-run (with a dump, so a restart brings old entries back):
+ * lookups, submissions and progress go on; a progress made during the
+ * outage is what every later lookup shows; hits resume on their own.
+ */
+static void
+redis_outage(void)
+{
+    int          state;
+    char         code[96];
+    const char  *fresh;
+
+    snprintf(code, sizeof(code), "%s", submitted("HP-X"));
+    CU_ASSERT_EQUAL(lookup(code, &state), 200);     /* cached, status 1 */
+
+    CU_ASSERT_EQUAL_FATAL(itest_stackctl("redis-stop-save"), 0);
+
+    CU_ASSERT_EQUAL(lookup(code, &state), 200);
+    CU_ASSERT_EQUAL(state, 1);
+    CU_ASSERT_EQUAL(progress(code, 2, NULL), 200);
+    CU_ASSERT_EQUAL(lookup(code, &state), 200);
+    CU_ASSERT_EQUAL(state, 2);
+
+    fresh = submitted("HP-Y");
+    CU_ASSERT_EQUAL(lookup(fresh, &state), 200);
+
+    CU_ASSERT_EQUAL_FATAL(itest_stackctl("redis-start"), 0);
+
+    /* the dump holds status 1 for code: never served again */
+    CU_ASSERT_TRUE(lookups_until_hit(code, 2, 15.0));
+}
+
+
+static CU_TestInfo  tests[] = {
+    { "lookup after submit is a cache hit", lookup_after_submit_is_a_hit },
+    { "progress, then lookup shows it", progress_then_lookup },
+    { "invalid progress is 422, unknown code 404", invalid_progress },
+    { "unknown code twice: one PostgreSQL query",
+      unknown_code_costs_one_query },
+    { "MaHoSo with '/' as %2F", code_with_slash },
+    { "Redis outage: no failure, no stale status", redis_outage },
+    CU_TEST_INFO_NULL
+};
+
+DG_UNIT_SUITE(lookup, tests)
