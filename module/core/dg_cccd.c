@@ -61,6 +61,14 @@ dg_cccd_year_ahead(int year, time_t now)
 
 
 int
+dg_cccd_century(const char *id)
+{
+    /* G: 0/1 the 1900s, 2/3 the 2000s, ... 8/9 the 2300s */
+    return 1900 + (id[3] - '0') / 2 * 100;
+}
+
+
+int
 dg_cccd_check(const char *id, const char *birth_date, int gender,
     time_t now, const char *pointer, dg_problems_t *problems)
 {
@@ -84,7 +92,7 @@ dg_cccd_check(const char *id, const char *birth_date, int gender,
     }
 
     g = id[3] - '0';
-    century = 1900 + g / 2 * 100;
+    century = dg_cccd_century(id);
     yy = (id[4] - '0') * 10 + (id[5] - '0');
 
     /* a birth date that is not a real yyyyMMdd has its own problem */

@@ -50,6 +50,10 @@ int dg_dossier_validate(json_t *root, time_t now, const dg_catalog_t *cat,
 int dg_cccd_check(const char *id, const char *birth_date, int gender,
     time_t now, const char *pointer, dg_problems_t *problems);
 
+/* The first year of the century a personal ID's digit G stands for
+ * (1900, 2000, ... 2300); id must be 12 digits. */
+int dg_cccd_century(const char *id);
+
 /* 1 when code is one of the 63 province codes of Circular 07/2016/TT-BCA. */
 int dg_cccd_province_known(const char *code3);
 

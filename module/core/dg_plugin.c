@@ -716,8 +716,7 @@ dg_host_cccd_birth_year(const char *id, size_t len)
         return -1;
     }
 
-    /* G: 0/1 the 1900s, 2/3 the 2000s, and so on (CONTRACT.md section 2) */
-    return 1900 + (id[3] - '0') / 2 * 100 + (id[4] - '0') * 10 + id[5] - '0';
+    return dg_cccd_century(id) + (id[4] - '0') * 10 + id[5] - '0';
 }
 
 
