@@ -156,13 +156,14 @@ dg_redis_stop() {
 # Renders conf/nginx.conf.in into $DG_VAR/nginx/nginx.conf.
 dg_nginx_conf() {
     local d=$DG_VAR/nginx user_line=""
-    mkdir -p "$d/logs" "$d/tmp"
+    mkdir -p "$d/logs" "$d/tmp" "$d/conf.d"
     if [ "$(id -u)" = 0 ]; then
         user_line="user nobody nogroup;"
         chown nobody:nogroup "$d/tmp"
     fi
     sed -e "s|@VAR@|$DG_VAR|g" \
         -e "s|@ROOT@|$DG_ROOT|g" \
+        -e "s|@BUILD@|$DG_BUILD|g" \
         -e "s|@MODULE@|$DG_BUILD/nginx/objs/ngx_http_dossier_module.so|g" \
         -e "s|@USER_LINE@|$user_line|g" \
         -e "s|@WORKERS@|$DOSSIER_WORKERS|g" \

@@ -13,6 +13,7 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include "dg_plugin.h"
 #include "dg_problem.h"
 #include "ngx_http_dossier_cache.h"
 #include "ngx_http_dossier_pg.h"
@@ -26,6 +27,7 @@ typedef struct {
     ngx_http_dossier_pg_conf_t      pg;
     ngx_flag_t                      pg_enabled;
     ngx_http_dossier_cache_conf_t   cache_conf;
+    dg_plugin_registry_t           *plugins;    /* this cycle's, or NULL */
     time_t                          retry_after;
     ngx_int_t                       request_id_index;
 
@@ -39,6 +41,7 @@ typedef struct {
 
 typedef struct {
     ngx_flag_t                   request_id;
+    ngx_str_t                    admin_token;
 } ngx_http_dossier_loc_conf_t;
 
 
@@ -60,6 +63,11 @@ ngx_int_t ngx_http_dossier_send_problem(ngx_http_request_t *r,
 /* The same, for a single problem on the whole request. */
 ngx_int_t ngx_http_dossier_send_error(ngx_http_request_t *r,
     ngx_uint_t status, const char *code, const char *vi, const char *en);
+
+/* The sector's plugins over a dossier that passed the core rules: the
+ * number of problems added, or -1 when a plugin failed (answer 500). */
+ngx_int_t ngx_http_dossier_plugins_run(ngx_http_request_t *r,
+    const char *sector, json_t *root, dg_problems_t *problems);
 
 /* 405 with Allow (e.g. "GET, HEAD"); the body, if any, is discarded. */
 ngx_int_t ngx_http_dossier_send_not_allowed(ngx_http_request_t *r,

@@ -12,6 +12,10 @@
 
 ngx_int_t ngx_http_dossier_submit_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_dossier_resource_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_dossier_admin_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_dossier_metrics_handler(ngx_http_request_t *r);
+char *ngx_http_dossier_plugin_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 
 static ngx_int_t ngx_http_dossier_error_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_dossier_health_handler(ngx_http_request_t *r);
@@ -158,6 +162,20 @@ static ngx_command_t  ngx_http_dossier_commands[] = {
       offsetof(ngx_http_dossier_main_conf_t, cache_conf.negative_ttl),
       NULL },
 
+    { ngx_string("dossier_plugin"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_dossier_plugin_directive,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("dossier_admin_token"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_dossier_loc_conf_t, admin_token),
+      NULL },
+
     { ngx_string("dossier_request_id"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
       ngx_conf_set_flag_slot,
@@ -178,6 +196,20 @@ static ngx_command_t  ngx_http_dossier_commands[] = {
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       ngx_http_dossier_resource_handler },
+
+    { ngx_string("dossier_admin"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_dossier_handler_directive,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      ngx_http_dossier_admin_handler },
+
+    { ngx_string("dossier_metrics"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_dossier_handler_directive,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      ngx_http_dossier_metrics_handler },
 
     { ngx_string("dossier_error"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
@@ -400,6 +432,7 @@ ngx_http_dossier_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_dossier_loc_conf_t  *conf = child;
 
     ngx_conf_merge_value(conf->request_id, prev->request_id, 0);
+    ngx_conf_merge_str_value(conf->admin_token, prev->admin_token, "");
 
     return NGX_CONF_OK;
 }

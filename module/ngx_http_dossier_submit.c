@@ -78,7 +78,7 @@ static ngx_int_t
 ngx_http_dossier_submit(ngx_http_request_t *r)
 {
     json_t                        *root;
-    ngx_int_t                      rc;
+    ngx_int_t                      rc, n;
     ngx_str_t                      body;
     dg_dossier_t                   d;
     dg_problems_t                  problems;
@@ -104,10 +104,21 @@ ngx_http_dossier_submit(ngx_http_request_t *r)
     }
 
     cat = dmcf->pool ? ngx_http_dossier_pg_catalog(dmcf->pool) : NULL;
+    n = 0;
 
-    if (dg_dossier_validate(root, ngx_time(), cat, &d, &problems) != 0) {
+    if (dg_dossier_validate(root, ngx_time(), cat, &d, &problems) != 0
+        || (cat && (n = ngx_http_dossier_plugins_run(r, d.ma_linh_vuc, root,
+                                                     &problems)) > 0))
+    {
         rc = ngx_http_dossier_send_problem(r, NGX_HTTP_DOSSIER_UNPROCESSABLE,
                                            "Dossier is invalid", &problems);
+
+    } else if (n < 0) {
+        rc = ngx_http_dossier_send_error(r, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                 "plugin.failed",
+                 "Không kiểm tra được hồ sơ theo quy tắc của ngành",
+                 "the sector's rules could not be applied; nothing was "
+                 "stored");
 
     } else if (cat == NULL) {
         /* without the catalog nothing can be checked, nor stored */

@@ -217,9 +217,11 @@ itest_dossier(const char *ma_ho_so)
     itest_vn_time(received, -3600);
     itest_vn_time(due, 14 * 86400);
 
+    /* a single parent in a poor household: what the btxh plugin wants */
     return json_pack("{s:s, s:s, s:s, s:s, s:i, s:s, s:i, s:s, s:s, s:i,"
                      " s:s, s:s, s:s, s:s, s:i, s:[{s:s, s:s, s:s}],"
-                     " s:{}}",
+                     " s:{s:s, s:{s:s, s:s, s:s}, s:b, s:i, s:i, s:i,"
+                     " s:i}}",
                      "MaHoSo", ma_ho_so,
                      "MaTTHC", "1.001776",
                      "TenTTHC", "Trợ cấp xã hội hằng tháng",
@@ -240,7 +242,17 @@ itest_dossier(const char *ma_ho_so)
                          "TenTepDinhKem", "Đơn đề nghị.pdf",
                          "DuongDanTaiTepTin",
                              "https://files.example.vn/f1.pdf",
-                     "DuLieuChuyenNganh");
+                     "DuLieuChuyenNganh",
+                         "MaDoiTuong", "DON_THAN_NGHEO",
+                         "DoiTuong",
+                             "HoTen", "Nguyễn Thị Lan",
+                             "SoDinhDanh", "031185001234",
+                             "NgaySinh", "19850312",
+                         "HoNgheo", 1,
+                         "SoConDuoi16", 2,
+                         "ThuNhapBinhQuan", 900000,
+                         "SoNhanKhau", 3,
+                         "HinhThucChiTra", 1);
 }
 
 

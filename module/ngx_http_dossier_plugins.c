@@ -1,0 +1,342 @@
+/*
+ * Sector plugins in nginx: the dossier_plugin directive, counters shared by
+ * all workers, and the admin view (GET /admin/plugins,
+ * POST /admin/plugins/{name}/enable|disable).
+ *
+ * Plugins are loaded by the master while it reads the configuration, so
+ * "nginx -t" refuses a broken plugin and workers inherit them loaded.  Each
+ * configuration cycle has its own registry, unloaded with the cycle's pool:
+ * after "nginx -s reload" the new workers run the rebuilt plugin while the
+ * old ones finish their requests with the old one.
+ */
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "dg_plugin.h"
+#include "dossier_plugin.h"
+#include "ngx_http_dossier.h"
+
+
+#define NGX_HTTP_DOSSIER_PLUGIN_SLOTS  256
+#define NGX_HTTP_DOSSIER_PLUGIN_NAME   64
+
+
+/* Counters live in a shared zone, one slot per plugin name, so they add up
+ * over workers and survive reloads. */
+typedef struct {
+    u_char                   name[NGX_HTTP_DOSSIER_PLUGIN_NAME];
+    dg_plugin_counters_t     counters;
+} ngx_http_dossier_plugin_slot_t;
+
+
+static void ngx_http_dossier_plugins_cleanup(void *data);
+static void ngx_http_dossier_plugins_log(void *data, int level,
+    const char *plugin, const char *message);
+static ngx_int_t ngx_http_dossier_plugins_init_zone(ngx_shm_zone_t *shm_zone,
+    void *data);
+static ngx_int_t ngx_http_dossier_plugins_list(ngx_http_request_t *r,
+    dg_plugin_registry_t *reg);
+static ngx_int_t ngx_http_dossier_plugins_toggle(ngx_http_request_t *r,
+    dg_plugin_registry_t *reg, ngx_str_t *rest);
+
+
+static ngx_str_t  ngx_http_dossier_plugins_zone = ngx_string("dossier_plugins");
+static ngx_str_t  ngx_http_dossier_json_type = ngx_string("application/json");
+
+
+char *
+ngx_http_dossier_plugin_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_dossier_main_conf_t  *dmcf = conf;
+
+    char                 err[512];
+    size_t               i;
+    ngx_str_t           *value, path;
+    dg_plugin_t         *plugin;
+    const char         **kv;
+    ngx_shm_zone_t      *zone;
+    ngx_pool_cleanup_t  *cln;
+
+    value = cf->args->elts;
+
+    if (dmcf->plugins == NULL) {
+        dmcf->plugins = dg_plugins_create();
+        cln = ngx_pool_cleanup_add(cf->pool, 0);
+        if (dmcf->plugins == NULL || cln == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        cln->handler = ngx_http_dossier_plugins_cleanup;
+        cln->data = dmcf->plugins;
+
+        dg_plugin_set_log(ngx_http_dossier_plugins_log, NULL);
+
+        zone = ngx_shared_memory_add(cf, &ngx_http_dossier_plugins_zone,
+                   8 * ngx_pagesize
+                   + NGX_HTTP_DOSSIER_PLUGIN_SLOTS
+                     * sizeof(ngx_http_dossier_plugin_slot_t),
+                   &ngx_http_dossier_module);
+        if (zone == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        zone->init = ngx_http_dossier_plugins_init_zone;
+        zone->data = dmcf->plugins;
+    }
+
+    path = value[1];
+    if (ngx_conf_full_name(cf->cycle, &path, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    /* "key=value" arguments, NUL-terminated by the configuration parser */
+    kv = ngx_palloc(cf->pool, (cf->args->nelts - 2 + 1) * sizeof(char *));
+    if (kv == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    for (i = 2; i < cf->args->nelts; i++) {
+        kv[i - 2] = (const char *) value[i].data;
+    }
+
+    plugin = dg_plugin_load((const char *) path.data, kv, cf->args->nelts - 2,
+                            err, sizeof(err));
+    if (plugin == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%s", err);
+        return NGX_CONF_ERROR;
+    }
+
+    if (dg_plugins_add(dmcf->plugins, plugin, err, sizeof(err)) != 0) {
+        dg_plugin_unload(plugin);
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%s", err);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static void
+ngx_http_dossier_plugins_cleanup(void *data)
+{
+    dg_plugins_free(data);
+}
+
+
+static void
+ngx_http_dossier_plugins_log(void *data, int level, const char *plugin,
+    const char *message)
+{
+    ngx_uint_t  ngx_level;
+
+    switch (level) {
+    case DOSSIER_LOG_ERROR:
+        ngx_level = NGX_LOG_ERR;
+        break;
+    case DOSSIER_LOG_WARN:
+        ngx_level = NGX_LOG_WARN;
+        break;
+    case DOSSIER_LOG_INFO:
+        ngx_level = NGX_LOG_INFO;
+        break;
+    default:
+        ngx_level = NGX_LOG_DEBUG;
+        break;
+    }
+
+    ngx_log_error(ngx_level, ngx_cycle->log, 0, "dossier plugin \"%s\": %s",
+                  plugin, message);
+}
+
+
+/* Gives each plugin of this cycle its slot, by name: a reloaded plugin
+ * keeps its counters and its enabled/disabled state. */
+static ngx_int_t
+ngx_http_dossier_plugins_init_zone(ngx_shm_zone_t *shm_zone, void *data)
+{
+    size_t                           i, j, len;
+    const char                      *name;
+    ngx_slab_pool_t                 *shpool;
+    dg_plugin_t                     *plugin;
+    dg_plugin_registry_t            *reg = shm_zone->data;
+    ngx_http_dossier_plugin_slot_t  *slots;
+
+    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+
+    if (shm_zone->shm.exists || data) {
+        slots = shpool->data;
+
+    } else {
+        slots = ngx_slab_calloc(shpool, NGX_HTTP_DOSSIER_PLUGIN_SLOTS
+                                * sizeof(ngx_http_dossier_plugin_slot_t));
+        if (slots == NULL) {
+            return NGX_ERROR;
+        }
+
+        shpool->data = slots;
+    }
+
+    for (i = 0; i < dg_plugins_count(reg); i++) {
+        plugin = dg_plugins_get(reg, i);
+        name = dg_plugin_name(plugin);
+        len = ngx_min(ngx_strlen(name), NGX_HTTP_DOSSIER_PLUGIN_NAME - 1);
+
+        for (j = 0; j < NGX_HTTP_DOSSIER_PLUGIN_SLOTS; j++) {
+            if (slots[j].name[0] == '\0') {
+                ngx_memcpy(slots[j].name, name, len);
+                break;
+            }
+
+            if (ngx_strncmp(slots[j].name, name, len) == 0
+                && slots[j].name[len] == '\0')
+            {
+                break;
+            }
+        }
+
+        if (j == NGX_HTTP_DOSSIER_PLUGIN_SLOTS) {
+            ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
+                          "too many plugin names since start (%d); "
+                          "restart nginx to clear them",
+                          NGX_HTTP_DOSSIER_PLUGIN_SLOTS);
+            return NGX_ERROR;
+        }
+
+        dg_plugin_set_counters(plugin, &slots[j].counters);
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * Runs the sector's plugins after the core rules passed.  Returns the
+ * number of problems they added, or -1 when one failed (answer 500).
+ */
+ngx_int_t
+ngx_http_dossier_plugins_run(ngx_http_request_t *r, const char *sector,
+    json_t *root, dg_problems_t *problems)
+{
+    ngx_http_dossier_main_conf_t  *dmcf;
+
+    dmcf = ngx_http_get_module_main_conf(r, ngx_http_dossier_module);
+
+    if (dmcf->plugins == NULL) {
+        return 0;
+    }
+
+    return dg_plugins_run(dmcf->plugins, sector, root, ngx_time(), problems);
+}
+
+
+/* GET /admin/plugins, POST /admin/plugins/{name}/enable|disable; rest is
+ * what follows "/admin/plugins". */
+ngx_int_t
+ngx_http_dossier_plugins_admin(ngx_http_request_t *r, ngx_str_t *rest)
+{
+    ngx_http_dossier_main_conf_t  *dmcf;
+
+    dmcf = ngx_http_get_module_main_conf(r, ngx_http_dossier_module);
+
+    if (rest->len) {
+        if (r->method != NGX_HTTP_POST) {
+            return ngx_http_dossier_send_not_allowed(r, "POST");
+        }
+
+        return ngx_http_dossier_plugins_toggle(r, dmcf->plugins, rest);
+    }
+
+    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+        return ngx_http_dossier_send_not_allowed(r, "GET, HEAD");
+    }
+
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_dossier_plugins_list(r, dmcf->plugins);
+}
+
+
+static ngx_int_t
+ngx_http_dossier_plugins_list(ngx_http_request_t *r,
+    dg_plugin_registry_t *reg)
+{
+    char       *text;
+    json_t     *list;
+    ngx_int_t   rc;
+
+    list = reg ? dg_plugins_json(reg) : json_array();
+    text = list ? json_dumps(list, JSON_COMPACT) : NULL;
+    json_decref(list);
+
+    if (text == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_http_dossier_send(r, NGX_HTTP_OK, &ngx_http_dossier_json_type,
+                               (u_char *) text, ngx_strlen(text));
+    free(text);
+
+    return rc;
+}
+
+
+static ngx_int_t
+ngx_http_dossier_plugins_toggle(ngx_http_request_t *r,
+    dg_plugin_registry_t *reg, ngx_str_t *rest)
+{
+    u_char       *slash, name[NGX_HTTP_DOSSIER_PLUGIN_NAME];
+    ngx_str_t     action;
+    ngx_uint_t    enable;
+    dg_plugin_t  *plugin;
+
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* rest is "/{name}/enable" or "/{name}/disable" */
+    slash = ngx_strlchr(rest->data + 1, rest->data + rest->len, '/');
+
+    if (rest->data[0] != '/' || slash == NULL
+        || (size_t) (slash - rest->data - 1) >= sizeof(name))
+    {
+        return ngx_http_dossier_send_error(r, NGX_HTTP_NOT_FOUND, "not_found",
+                   "Không tìm thấy", "not found");
+    }
+
+    ngx_cpystrn(name, rest->data + 1, slash - rest->data);
+    action.data = slash + 1;
+    action.len = rest->data + rest->len - action.data;
+
+    if (action.len == 6 && ngx_strncmp(action.data, "enable", 6) == 0) {
+        enable = 1;
+
+    } else if (action.len == 7 && ngx_strncmp(action.data, "disable", 7) == 0) {
+        enable = 0;
+
+    } else {
+        return ngx_http_dossier_send_error(r, NGX_HTTP_NOT_FOUND, "not_found",
+                   "Không tìm thấy", "not found");
+    }
+
+    plugin = reg ? dg_plugins_find(reg, (const char *) name) : NULL;
+
+    if (plugin == NULL) {
+        return ngx_http_dossier_send_error(r, NGX_HTTP_NOT_FOUND,
+                   "plugin.unknown", "Không có plugin này",
+                   "no plugin of that name is loaded");
+    }
+
+    /* the switch lives in the shared zone: every worker sees it */
+    dg_plugin_set_enabled(plugin, (int) enable);
+
+    ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
+                  "dossier: plugin \"%s\" %s by the admin API", name,
+                  enable ? "enabled" : "disabled");
+
+    return ngx_http_dossier_plugins_list(r, reg);
+}
