@@ -103,6 +103,7 @@ dg_pg_stop() {
 # schema_version) and the sample catalog.
 dg_pg_setup() {
     local sock=$DG_VAR/pg/run f v
+    PGOPTIONS="-c client_min_messages=warning" \
     "$DG_PG_BIN/psql" -X -q -h "$sock" -p "$DOSSIER_PG_PORT" -U postgres \
         -d postgres -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
 SELECT 'CREATE ROLE gateway LOGIN'

@@ -62,6 +62,7 @@ struct ngx_http_dossier_pg_s {
 
     dg_catalog_t                 *catalog;
     ngx_http_dossier_pg_query_t   catalog_query;
+    ngx_queue_t                   catalog_waiters;
     ngx_event_t                   refresh;
 };
 
@@ -86,6 +87,9 @@ static void ngx_http_dossier_pg_batch_done(ngx_http_dossier_pg_conn_t *pc,
 static void ngx_http_dossier_pg_catalog_done(ngx_http_dossier_pg_query_t *q,
     PGresult *res);
 static void ngx_http_dossier_pg_load_catalog(ngx_http_dossier_pg_t *pg);
+static void ngx_http_dossier_pg_wake(ngx_http_dossier_pg_t *pg,
+    ngx_uint_t ready);
+static void ngx_http_dossier_pg_wait_timeout(ngx_event_t *ev);
 static ngx_uint_t ngx_http_dossier_pg_usable(ngx_http_dossier_pg_t *pg);
 static void ngx_http_dossier_pg_fail(ngx_http_dossier_pg_conn_t *pc,
     const char *why);
@@ -116,6 +120,7 @@ ngx_http_dossier_pg_create(ngx_cycle_t *cycle,
     pg->log = cycle->log;
     ngx_queue_init(&pg->queue);
     ngx_queue_init(&pg->queries);
+    ngx_queue_init(&pg->catalog_waiters);
 
     pg->conns = ngx_pcalloc(cycle->pool,
                             conf->pool_size * sizeof(ngx_http_dossier_pg_conn_t));
@@ -275,6 +280,66 @@ ngx_http_dossier_pg_usable(ngx_http_dossier_pg_t *pg)
     }
 
     return 0;
+}
+
+
+ngx_int_t
+ngx_http_dossier_pg_wait_catalog(ngx_http_dossier_pg_t *pg,
+    ngx_http_dossier_pg_waiter_t *w)
+{
+    if (!ngx_http_dossier_pg_usable(pg)) {
+        return NGX_DECLINED;
+    }
+
+    w->timer.handler = ngx_http_dossier_pg_wait_timeout;
+    w->timer.data = w;
+    w->timer.log = pg->log;
+    ngx_add_timer(&w->timer, pg->conf->query_timeout);
+
+    w->waiting = 1;
+    ngx_queue_insert_tail(&pg->catalog_waiters, &w->queue);
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_dossier_pg_wait_cancel(ngx_http_dossier_pg_waiter_t *w)
+{
+    if (w->waiting) {
+        w->waiting = 0;
+        ngx_queue_remove(&w->queue);
+    }
+
+    if (w->timer.timer_set) {
+        ngx_del_timer(&w->timer);
+    }
+}
+
+
+static void
+ngx_http_dossier_pg_wait_timeout(ngx_event_t *ev)
+{
+    ngx_http_dossier_pg_waiter_t  *w = ev->data;
+
+    ngx_http_dossier_pg_wait_cancel(w);
+    w->handler(w, 0);
+}
+
+
+static void
+ngx_http_dossier_pg_wake(ngx_http_dossier_pg_t *pg, ngx_uint_t ready)
+{
+    ngx_queue_t                   *q;
+    ngx_http_dossier_pg_waiter_t  *w;
+
+    while (!ngx_queue_empty(&pg->catalog_waiters)) {
+        q = ngx_queue_head(&pg->catalog_waiters);
+        w = ngx_queue_data(q, ngx_http_dossier_pg_waiter_t, queue);
+
+        ngx_http_dossier_pg_wait_cancel(w);
+        w->handler(w, ready);
+    }
 }
 
 
@@ -918,6 +983,8 @@ ngx_http_dossier_pg_catalog_done(ngx_http_dossier_pg_query_t *q,
         pg->catalog = cat;
         next = pg->conf->catalog_refresh;
 
+        ngx_http_dossier_pg_wake(pg, 1);
+
     } else {
         ngx_log_error(NGX_LOG_ERR, pg->log, 0,
                       "dossier: procedure catalog not loaded, retrying");
@@ -1015,6 +1082,7 @@ ngx_http_dossier_pg_fail(ngx_http_dossier_pg_conn_t *pc, const char *why)
 
     /* nobody will serve the queue soon: answer now rather than time out */
     ngx_http_dossier_pg_fail_queue(pg);
+    ngx_http_dossier_pg_wake(pg, 0);
 }
 
 

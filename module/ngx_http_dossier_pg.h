@@ -25,6 +25,7 @@ typedef struct ngx_http_dossier_pg_s       ngx_http_dossier_pg_t;
 typedef struct ngx_http_dossier_pg_conn_s  ngx_http_dossier_pg_conn_t;
 typedef struct ngx_http_dossier_pg_item_s  ngx_http_dossier_pg_item_t;
 typedef struct ngx_http_dossier_pg_query_s ngx_http_dossier_pg_query_t;
+typedef struct ngx_http_dossier_pg_waiter_s ngx_http_dossier_pg_waiter_t;
 
 
 typedef struct {
@@ -97,6 +98,20 @@ struct ngx_http_dossier_pg_query_s {
 };
 
 
+/* Someone waiting for the worker's first catalog: ready is 0 when it did
+ * not come in time or PostgreSQL went away. */
+typedef void (*ngx_http_dossier_pg_waiter_pt)(
+    ngx_http_dossier_pg_waiter_t *w, ngx_uint_t ready);
+
+struct ngx_http_dossier_pg_waiter_s {
+    ngx_queue_t                    queue;
+    ngx_event_t                    timer;
+    ngx_http_dossier_pg_waiter_pt  handler;
+    void                          *data;
+    unsigned                       waiting:1;
+};
+
+
 ngx_http_dossier_pg_t *ngx_http_dossier_pg_create(ngx_cycle_t *cycle,
     ngx_http_dossier_pg_conf_t *conf);
 void ngx_http_dossier_pg_destroy(ngx_http_dossier_pg_t *pg);
@@ -121,6 +136,16 @@ void ngx_http_dossier_pg_query_cancel(ngx_http_dossier_pg_query_t *q);
 
 /* The procedure catalog as last loaded, or NULL before the first load. */
 const dg_catalog_t *ngx_http_dossier_pg_catalog(ngx_http_dossier_pg_t *pg);
+
+/*
+ * Waits (at most the query timeout) for the catalog of a worker that has
+ * just started, as after "nginx -s reload": a dossier arriving then is
+ * served late rather than refused.  NGX_OK: w->handler will run.
+ * NGX_DECLINED: no connection is coming up, do not wait.
+ */
+ngx_int_t ngx_http_dossier_pg_wait_catalog(ngx_http_dossier_pg_t *pg,
+    ngx_http_dossier_pg_waiter_t *w);
+void ngx_http_dossier_pg_wait_cancel(ngx_http_dossier_pg_waiter_t *w);
 
 /* 1 when at least one connection is established. */
 ngx_uint_t ngx_http_dossier_pg_ready(ngx_http_dossier_pg_t *pg);

@@ -24,6 +24,11 @@ typedef struct {
 ngx_int_t ngx_http_dossier_submit_handler(ngx_http_request_t *r);
 
 static void ngx_http_dossier_submit_body(ngx_http_request_t *r);
+static ngx_int_t ngx_http_dossier_submit_wait(ngx_http_request_t *r,
+    ngx_http_dossier_pg_t *pool);
+static void ngx_http_dossier_submit_waited(ngx_http_dossier_pg_waiter_t *w,
+    ngx_uint_t ready);
+static void ngx_http_dossier_submit_wait_cleanup(void *data);
 static ngx_int_t ngx_http_dossier_submit(ngx_http_request_t *r);
 static ngx_int_t ngx_http_dossier_submit_queue(ngx_http_request_t *r,
     json_t *root, dg_dossier_t *d, ngx_http_dossier_pg_t *pool);
@@ -121,11 +126,16 @@ ngx_http_dossier_submit(ngx_http_request_t *r)
                  "stored");
 
     } else if (cat == NULL) {
-        /* without the catalog nothing can be checked, nor stored */
-        rc = ngx_http_dossier_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                   "storage.unavailable",
-                   "Chưa kết nối được cơ sở dữ liệu, vui lòng thử lại",
-                   "storage not reachable yet, retry later");
+        /* a worker just started: wait for its catalog, then start over */
+        rc = dmcf->pool ? ngx_http_dossier_submit_wait(r, dmcf->pool)
+                        : NGX_DECLINED;
+
+        if (rc != NGX_DONE) {
+            rc = ngx_http_dossier_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                     "storage.unavailable",
+                     "Chưa kết nối được cơ sở dữ liệu, vui lòng thử lại",
+                     "storage not reachable yet, retry later");
+        }
 
     } else {
         rc = ngx_http_dossier_submit_queue(r, root, &d, dmcf->pool);
@@ -135,6 +145,64 @@ ngx_http_dossier_submit(ngx_http_request_t *r)
     dg_problems_free(&problems);
 
     return rc;
+}
+
+
+static ngx_int_t
+ngx_http_dossier_submit_wait(ngx_http_request_t *r,
+    ngx_http_dossier_pg_t *pool)
+{
+    ngx_pool_cleanup_t            *cln;
+    ngx_http_dossier_pg_waiter_t  *w;
+
+    w = ngx_pcalloc(r->pool, sizeof(ngx_http_dossier_pg_waiter_t));
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (w == NULL || cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    w->handler = ngx_http_dossier_submit_waited;
+    w->data = r;
+
+    if (ngx_http_dossier_pg_wait_catalog(pool, w) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    cln->handler = ngx_http_dossier_submit_wait_cleanup;
+    cln->data = w;
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_dossier_submit_waited(ngx_http_dossier_pg_waiter_t *w,
+    ngx_uint_t ready)
+{
+    ngx_int_t            rc;
+    ngx_connection_t    *c;
+    ngx_http_request_t  *r = w->data;
+
+    c = r->connection;
+
+    rc = ready ? ngx_http_dossier_submit(r)
+               : ngx_http_dossier_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                     "storage.unavailable",
+                     "Chưa kết nối được cơ sở dữ liệu, vui lòng thử lại",
+                     "storage not reachable yet, retry later");
+
+    if (rc != NGX_DONE) {
+        ngx_http_finalize_request(r, rc);
+    }
+
+    ngx_http_run_posted_requests(c);
+}
+
+
+static void
+ngx_http_dossier_submit_wait_cleanup(void *data)
+{
+    ngx_http_dossier_pg_wait_cancel(data);
 }
 
 
