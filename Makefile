@@ -54,7 +54,7 @@ $(B)/unit-tests-san: $(UNIT_SRC:%.c=$(B)/san/%.o) $(B)/libdgcore-san.a
 # Integration tests talk HTTP to a running stack (tests/integration/run).
 $(B)/integration-tests: $(ITEST_SRC:%.c=$(B)/obj/%.o) \
                         $(B)/obj/tests/unit/main.o
-	$(CC) $(CFLAGS) -o $@ $^ -lcunit -lcurl -lpq -ljansson -lpthread
+	$(CC) $(CFLAGS) -o $@ $^ -lcunit -lcurl -lpq -ljansson -lcrypto -lpthread
 
 $(B)/obj/tests/integration/%.o: CPPFLAGS += -Itests/unit -I/usr/include/postgresql
 

@@ -13,8 +13,11 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include "dg_clients.h"
+#include "dg_jwt.h"
 #include "dg_plugin.h"
 #include "dg_problem.h"
+#include "dg_sig.h"
 #include "ngx_http_dossier_cache.h"
 #include "ngx_http_dossier_pg.h"
 
@@ -28,6 +31,11 @@ typedef struct {
     ngx_flag_t                      pg_enabled;
     ngx_http_dossier_cache_conf_t   cache_conf;
     dg_plugin_registry_t           *plugins;    /* this cycle's, or NULL */
+    dg_clients_t                   *clients;    /* dossier_clients */
+    dg_jwks_t                      *jwks;       /* dossier_vneid_jwks */
+    ngx_shm_zone_t                 *nonce_zone;
+    ngx_str_t                       vneid_issuer;
+    ngx_str_t                       vneid_audience;
     time_t                          retry_after;
     ngx_int_t                       request_id_index;
 
@@ -41,12 +49,73 @@ typedef struct {
 
 typedef struct {
     ngx_flag_t                   request_id;
+    ngx_flag_t                   auth;
     ngx_str_t                    admin_token;
 } ngx_http_dossier_loc_conf_t;
 
 
+/* Who is calling (set by ngx_http_dossier_authenticate). */
+#define NGX_HTTP_DOSSIER_CALLER_NONE     0
+#define NGX_HTTP_DOSSIER_CALLER_OPEN     1      /* "dossier_auth off" */
+#define NGX_HTTP_DOSSIER_CALLER_CLIENT   2      /* signed request */
+#define NGX_HTTP_DOSSIER_CALLER_CITIZEN  3      /* VNeID token */
+
+typedef struct {
+    ngx_uint_t                   kind;
+    ngx_str_t                    id;        /* client id, "vneid", ... */
+    const dg_client_t           *client;
+    char                         subject[DG_JWT_SUB_LEN + 1];
+} ngx_http_dossier_caller_t;
+
+
+typedef void (*ngx_http_dossier_resume_pt)(ngx_http_request_t *r);
+typedef void (*ngx_http_dossier_nonce_pt)(ngx_http_request_t *r,
+    dg_sig_nonce_e rc);
+
+/* The module's per-request context. */
+typedef struct {
+    ngx_http_dossier_caller_t        caller;
+    ngx_http_dossier_resume_pt       resume;
+    u_char                           nonce_key[DG_SIG_MAX_KEYID
+                                               + DG_SIG_MAX_NONCE + 2];
+    time_t                           nonce_expires;
+    ngx_http_dossier_redis_cmd_t    *nonce_cmd;
+    ngx_http_dossier_nonce_pt        nonce_handler;
+    void                            *data;     /* the handler's own */
+} ngx_http_dossier_ctx_t;
+
+
 extern ngx_module_t  ngx_http_dossier_module;
 
+
+ngx_http_dossier_ctx_t *ngx_http_dossier_ctx(ngx_http_request_t *r);
+
+/*
+ * Authenticates the request (body: what was received, NULL for requests
+ * without one).  NGX_OK: ctx->caller is set.  NGX_DONE: resume(r) runs
+ * later.  Else: the refusal was sent; return it.
+ */
+ngx_int_t ngx_http_dossier_authenticate(ngx_http_request_t *r,
+    ngx_str_t *body, ngx_http_dossier_resume_pt resume);
+ngx_int_t ngx_http_dossier_auth_nonce_result(ngx_http_request_t *r,
+    dg_sig_nonce_e rc);
+
+/* What the caller may do: NGX_OK or the HTTP status to refuse with. */
+ngx_int_t ngx_http_dossier_may_read(ngx_http_request_t *r,
+    const char *sector, size_t sector_len, const char *owner,
+    size_t owner_len);
+ngx_int_t ngx_http_dossier_may_submit(ngx_http_request_t *r,
+    const char *sector, const char *applicant);
+const char *ngx_http_dossier_update_sectors(ngx_http_request_t *r);
+
+/*
+ * Records a nonce once ("keyid:nonce", kept until expires): Redis SET NX,
+ * or this node's shared memory while Redis is unreachable.  Returns a
+ * dg_sig_nonce_e now, or NGX_DONE and calls handler later.
+ */
+ngx_int_t ngx_http_dossier_nonce_check(ngx_http_request_t *r, u_char *key,
+    time_t expires, ngx_http_dossier_nonce_pt handler);
+ngx_shm_zone_t *ngx_http_dossier_nonce_zone(ngx_conf_t *cf);
 
 /* The request's $request_id as a C string from r->pool, or NULL. */
 char *ngx_http_dossier_request_id(ngx_http_request_t *r);

@@ -71,6 +71,13 @@ ngx_http_dossier_cache_destroy(ngx_http_dossier_cache_t *cache)
 }
 
 
+ngx_http_dossier_redis_t *
+ngx_http_dossier_cache_redis(ngx_http_dossier_cache_t *cache)
+{
+    return cache->redis;
+}
+
+
 static void
 ngx_http_dossier_cache_connected(ngx_http_dossier_redis_t *rd, void *data)
 {

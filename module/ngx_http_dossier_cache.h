@@ -60,6 +60,10 @@ ngx_http_dossier_cache_t *ngx_http_dossier_cache_create(ngx_cycle_t *cycle,
     ngx_http_dossier_cache_conf_t *conf);
 void ngx_http_dossier_cache_destroy(ngx_http_dossier_cache_t *cache);
 
+/* The Redis connection, for other uses (nonces, limits). */
+ngx_http_dossier_redis_t *ngx_http_dossier_cache_redis(
+    ngx_http_dossier_cache_t *cache);
+
 /* NGX_OK: get->handler runs later.  NGX_DECLINED: no cache now. */
 ngx_int_t ngx_http_dossier_cache_get(ngx_http_dossier_cache_t *cache,
     ngx_str_t *code, ngx_http_dossier_cache_get_t *get);

@@ -43,6 +43,8 @@ ngx_int_t ngx_http_dossier_progress_handler(ngx_http_request_t *r,
 
 static ngx_int_t ngx_http_dossier_lookup_code(ngx_http_request_t *r,
     ngx_str_t *code, ngx_uint_t *progress);
+static ngx_int_t ngx_http_dossier_lookup_start(ngx_http_request_t *r);
+static void ngx_http_dossier_lookup_resume(ngx_http_request_t *r);
 static void ngx_http_dossier_lookup_cached(ngx_http_dossier_cache_get_t *get,
     dg_cache_result_e rc, dg_cache_entry_t *e);
 static ngx_int_t ngx_http_dossier_lookup_fetch(
@@ -50,7 +52,8 @@ static ngx_int_t ngx_http_dossier_lookup_fetch(
 static void ngx_http_dossier_lookup_fetched(ngx_http_dossier_pg_query_t *q,
     PGresult *res);
 static ngx_int_t ngx_http_dossier_lookup_answer(ngx_http_request_t *r,
-    ngx_uint_t status, const char *json, size_t len);
+    ngx_uint_t status, const char *json, size_t len, const char *sector,
+    size_t sector_len, const char *owner, size_t owner_len);
 static void ngx_http_dossier_lookup_finalize(ngx_http_request_t *r,
     ngx_int_t rc);
 static void ngx_http_dossier_lookup_cleanup(void *data);
@@ -66,7 +69,6 @@ ngx_http_dossier_resource_handler(ngx_http_request_t *r)
     ngx_str_t                       code;
     ngx_uint_t                      progress;
     ngx_pool_cleanup_t             *cln;
-    ngx_http_dossier_main_conf_t   *dmcf;
     ngx_http_dossier_lookup_ctx_t  *ctx;
 
     if (ngx_http_dossier_lookup_code(r, &code, &progress) != NGX_OK) {
@@ -95,11 +97,9 @@ ngx_http_dossier_resource_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    dmcf = ngx_http_get_module_main_conf(r, ngx_http_dossier_module);
-
     ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_dossier_lookup_ctx_t));
     cln = ngx_pool_cleanup_add(r->pool, 0);
-    if (ctx == NULL || cln == NULL) {
+    if (ctx == NULL || cln == NULL || ngx_http_dossier_ctx(r) == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -109,21 +109,57 @@ ngx_http_dossier_resource_handler(ngx_http_request_t *r)
     ctx->get.data = ctx;
     cln->handler = ngx_http_dossier_lookup_cleanup;
     cln->data = ctx;
+    ngx_http_dossier_ctx(r)->data = ctx;
 
-    if (dmcf->cache
-        && ngx_http_dossier_cache_get(dmcf->cache, &code, &ctx->get) == NGX_OK)
-    {
-        r->main->count++;
-        return NGX_DONE;
-    }
+    rc = ngx_http_dossier_lookup_start(r);
 
-    rc = ngx_http_dossier_lookup_fetch(ctx);
-
+    /* every answer after this one comes from an event */
     if (rc == NGX_DONE) {
         r->main->count++;
     }
 
     return rc;
+}
+
+
+/* Who asks, then Redis, then PostgreSQL. */
+static ngx_int_t
+ngx_http_dossier_lookup_start(ngx_http_request_t *r)
+{
+    ngx_int_t                       rc;
+    ngx_http_dossier_main_conf_t   *dmcf;
+    ngx_http_dossier_lookup_ctx_t  *ctx;
+
+    rc = ngx_http_dossier_authenticate(r, NULL,
+                                       ngx_http_dossier_lookup_resume);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    dmcf = ngx_http_get_module_main_conf(r, ngx_http_dossier_module);
+    ctx = ngx_http_dossier_ctx(r)->data;
+
+    if (dmcf->cache
+        && ngx_http_dossier_cache_get(dmcf->cache, &ctx->code, &ctx->get)
+           == NGX_OK)
+    {
+        return NGX_DONE;
+    }
+
+    return ngx_http_dossier_lookup_fetch(ctx);
+}
+
+
+static void
+ngx_http_dossier_lookup_resume(ngx_http_request_t *r)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_http_dossier_lookup_start(r);
+
+    if (rc != NGX_DONE) {
+        ngx_http_finalize_request(r, rc);
+    }
 }
 
 
@@ -205,12 +241,15 @@ ngx_http_dossier_lookup_cached(ngx_http_dossier_cache_get_t *get,
     case DG_CACHE_HIT:
         ngx_http_dossier_lookup_finalize(r,
             ngx_http_dossier_lookup_answer(r, NGX_HTTP_OK, e->json,
-                                           e->json_len));
+                                           e->json_len, e->sector,
+                                           e->sector_len, e->owner,
+                                           e->owner_len));
         return;
 
     case DG_CACHE_UNKNOWN:
         ngx_http_dossier_lookup_finalize(r,
-            ngx_http_dossier_lookup_answer(r, NGX_HTTP_NOT_FOUND, NULL, 0));
+            ngx_http_dossier_lookup_answer(r, NGX_HTTP_NOT_FOUND, NULL, 0,
+                                           NULL, 0, NULL, 0));
         return;
 
     default:
@@ -301,6 +340,7 @@ ngx_http_dossier_lookup_fetched(ngx_http_dossier_pg_query_t *q,
 
     json = NULL;
     len = 0;
+    ngx_memzero(&s, sizeof(dg_status_t));
 
     if (res == NULL) {
         status = NGX_HTTP_SERVICE_UNAVAILABLE;
@@ -338,7 +378,9 @@ ngx_http_dossier_lookup_fetched(ngx_http_dossier_pg_query_t *q,
             ? ngx_http_dossier_send_error(r, status, "storage.unavailable",
                   "Cơ sở dữ liệu không khả dụng",
                   "storage unavailable; retry later")
-            : ngx_http_dossier_lookup_answer(r, status, json, len));
+            : ngx_http_dossier_lookup_answer(r, status, json, len,
+                  s.ma_linh_vuc, s.ma_linh_vuc ? ngx_strlen(s.ma_linh_vuc) : 0,
+                  s.owner, s.owner ? ngx_strlen(s.owner) : 0));
     }
 
     free(json);
@@ -348,8 +390,21 @@ ngx_http_dossier_lookup_fetched(ngx_http_dossier_pg_query_t *q,
 
 static ngx_int_t
 ngx_http_dossier_lookup_answer(ngx_http_request_t *r, ngx_uint_t status,
-    const char *json, size_t len)
+    const char *json, size_t len, const char *sector, size_t sector_len,
+    const char *owner, size_t owner_len)
 {
+    if (status == NGX_HTTP_OK) {
+        status = ngx_http_dossier_may_read(r, sector, sector_len, owner,
+                                           owner_len);
+        status = (status == NGX_OK) ? NGX_HTTP_OK : status;
+    }
+
+    if (status == NGX_HTTP_FORBIDDEN) {
+        return ngx_http_dossier_send_error(r, NGX_HTTP_FORBIDDEN,
+                   "auth.sector", "Không được xem hồ sơ của lĩnh vực này",
+                   "not allowed to read dossiers of this sector");
+    }
+
     if (status == NGX_HTTP_NOT_FOUND) {
         return ngx_http_dossier_send_error(r, NGX_HTTP_NOT_FOUND, "not_found",
                    "Không có hồ sơ với mã này", "no dossier has this code");

@@ -26,6 +26,12 @@ static char *ngx_http_dossier_pg_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_dossier_redis_directive(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
+static char *ngx_http_dossier_clients_directive(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_http_dossier_jwks_directive(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static void ngx_http_dossier_clients_free(void *data);
+static void ngx_http_dossier_jwks_free(void *data);
 static char *ngx_http_dossier_handler_directive(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static void *ngx_http_dossier_create_main_conf(ngx_conf_t *cf);
@@ -167,6 +173,41 @@ static ngx_command_t  ngx_http_dossier_commands[] = {
       ngx_http_dossier_plugin_directive,
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
+      NULL },
+
+    { ngx_string("dossier_clients"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_dossier_clients_directive,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("dossier_vneid_jwks"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_dossier_jwks_directive,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("dossier_vneid_issuer"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_dossier_main_conf_t, vneid_issuer),
+      NULL },
+
+    { ngx_string("dossier_vneid_audience"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_dossier_main_conf_t, vneid_audience),
+      NULL },
+
+    { ngx_string("dossier_auth"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_dossier_loc_conf_t, auth),
       NULL },
 
     { ngx_string("dossier_admin_token"),
@@ -328,6 +369,103 @@ ngx_http_dossier_redis_directive(ngx_conf_t *cf, ngx_command_t *cmd,
 }
 
 
+/* The client registry, read by the master: a malformed file fails
+ * "nginx -t" with its line; secrets stay in memory only. */
+static char *
+ngx_http_dossier_clients_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_dossier_main_conf_t  *dmcf = conf;
+
+    char                 err[512];
+    ngx_str_t           *value, path;
+    ngx_pool_cleanup_t  *cln;
+
+    if (dmcf->clients) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    path = value[1];
+
+    if (ngx_conf_full_name(cf->cycle, &path, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    dmcf->clients = dg_clients_load((const char *) path.data, err,
+                                    sizeof(err));
+    if (dmcf->clients == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%s", err);
+        return NGX_CONF_ERROR;
+    }
+
+    cln->handler = ngx_http_dossier_clients_free;
+    cln->data = dmcf->clients;
+
+    dmcf->nonce_zone = ngx_http_dossier_nonce_zone(cf);
+
+    return dmcf->nonce_zone ? NGX_CONF_OK : NGX_CONF_ERROR;
+}
+
+
+static void
+ngx_http_dossier_clients_free(void *data)
+{
+    dg_clients_free(data);
+}
+
+
+static char *
+ngx_http_dossier_jwks_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_dossier_main_conf_t  *dmcf = conf;
+
+    char                 err[512];
+    ngx_str_t           *value, path;
+    ngx_pool_cleanup_t  *cln;
+
+    if (dmcf->jwks) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    path = value[1];
+
+    if (ngx_conf_full_name(cf->cycle, &path, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    dmcf->jwks = dg_jwks_load((const char *) path.data, err, sizeof(err));
+    if (dmcf->jwks == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%s", err);
+        return NGX_CONF_ERROR;
+    }
+
+    cln->handler = ngx_http_dossier_jwks_free;
+    cln->data = dmcf->jwks;
+
+    return NGX_CONF_OK;
+}
+
+
+static void
+ngx_http_dossier_jwks_free(void *data)
+{
+    dg_jwks_free(data);
+}
+
+
 /* Every handler directive installs its content handler (cmd->post). */
 static char *
 ngx_http_dossier_handler_directive(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -398,6 +536,15 @@ ngx_http_dossier_init_main_conf(ngx_conf_t *cf, void *conf)
         ngx_str_set(&dmcf->cache_conf.prefix, "dg:");
     }
 
+    if (dmcf->jwks
+        && (dmcf->vneid_issuer.len == 0 || dmcf->vneid_audience.len == 0))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "dossier_vneid_jwks needs dossier_vneid_issuer "
+                           "and dossier_vneid_audience");
+        return NGX_CONF_ERROR;
+    }
+
     if (dmcf->pg.pool_size == 0 || dmcf->pg.batch_size == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "dossier_pg_pool_size and dossier_pg_batch_size "
@@ -420,6 +567,7 @@ ngx_http_dossier_create_loc_conf(ngx_conf_t *cf)
     }
 
     dlcf->request_id = NGX_CONF_UNSET;
+    dlcf->auth = NGX_CONF_UNSET;
 
     return dlcf;
 }
@@ -432,6 +580,7 @@ ngx_http_dossier_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_dossier_loc_conf_t  *conf = child;
 
     ngx_conf_merge_value(conf->request_id, prev->request_id, 0);
+    ngx_conf_merge_value(conf->auth, prev->auth, 0);
     ngx_conf_merge_str_value(conf->admin_token, prev->admin_token, "");
 
     return NGX_CONF_OK;

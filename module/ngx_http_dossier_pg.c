@@ -228,6 +228,10 @@ ngx_int_t
 ngx_http_dossier_pg_query(ngx_http_dossier_pg_t *pg,
     ngx_http_dossier_pg_query_t *q)
 {
+    if (q->nparams > NGX_HTTP_DOSSIER_PG_MAX_PARAMS) {
+        return NGX_ERROR;
+    }
+
     if (pg->nqueries >= pg->conf->queue_size) {
         return NGX_BUSY;
     }

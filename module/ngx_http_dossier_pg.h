@@ -74,7 +74,7 @@ struct ngx_http_dossier_pg_item_s {
 };
 
 
-#define NGX_HTTP_DOSSIER_PG_MAX_PARAMS  8
+#define NGX_HTTP_DOSSIER_PG_MAX_PARAMS  10
 
 /* res is NULL when the query failed (sqlstate says why, "" when the
  * connection did); it is freed after the handler returns. */

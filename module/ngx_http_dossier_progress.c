@@ -21,7 +21,7 @@
 
 #define NGX_HTTP_DOSSIER_PROGRESS_SQL                                        \
     "SELECT p.outcome, (p.st).* FROM dossier_apply_progress($1, $2, $3,"     \
-    " $4, $5, $6, $7, $8::jsonb) p"
+    " $4, $5, $6, $7, $8::jsonb, $9) p"
 
 
 typedef struct {
@@ -40,6 +40,7 @@ ngx_int_t ngx_http_dossier_progress_handler(ngx_http_request_t *r,
     ngx_str_t *code);
 
 static void ngx_http_dossier_progress_body(ngx_http_request_t *r);
+static void ngx_http_dossier_progress_resume(ngx_http_request_t *r);
 static ngx_int_t ngx_http_dossier_progress_apply(ngx_http_request_t *r,
     ngx_http_dossier_progress_ctx_t *ctx);
 static void ngx_http_dossier_progress_applied(ngx_http_dossier_pg_query_t *q,
@@ -77,7 +78,12 @@ ngx_http_dossier_progress_handler(ngx_http_request_t *r, ngx_str_t *code)
     ctx->code = *code;
     cln->handler = ngx_http_dossier_progress_cleanup;
     cln->data = ctx;
-    ngx_http_set_ctx(r, ctx, ngx_http_dossier_module);
+
+    if (ngx_http_dossier_ctx(r) == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_dossier_ctx(r)->data = ctx;
 
     rc = ngx_http_read_client_request_body(r, ngx_http_dossier_progress_body);
 
@@ -92,16 +98,21 @@ ngx_http_dossier_progress_handler(ngx_http_request_t *r, ngx_str_t *code)
 static void
 ngx_http_dossier_progress_body(ngx_http_request_t *r)
 {
-    ngx_int_t                         rc;
-    ngx_http_dossier_progress_ctx_t  *ctx;
+    ngx_int_t  rc;
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_dossier_module);
-
-    rc = ngx_http_dossier_progress_apply(r, ctx);
+    rc = ngx_http_dossier_progress_apply(r, ngx_http_dossier_ctx(r)->data);
 
     if (rc != NGX_DONE) {
         ngx_http_finalize_request(r, rc);
     }
+}
+
+
+/* After an asynchronous authentication: start over, now known. */
+static void
+ngx_http_dossier_progress_resume(ngx_http_request_t *r)
+{
+    ngx_http_dossier_progress_body(r);
 }
 
 
@@ -122,6 +133,12 @@ ngx_http_dossier_progress_apply(ngx_http_request_t *r,
 
     if (ngx_http_dossier_read_body(r, &body) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_http_dossier_authenticate(r, &body,
+                                       ngx_http_dossier_progress_resume);
+    if (rc != NGX_OK) {
+        return rc;
     }
 
     dg_problems_init(&problems);
@@ -163,7 +180,7 @@ ngx_http_dossier_progress_apply(ngx_http_request_t *r,
     ctx->to = rec.trang_thai;
 
     q->sql = NGX_HTTP_DOSSIER_PROGRESS_SQL;
-    q->nparams = 8;
+    q->nparams = 9;
     q->params[0] = (char *) ctx->code.data;
 
     q->params[1] = (char *) p;
@@ -182,12 +199,14 @@ ngx_http_dossier_progress_apply(ngx_http_request_t *r,
     p = ngx_sprintf(p, "%T", rec.ngay_tra) + 1;
     p[-1] = '\0';
 
-    q->params[5] = "anonymous";
+    q->params[5] = (char *) ngx_http_dossier_ctx(r)->caller.id.data;
     q->params[6] = ngx_http_dossier_request_id(r);
 
     q->params[7] = (char *) p;
     p = ngx_cpymem(p, body.data, body.len);
     *p = '\0';
+
+    q->params[8] = ngx_http_dossier_update_sectors(r);
 
     q->handler = ngx_http_dossier_progress_applied;
     q->data = ctx;
@@ -246,6 +265,14 @@ ngx_http_dossier_progress_applied(ngx_http_dossier_pg_query_t *q,
         ngx_http_dossier_progress_finalize(ctx,
             ngx_http_dossier_send_error(r, NGX_HTTP_NOT_FOUND, "not_found",
                 "Không có hồ sơ với mã này", "no dossier has this code"));
+        return;
+    }
+
+    if (outcome[0] == 'f') {
+        ngx_http_dossier_progress_finalize(ctx,
+            ngx_http_dossier_send_error(r, NGX_HTTP_FORBIDDEN, "auth.sector",
+                "Không được cập nhật hồ sơ của lĩnh vực này",
+                "not allowed to update dossiers of this sector"));
         return;
     }
 

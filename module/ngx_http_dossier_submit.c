@@ -30,6 +30,9 @@ static void ngx_http_dossier_submit_waited(ngx_http_dossier_pg_waiter_t *w,
     ngx_uint_t ready);
 static void ngx_http_dossier_submit_wait_cleanup(void *data);
 static ngx_int_t ngx_http_dossier_submit(ngx_http_request_t *r);
+static void ngx_http_dossier_submit_resume(ngx_http_request_t *r);
+static ngx_int_t ngx_http_dossier_submit_allowed(ngx_http_request_t *r,
+    json_t *root, dg_dossier_t *d);
 static ngx_int_t ngx_http_dossier_submit_queue(ngx_http_request_t *r,
     json_t *root, dg_dossier_t *d, ngx_http_dossier_pg_t *pool);
 static void ngx_http_dossier_submit_done(ngx_http_dossier_pg_item_t *item);
@@ -96,6 +99,12 @@ ngx_http_dossier_submit(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    rc = ngx_http_dossier_authenticate(r, &body,
+                                       ngx_http_dossier_submit_resume);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
     dg_problems_init(&problems);
 
     root = dg_json_parse((char *) body.data, body.len, DG_JSON_MAX_DEPTH,
@@ -138,13 +147,68 @@ ngx_http_dossier_submit(ngx_http_request_t *r)
         }
 
     } else {
-        rc = ngx_http_dossier_submit_queue(r, root, &d, dmcf->pool);
+        rc = ngx_http_dossier_submit_allowed(r, root, &d);
+
+        if (rc == NGX_OK) {
+            rc = ngx_http_dossier_submit_queue(r, root, &d, dmcf->pool);
+        }
     }
 
     json_decref(root);
     dg_problems_free(&problems);
 
     return rc;
+}
+
+
+static void
+ngx_http_dossier_submit_resume(ngx_http_request_t *r)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_http_dossier_submit(r);
+
+    if (rc != NGX_DONE) {
+        ngx_http_finalize_request(r, rc);
+    }
+}
+
+
+/*
+ * A client submits only to the sectors it was granted; a citizen signed in
+ * with VNeID only for themselves, and such a dossier is stamped so
+ * (CONTRACT.md section 4).  NGX_OK, or the refusal sent.
+ */
+static ngx_int_t
+ngx_http_dossier_submit_allowed(ngx_http_request_t *r, json_t *root,
+    dg_dossier_t *d)
+{
+    ngx_http_dossier_ctx_t  *ctx;
+
+    ctx = ngx_http_dossier_ctx(r);
+
+    if (ngx_http_dossier_may_submit(r, d->ma_linh_vuc, d->so_giay_to)
+        != NGX_OK)
+    {
+        return ctx->caller.kind == NGX_HTTP_DOSSIER_CALLER_CITIZEN
+               ? ngx_http_dossier_send_error(r, NGX_HTTP_FORBIDDEN,
+                     "auth.subject",
+                     "Chỉ được nộp hồ sơ của chính mình",
+                     "a VNeID citizen may only submit their own dossier")
+               : ngx_http_dossier_send_error(r, NGX_HTTP_FORBIDDEN,
+                     "auth.sector",
+                     "Không được nộp hồ sơ cho lĩnh vực này",
+                     "not allowed to submit to this sector");
+    }
+
+    if (ctx->caller.kind == NGX_HTTP_DOSSIER_CALLER_CITIZEN
+        && json_object_set_new(root, "TaiKhoanDuocXacThucVoiVNeID",
+                               json_integer(1)) != 0)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return NGX_OK;
 }
 
 
@@ -229,8 +293,9 @@ ngx_http_dossier_submit_queue(ngx_http_request_t *r, json_t *root,
     cln->data = ctx;
     ctx->request = r;
 
-    ctx->json = dg_store_item(root, d, hash, "anonymous",
-                              ngx_http_dossier_request_id(r));
+    ctx->json = dg_store_item(root, d, hash,
+                        (char *) ngx_http_dossier_ctx(r)->caller.id.data,
+                        ngx_http_dossier_request_id(r));
     if (ctx->json == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }

@@ -878,6 +878,13 @@ dg_client_may_submit(const dg_client_t *c, const char *sector, size_t len)
 }
 
 
+const char *
+dg_client_submit_sectors(const dg_client_t *c)
+{
+    return c->submit;
+}
+
+
 int
 dg_client_may_read(const dg_client_t *c, const char *sector, size_t len)
 {

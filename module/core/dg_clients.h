@@ -94,6 +94,10 @@ int dg_client_may_submit(const dg_client_t *client, const char *sector,
 int dg_client_may_read(const dg_client_t *client, const char *sector,
     size_t len);
 
+/* The sectors a client may submit to and update, as configured: "*" (all),
+ * "" (none) or "A,B" (for checks made elsewhere, e.g. in PostgreSQL). */
+const char *dg_client_submit_sectors(const dg_client_t *client);
+
 /*
  * The registry in its own format with every secret replaced by
  * "secret=(hidden)", for admin output.  Returns a malloc'ed string, or

@@ -12,6 +12,9 @@
 
 #include <curl/curl.h>
 #include <libpq-fe.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
 
 #include "itest.h"
 
@@ -42,6 +45,145 @@ itest_collect(char *p, size_t size, size_t n, void *arg)
 }
 
 
+static struct {
+    const char  *id;
+    const char  *secret;
+    char        *token;
+} itest_identity = { "demo-portal", "demo-portal-secret", NULL };
+
+
+void
+itest_as_client(const char *id, const char *secret)
+{
+    itest_identity.id = id;
+    itest_identity.secret = secret;
+    free(itest_identity.token);
+    itest_identity.token = NULL;
+}
+
+
+void
+itest_as_citizen(const char *token)
+{
+    itest_identity.id = NULL;
+    free(itest_identity.token);
+    itest_identity.token = strdup(token);
+}
+
+
+void
+itest_as_nobody(void)
+{
+    itest_identity.id = NULL;
+    free(itest_identity.token);
+    itest_identity.token = NULL;
+}
+
+
+static char *
+itest_base64(const unsigned char *data, size_t len)
+{
+    char  *out;
+
+    out = malloc(4 * ((len + 2) / 3) + 1);
+    if (out) {
+        EVP_EncodeBlock((unsigned char *) out, data, (int) len);
+    }
+
+    return out;
+}
+
+
+void
+itest_sign(const char *method, const char *path, const char *body,
+    size_t len, const char *id, const char *secret, long created,
+    char *headers[4])
+{
+    char            *digest, *mac64, params[512], base[2048], query[1024];
+    const char      *q;
+    unsigned char    md[32], nonce[12], mac[32];
+    unsigned int     maclen;
+    char            *nonce64;
+    int              has_body;
+
+    has_body = strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0;
+
+    q = strchr(path, '?');
+    snprintf(query, sizeof(query), "%s", q ? q : "?");
+
+    RAND_bytes(nonce, sizeof(nonce));
+    nonce64 = itest_base64(nonce, sizeof(nonce));
+
+    snprintf(params, sizeof(params),
+             "(\"@method\" \"@path\" \"@query\"%s);created=%ld;"
+             "nonce=\"%s\";keyid=\"%s\";alg=\"hmac-sha256\"",
+             has_body ? " \"content-digest\"" : "", created, nonce64, id);
+
+    digest = NULL;
+    if (has_body) {
+        EVP_Digest(body, len, md, NULL, EVP_sha256(), NULL);
+        mac64 = itest_base64(md, sizeof(md));
+        digest = malloc(strlen(mac64) + 16);
+        sprintf(digest, "sha-256=:%s:", mac64);
+        free(mac64);
+    }
+
+    snprintf(base, sizeof(base),
+             "\"@method\": %s\n\"@path\": %.*s\n\"@query\": %s\n"
+             "%s%s%s\"@signature-params\": %s",
+             method, (int) (q ? (size_t) (q - path) : strlen(path)), path,
+             query, has_body ? "\"content-digest\": " : "",
+             has_body ? digest : "", has_body ? "\n" : "", params);
+
+    HMAC(EVP_sha256(), secret, (int) strlen(secret), (unsigned char *) base,
+         strlen(base), mac, &maclen);
+    mac64 = itest_base64(mac, maclen);
+
+    headers[0] = malloc(strlen(params) + 32);
+    sprintf(headers[0], "Signature-Input: sig1=%s", params);
+    headers[1] = malloc(strlen(mac64) + 32);
+    sprintf(headers[1], "Signature: sig1=:%s:", mac64);
+    headers[2] = NULL;
+    headers[3] = NULL;
+
+    if (has_body) {
+        headers[2] = malloc(strlen(digest) + 32);
+        sprintf(headers[2], "Content-Digest: %s", digest);
+    }
+
+    free(digest);
+    free(mac64);
+    free(nonce64);
+}
+
+
+char *
+itest_vneid_token(const char *sub, const char *extra)
+{
+    char    cmd[1024], *token;
+    size_t  n;
+    FILE   *f;
+
+    snprintf(cmd, sizeof(cmd), "conf/dev/make-vneid-token.sh %s %s", sub,
+             extra ? extra : "");
+
+    f = popen(cmd, "r");
+    if (f == NULL) {
+        return NULL;
+    }
+
+    token = calloc(1, 8192);
+    n = token ? fread(token, 1, 8191, f) : 0;
+    pclose(f);
+
+    while (n && (token[n - 1] == '\n' || token[n - 1] == '\r')) {
+        token[--n] = '\0';
+    }
+
+    return token;
+}
+
+
 static const char *
 itest_env(const char *name)
 {
@@ -54,6 +196,36 @@ itest_env(const char *name)
     }
 
     return v;
+}
+
+
+/* The current identity's headers for a public request. */
+static void
+itest_identity_headers(struct curl_slist **list, const char *method,
+    const char *path, const char *body, size_t len)
+{
+    int    i;
+    char  *h[4], bearer[8300];
+
+    if (itest_identity.token) {
+        snprintf(bearer, sizeof(bearer), "Authorization: Bearer %s",
+                 itest_identity.token);
+        *list = curl_slist_append(*list, bearer);
+        return;
+    }
+
+    if (itest_identity.id == NULL) {
+        return;
+    }
+
+    itest_sign(method, path, body ? body : "", body ? len : 0,
+               itest_identity.id, itest_identity.secret, (long) time(NULL),
+               h);
+
+    for (i = 0; i < 3 && h[i]; i++) {
+        *list = curl_slist_append(*list, h[i]);
+        free(h[i]);
+    }
 }
 
 
@@ -88,6 +260,10 @@ itest_http(itest_response_t *res, const char *method, const char *path,
     list = curl_slist_append(list, "Expect:");
     for (; headers && *headers; headers++) {
         list = curl_slist_append(list, *headers);
+    }
+
+    if (strncmp(path, "admin:", 6) != 0) {
+        itest_identity_headers(&list, method, path, body, len);
     }
 
     curl_easy_setopt(curl, CURLOPT_URL, url);

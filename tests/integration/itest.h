@@ -17,6 +17,24 @@ typedef struct {
     double   seconds;
 } itest_response_t;
 
+/*
+ * Who the next public requests come from: a signed client (the default:
+ * demo-portal), a VNeID bearer token, or nobody.
+ */
+void itest_as_client(const char *id, const char *secret);
+void itest_as_citizen(const char *token);
+void itest_as_nobody(void);
+
+/* The three signature headers (RFC 9421, hmac-sha256, CONTRACT.md section
+ * 4) for a request, written by an implementation independent of the
+ * gateway's; created is the signing time.  Each string is malloc'ed. */
+void itest_sign(const char *method, const char *path, const char *body,
+    size_t len, const char *id, const char *secret, long created,
+    char *headers[4]);
+
+/* A VNeID test token for a subject (conf/dev/make-vneid-token.sh). */
+char *itest_vneid_token(const char *sub, const char *extra);
+
 /* method, path on the public listener ("admin:" prefix: admin listener),
  * body (may be NULL), extra headers (NULL-terminated, may be NULL). */
 int itest_http(itest_response_t *res, const char *method, const char *path,

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <curl/curl.h>
 
@@ -316,18 +317,18 @@ concurrent_submissions(void)
 {
     int                 i, running, created;
     long                status;
-    char               *json[CONCURRENT], prefix[64];
+    int                 h;
+    char               *json[CONCURRENT], prefix[64], *sig[4];
     CURL               *e[CONCURRENT];
     CURLM              *multi;
     json_t             *d;
     CURLMsg            *msg;
-    struct curl_slist  *headers;
+    struct curl_slist  *headers[CONCURRENT];
     char                url[256];
 
     snprintf(prefix, sizeof(prefix), "%s", itest_unique("HP-M"));
     snprintf(url, sizeof(url), "%s/v1/dossiers", getenv("DG_TEST_BASE"));
 
-    headers = curl_slist_append(NULL, "Content-Type: application/json");
     multi = curl_multi_init();
     curl_multi_setopt(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long) CONCURRENT);
 
@@ -339,10 +340,20 @@ concurrent_submissions(void)
         json[i] = itest_dump(d);
         json_decref(d);
 
+        headers[i] = curl_slist_append(NULL,
+                                       "Content-Type: application/json");
+        itest_sign("POST", "/v1/dossiers", json[i], strlen(json[i]),
+                   "demo-portal", "demo-portal-secret", (long) time(NULL),
+                   sig);
+        for (h = 0; h < 3 && sig[h]; h++) {
+            headers[i] = curl_slist_append(headers[i], sig[h]);
+            free(sig[h]);
+        }
+
         e[i] = curl_easy_init();
         curl_easy_setopt(e[i], CURLOPT_URL, url);
         curl_easy_setopt(e[i], CURLOPT_POSTFIELDS, json[i]);
-        curl_easy_setopt(e[i], CURLOPT_HTTPHEADER, headers);
+        curl_easy_setopt(e[i], CURLOPT_HTTPHEADER, headers[i]);
         curl_easy_setopt(e[i], CURLOPT_FRESH_CONNECT, 1L);
         curl_easy_setopt(e[i], CURLOPT_TIMEOUT, 30L);
         curl_easy_setopt(e[i], CURLOPT_WRITEFUNCTION, discard);
@@ -376,11 +387,11 @@ concurrent_submissions(void)
     for (i = 0; i < CONCURRENT; i++) {
         curl_multi_remove_handle(multi, e[i]);
         curl_easy_cleanup(e[i]);
+        curl_slist_free_all(headers[i]);
         free(json[i]);
     }
 
     curl_multi_cleanup(multi);
-    curl_slist_free_all(headers);
 }
 
 

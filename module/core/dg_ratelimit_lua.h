@@ -1,0 +1,81 @@
+/*
+ * The rate limiter in cluster mode: the same all-or-nothing GCRA charge
+ * as dg_limit_charge(), done atomically in Redis by one Lua script.
+ *
+ * dg_limit_redis_lua contract (dg_limit_redis_command() builds it):
+ *
+ *   KEYS[i]   the limit keys: a prefix and the dg_limit key, "dg:rl:" ..
+ *             "citizen:031185001234"; in a Redis Cluster the prefix needs
+ *             a hash tag ("{dg:rl}:") so that all keys share a slot.
+ *   ARGV[1]   now, microseconds since the epoch.
+ *   ARGV[2 + 4(i-1) ..]  for KEYS[i]: rate, T and tau (the fields of its
+ *             dg_gcra_limit_t, ticks of 1/rate us) and shadow, "1" or "0".
+ *
+ *   Stored:   "<us>:<frac>", the TAT as in dg_gcra_tat_t, expiring (PX)
+ *             when the TAT passes: a key past its TAT is the same as no
+ *             key.  Written as dg_limit_charge() writes the table: every
+ *             key when the request is allowed, otherwise only TATs brought
+ *             back from beyond now + tau + T (the table rewrites the
+ *             other refusing keys with their own value; Redis skips that).
+ *
+ *   Reply:    an array of 1 + 4n integers: 1 if the request was charged
+ *             (every non-shadow limit allowed it), else 0; then for each
+ *             key, allowed (1/0), retry_after_us, remaining, reset_us, as
+ *             in dg_gcra_result_t.
+ *
+ * Redis Lua numbers are doubles: every value stays below 2^53, where they
+ * are exact integers (the bounds in dg_gcra.h see to it), and divisions go
+ * through math.fmod, which is exact, so the script decides exactly as the
+ * C does; the "limit" unit test runs both and compares.  Each gateway
+ * node passes its own clock: a skew between nodes shifts what one sees of
+ * the others' charges by as much, so keep their clocks in sync (NTP).
+ */
+
+#ifndef DG_RATELIMIT_LUA_H
+#define DG_RATELIMIT_LUA_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <hiredis/hiredis.h>
+
+#include "dg_limit.h"
+
+#define DG_LIMIT_REDIS_PREFIX_MAX  32
+#define DG_LIMIT_REDIS_ARGC        (3 + DG_LIMIT_MAX_LIMITS * 5 + 1)
+#define DG_LIMIT_REDIS_INT         24      /* an int64 in decimal, NUL */
+
+
+extern const char  dg_limit_redis_lua[];
+
+/* "EVALSHA sha1 n KEYS... ARGV...": argv points into buf. */
+typedef struct {
+    int          argc;
+    const char  *argv[DG_LIMIT_REDIS_ARGC];
+    size_t       argvlen[DG_LIMIT_REDIS_ARGC];
+    char         buf[DG_LIMIT_MAX_LIMITS
+                     * (DG_LIMIT_REDIS_PREFIX_MAX + DG_LIMIT_KEY_MAX
+                        + 3 * DG_LIMIT_REDIS_INT)
+                     + 2 * DG_LIMIT_REDIS_INT];
+} dg_limit_redis_cmd_t;
+
+
+/*
+ * Fills cmd for the script named by sha1 (40 hex digits).  0, or -1 when
+ * the prefix is longer than DG_LIMIT_REDIS_PREFIX_MAX, n is 0 or above
+ * DG_LIMIT_MAX_LIMITS, a key is empty or too long, or now_us is out of
+ * bounds.
+ */
+int dg_limit_redis_command(dg_limit_redis_cmd_t *cmd, const char *sha1,
+    const char *prefix, const dg_limit_request_t *reqs, size_t n,
+    int64_t now_us);
+
+/*
+ * Interprets the script's reply into out, as dg_limit_charge() would
+ * have filled it (results' tat is not reported: left zero).  0, or -1 on
+ * an error reply, a malformed one, or one whose charged flag disagrees
+ * with the verdict of its own results.
+ */
+int dg_limit_redis_reply(const redisReply *reply,
+    const dg_limit_request_t *reqs, size_t n, dg_limit_outcome_t *out);
+
+#endif /* DG_RATELIMIT_LUA_H */

@@ -1,0 +1,178 @@
+/*
+ * Nonces of signed requests, each accepted once within its window
+ * (CONTRACT.md section 4).
+ *
+ * Every nonce is recorded in this node's shared memory, and one this node
+ * has seen is refused at once.  Redis, when reachable, is the store every
+ * gateway node shares (SET NX with the window as expiry) and has the last
+ * word.  While Redis is unreachable only this node's memory is checked: a
+ * request replayed to another node during an outage would pass there, a
+ * risk bounded by the +/-300 s window on "created" (README: "Nonces").
+ */
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <openssl/sha.h>
+
+#include "ngx_http_dossier.h"
+#include "ngx_http_dossier_table.h"
+
+
+/* the window is created +/- 300 s: 601 s covers any nonce's life */
+#define NGX_HTTP_DOSSIER_NONCE_PERIOD_MS  601000
+#define NGX_HTTP_DOSSIER_NONCE_CAPACITY   65536
+
+
+static dg_sig_nonce_e ngx_http_dossier_nonce_local(ngx_http_request_t *r,
+    u_char *key);
+static void ngx_http_dossier_nonce_reply(void *data, redisReply *reply);
+static void ngx_http_dossier_nonce_cleanup(void *data);
+
+
+static ngx_str_t  ngx_http_dossier_nonce_zone_name =
+    ngx_string("dossier_nonces");
+
+
+ngx_shm_zone_t *
+ngx_http_dossier_nonce_zone(ngx_conf_t *cf)
+{
+    return ngx_http_dossier_table_zone(cf, &ngx_http_dossier_nonce_zone_name,
+                                       NGX_HTTP_DOSSIER_NONCE_CAPACITY);
+}
+
+
+ngx_int_t
+ngx_http_dossier_nonce_check(ngx_http_request_t *r, u_char *key,
+    time_t expires, ngx_http_dossier_nonce_pt handler)
+{
+    u_char                         ttl[NGX_TIME_T_LEN], *name;
+    size_t                         len;
+    const char                    *argv[6];
+    size_t                         argvlen[6];
+    ngx_str_t                     *prefix;
+    dg_sig_nonce_e                 local;
+    ngx_pool_cleanup_t            *cln;
+    ngx_http_dossier_ctx_t        *ctx;
+    ngx_http_dossier_main_conf_t  *dmcf;
+
+    dmcf = ngx_http_get_module_main_conf(r, ngx_http_dossier_module);
+    ctx = ngx_http_dossier_ctx(r);
+
+    local = ngx_http_dossier_nonce_local(r, key);
+
+    if (local == DG_SIG_NONCE_REPLAYED || dmcf->cache == NULL) {
+        return local;
+    }
+
+    prefix = &dmcf->cache_conf.prefix;
+    len = ngx_strlen(key);
+
+    name = ngx_pnalloc(r->pool, prefix->len + sizeof("n:") - 1 + len);
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (name == NULL || cln == NULL) {
+        return local;
+    }
+
+    argv[0] = "SET";
+    argv[1] = (char *) name;
+    argv[2] = "1";
+    argv[3] = "NX";
+    argv[4] = "EX";
+    argv[5] = (char *) ttl;
+
+    argvlen[0] = 3;
+    argvlen[1] = ngx_cpymem(ngx_cpymem(ngx_cpymem(name, prefix->data,
+                                                  prefix->len),
+                                       "n:", 2),
+                            key, len) - name;
+    argvlen[2] = 1;
+    argvlen[3] = 2;
+    argvlen[4] = 2;
+    argvlen[5] = ngx_sprintf(ttl, "%T", ngx_max(expires - ngx_time(), 1) + 1)
+                 - ttl;
+
+    if (ngx_http_dossier_redis_command(
+            ngx_http_dossier_cache_redis(dmcf->cache), 6, argv, argvlen,
+            ngx_http_dossier_nonce_reply, r, &ctx->nonce_cmd)
+        != NGX_OK)
+    {
+        /* Redis is away: this node's memory decides */
+        return local;
+    }
+
+    ctx->nonce_handler = handler;
+    cln->handler = ngx_http_dossier_nonce_cleanup;
+    cln->data = ctx;
+
+    return NGX_DONE;
+}
+
+
+static dg_sig_nonce_e
+ngx_http_dossier_nonce_local(ngx_http_request_t *r, u_char *key)
+{
+    u_char                         md[SHA256_DIGEST_LENGTH];
+    dg_gcra_limit_t                once;
+    dg_limit_request_t             req;
+    dg_limit_outcome_t             out;
+    ngx_http_dossier_main_conf_t  *dmcf;
+
+    dmcf = ngx_http_get_module_main_conf(r, ngx_http_dossier_module);
+
+    if (dmcf->nonce_zone == NULL
+        || dg_gcra_limit_init(&once, 1, NGX_HTTP_DOSSIER_NONCE_PERIOD_MS, 0)
+           != 0)
+    {
+        return DG_SIG_NONCE_UNAVAILABLE;
+    }
+
+    /* "accepted once in the window" is a limit of one per window; keyid
+     * and nonce together may be longer than a table key, their hash not */
+    SHA256(key, ngx_strlen(key), md);
+
+    req.key = md;
+    req.key_len = sizeof(md);
+    req.limit = &once;
+    req.shadow = 0;
+
+    ngx_http_dossier_table_charge(dmcf->nonce_zone, &req, 1, &out);
+
+    return out.allowed ? DG_SIG_NONCE_FRESH : DG_SIG_NONCE_REPLAYED;
+}
+
+
+static void
+ngx_http_dossier_nonce_reply(void *data, redisReply *reply)
+{
+    dg_sig_nonce_e           rc;
+    ngx_http_request_t      *r = data;
+    ngx_http_dossier_ctx_t  *ctx;
+
+    ctx = ngx_http_dossier_ctx(r);
+    ctx->nonce_cmd = NULL;
+
+    if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
+        /* recorded locally already: that is the answer now */
+        rc = DG_SIG_NONCE_FRESH;
+
+    } else {
+        rc = (reply->type == REDIS_REPLY_NIL) ? DG_SIG_NONCE_REPLAYED
+                                              : DG_SIG_NONCE_FRESH;
+    }
+
+    ctx->nonce_handler(r, rc);
+}
+
+
+static void
+ngx_http_dossier_nonce_cleanup(void *data)
+{
+    ngx_http_dossier_ctx_t  *ctx = data;
+
+    if (ctx->nonce_cmd) {
+        ngx_http_dossier_redis_cancel(ctx->nonce_cmd);
+        ctx->nonce_cmd = NULL;
+    }
+}

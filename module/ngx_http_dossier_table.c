@@ -1,0 +1,134 @@
+/*
+ * dg_limit tables in nginx shared memory (see ngx_http_dossier_table.h).
+ */
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+#include "ngx_http_dossier.h"
+#include "ngx_http_dossier_table.h"
+
+
+typedef struct {
+    uint32_t   capacity;
+    void      *table;
+    size_t     size;
+} ngx_http_dossier_table_t;
+
+
+static ngx_int_t ngx_http_dossier_table_init(ngx_shm_zone_t *zone,
+    void *data);
+
+
+ngx_shm_zone_t *
+ngx_http_dossier_table_zone(ngx_conf_t *cf, ngx_str_t *name,
+    uint32_t capacity)
+{
+    size_t                     size;
+    ngx_shm_zone_t            *zone;
+    ngx_http_dossier_table_t  *t;
+
+    t = ngx_pcalloc(cf->pool, sizeof(ngx_http_dossier_table_t));
+    if (t == NULL) {
+        return NULL;
+    }
+
+    t->capacity = capacity;
+    t->size = dg_limit_table_size(capacity);
+
+    /* the table, plus the slab allocator's bookkeeping: a descriptor per
+     * page (under 1/64 of the size) and a few pages of its own */
+    size = ngx_align(t->size, ngx_pagesize) + t->size / 64
+           + 16 * ngx_pagesize;
+
+    zone = ngx_shared_memory_add(cf, name, size, &ngx_http_dossier_module);
+    if (zone == NULL) {
+        return NULL;
+    }
+
+    if (zone->data) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "shared zone \"%V\" is declared twice", name);
+        return NULL;
+    }
+
+    zone->init = ngx_http_dossier_table_init;
+    zone->data = t;
+
+    return zone;
+}
+
+
+static ngx_int_t
+ngx_http_dossier_table_init(ngx_shm_zone_t *zone, void *data)
+{
+    ngx_slab_pool_t           *shpool;
+    ngx_http_dossier_table_t  *t = zone->data;
+    ngx_http_dossier_table_t  *old = data;
+
+    shpool = (ngx_slab_pool_t *) zone->shm.addr;
+
+    /* a reload with the same layout keeps every key's state */
+    if (old && old->size == t->size
+        && dg_limit_table_valid(old->table, old->size))
+    {
+        t->table = old->table;
+        return NGX_OK;
+    }
+
+    if (zone->shm.exists) {
+        t->table = shpool->data;
+        return NGX_OK;
+    }
+
+    t->table = ngx_slab_alloc(shpool, t->size);
+    if (t->table == NULL
+        || dg_limit_table_init(t->table, t->size, t->capacity) != 0)
+    {
+        return NGX_ERROR;
+    }
+
+    shpool->data = t->table;
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_dossier_table_charge(ngx_shm_zone_t *zone,
+    const dg_limit_request_t *reqs, size_t n, dg_limit_outcome_t *out)
+{
+    ngx_slab_pool_t           *shpool;
+    ngx_http_dossier_table_t  *t = zone->data;
+
+    shpool = (ngx_slab_pool_t *) zone->shm.addr;
+
+    ngx_shmtx_lock(&shpool->mutex);
+    (void) dg_limit_charge(t->table, reqs, n, ngx_http_dossier_now_us(), out);
+    ngx_shmtx_unlock(&shpool->mutex);
+}
+
+
+void
+ngx_http_dossier_table_stats(ngx_shm_zone_t *zone, dg_limit_stats_t *st)
+{
+    ngx_slab_pool_t           *shpool;
+    ngx_http_dossier_table_t  *t = zone->data;
+
+    shpool = (ngx_slab_pool_t *) zone->shm.addr;
+
+    ngx_shmtx_lock(&shpool->mutex);
+    dg_limit_table_stats(t->table, st);
+    ngx_shmtx_unlock(&shpool->mutex);
+}
+
+
+int64_t
+ngx_http_dossier_now_us(void)
+{
+    ngx_time_t  *tp;
+
+    tp = ngx_timeofday();
+
+    return (int64_t) tp->sec * 1000000 + (int64_t) tp->msec * 1000;
+}
