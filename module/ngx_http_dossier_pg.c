@@ -11,6 +11,7 @@
 #include <ngx_core.h>
 #include <ngx_event.h>
 
+#include "dg_mask.h"
 #include "ngx_http_dossier_pg.h"
 
 
@@ -101,6 +102,8 @@ static void ngx_http_dossier_pg_query_done(ngx_http_dossier_pg_query_t *q,
     PGresult *res, const char *sqlstate);
 static void ngx_http_dossier_pg_refresh(ngx_event_t *ev);
 static char *ngx_http_dossier_pg_strdup(ngx_pool_t *pool, const char *s);
+static void ngx_http_dossier_pg_log(ngx_http_dossier_pg_conn_t *pc,
+    const char *what, const char *why);
 
 
 ngx_http_dossier_pg_t *
@@ -573,9 +576,8 @@ ngx_http_dossier_pg_read_handler(ngx_event_t *rev)
                             (u_char *) (PQresultErrorField(res,
                                                    PG_DIAG_SQLSTATE) ?: ""),
                             sizeof(pc->sqlstate));
-                ngx_log_error(NGX_LOG_ERR, pc->pg->log, 0,
-                              "dossier: PostgreSQL: %s",
-                              PQresultErrorMessage(res));
+                ngx_http_dossier_pg_log(pc, "PostgreSQL",
+                                        PQresultErrorMessage(res));
             }
 
             pc->failed = 1;
@@ -1024,26 +1026,12 @@ ngx_http_dossier_pg_refresh(ngx_event_t *ev)
 static void
 ngx_http_dossier_pg_fail(ngx_http_dossier_pg_conn_t *pc, const char *why)
 {
-    u_char                        msg[256], *p;
     ngx_uint_t                    i;
     ngx_http_dossier_pg_t        *pg = pc->pg;
     ngx_http_dossier_pg_query_t  *q;
 
-    /* libpq's messages span lines: keep the log one line per event */
-    p = ngx_cpystrn(msg, (u_char *) (why ? why : "failed"), sizeof(msg));
-    while (p > msg && (p[-1] == '\n' || p[-1] == ' ')) {
-        *--p = '\0';
-    }
-
-    for (p = msg; *p; p++) {
-        if (*p == '\n' || *p == '\t') {
-            *p = ' ';
-        }
-    }
-
-    ngx_log_error(NGX_LOG_ERR, pg->log, 0,
-                  "dossier: PostgreSQL connection %ui: %s",
-                  (ngx_uint_t) (pc - pg->conns), msg);
+    ngx_http_dossier_pg_log(pc, "PostgreSQL connection",
+                            why ? why : "failed");
 
     if (pc->query) {
         q = pc->query;
@@ -1343,4 +1331,32 @@ ngx_http_dossier_pg_status(PGresult *res, int row, int col, dg_status_t *s)
                               col + NGX_HTTP_DOSSIER_COL_UPDATED_AT);
 
     return ngx_http_dossier_pg_int(res, row, col + NGX_HTTP_DOSSIER_COL_ID);
+}
+
+
+/*
+ * One log line per event (libpq's messages span lines), with personal IDs
+ * and phone numbers masked: an error about a row may quote its values.
+ */
+static void
+ngx_http_dossier_pg_log(ngx_http_dossier_pg_conn_t *pc, const char *what,
+    const char *why)
+{
+    u_char  msg[512], *p;
+
+    p = ngx_cpystrn(msg, (u_char *) why, sizeof(msg));
+    while (p > msg && (p[-1] == '\n' || p[-1] == ' ')) {
+        *--p = '\0';
+    }
+
+    for (p = msg; *p; p++) {
+        if (*p == '\n' || *p == '\t') {
+            *p = ' ';
+        }
+    }
+
+    dg_mask((char *) msg, ngx_strlen(msg));
+
+    ngx_log_error(NGX_LOG_ERR, pc->pg->log, 0, "dossier: %s %ui: %s", what,
+                  (ngx_uint_t) (pc - pc->pg->conns), msg);
 }

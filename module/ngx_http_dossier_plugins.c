@@ -14,6 +14,7 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include "dg_mask.h"
 #include "dg_plugin.h"
 #include "dossier_plugin.h"
 #include "ngx_http_dossier.h"
@@ -130,6 +131,7 @@ static void
 ngx_http_dossier_plugins_log(void *data, int level, const char *plugin,
     const char *message)
 {
+    u_char      masked[1024];
     ngx_uint_t  ngx_level;
 
     switch (level) {
@@ -147,8 +149,12 @@ ngx_http_dossier_plugins_log(void *data, int level, const char *plugin,
         break;
     }
 
+    /* a plugin may quote the dossier: mask what identifies people */
+    ngx_cpystrn(masked, (u_char *) message, sizeof(masked));
+    dg_mask((char *) masked, ngx_strlen(masked));
+
     ngx_log_error(ngx_level, ngx_cycle->log, 0, "dossier plugin \"%s\": %s",
-                  plugin, message);
+                  plugin, masked);
 }
 
 

@@ -164,8 +164,8 @@ itest_vneid_token(const char *sub, const char *extra)
     size_t  n;
     FILE   *f;
 
-    snprintf(cmd, sizeof(cmd), "conf/dev/make-vneid-token.sh %s %s", sub,
-             extra ? extra : "");
+    snprintf(cmd, sizeof(cmd), "conf/dev/make-vneid-token.sh %s %s",
+             extra ? extra : "", sub);
 
     f = popen(cmd, "r");
     if (f == NULL) {
