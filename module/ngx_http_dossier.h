@@ -51,6 +51,7 @@ typedef struct {
     ngx_flag_t                   request_id;
     ngx_flag_t                   auth;
     ngx_str_t                    admin_token;
+    ngx_http_complex_value_t    *certificate_client;
 } ngx_http_dossier_loc_conf_t;
 
 

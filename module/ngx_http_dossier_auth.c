@@ -151,11 +151,13 @@ ngx_http_dossier_auth_signature(ngx_http_request_t *r,
 {
     u_char                        *p, *q;
     ngx_int_t                      rc;
+    ngx_str_t                      cert;
     dg_sig_input_t                 in;
     dg_sig_result_t                res;
     dg_sig_reason_e                reason;
     dg_body_digest_t               digest;
     const dg_client_t             *client;
+    ngx_http_dossier_loc_conf_t   *dlcf;
     ngx_http_dossier_main_conf_t  *dmcf;
 
     dmcf = ngx_http_get_module_main_conf(r, ngx_http_dossier_module);
@@ -235,6 +237,32 @@ ngx_http_dossier_auth_signature(ngx_http_request_t *r,
     ctx->caller.client = client;
     ctx->caller.id.data = (u_char *) dg_client_id(client);
     ctx->caller.id.len = ngx_strlen(ctx->caller.id.data);
+
+    /* a client certificate, when one maps to a client, binds the key */
+    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_dossier_module);
+
+    if (dlcf->certificate_client) {
+        if (ngx_http_complex_value(r, dlcf->certificate_client, &cert)
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (cert.len
+            && (cert.len != ctx->caller.id.len
+                || ngx_strncmp(cert.data, ctx->caller.id.data, cert.len)
+                   != 0))
+        {
+            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                          "dossier: client certificate of \"%V\" used "
+                          "with the key of \"%V\"", &cert,
+                          &ctx->caller.id);
+            return ngx_http_dossier_auth_refuse(r, NGX_HTTP_FORBIDDEN,
+                       "auth.certificate",
+                       "Chứng thư số không thuộc khách hàng đã ký / "
+                       "the client certificate belongs to another client");
+        }
+    }
 
     /* verified: now the nonce may be recorded (once) */
     rc = ngx_http_dossier_nonce_check(r, ctx->nonce_key, ctx->nonce_expires,

@@ -210,6 +210,13 @@ static ngx_command_t  ngx_http_dossier_commands[] = {
       offsetof(ngx_http_dossier_loc_conf_t, auth),
       NULL },
 
+    { ngx_string("dossier_certificate_client"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_dossier_loc_conf_t, certificate_client),
+      NULL },
+
     { ngx_string("dossier_admin_token"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_str_slot,
@@ -582,6 +589,10 @@ ngx_http_dossier_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_value(conf->request_id, prev->request_id, 0);
     ngx_conf_merge_value(conf->auth, prev->auth, 0);
     ngx_conf_merge_str_value(conf->admin_token, prev->admin_token, "");
+
+    if (conf->certificate_client == NULL) {
+        conf->certificate_client = prev->certificate_client;
+    }
 
     return NGX_CONF_OK;
 }

@@ -13,10 +13,10 @@
  *
  *   Stored:   "<us>:<frac>", the TAT as in dg_gcra_tat_t, expiring (PX)
  *             when the TAT passes: a key past its TAT is the same as no
- *             key.  Written as dg_limit_charge() writes the table: every
- *             key when the request is allowed, otherwise only TATs brought
- *             back from beyond now + tau + T (the table rewrites the
- *             other refusing keys with their own value; Redis skips that).
+ *             key.  Written as dg_limit_charge() writes the table, less
+ *             the writes of an unchanged value: a charged request stores
+ *             the keys that allowed it, and a TAT brought back from beyond
+ *             now + tau + T is stored in any case.
  *
  *   Reply:    an array of 1 + 4n integers: 1 if the request was charged
  *             (every non-shadow limit allowed it), else 0; then for each

@@ -246,6 +246,11 @@ itest_http(itest_response_t *res, const char *method, const char *path,
     if (strncmp(path, "admin:", 6) == 0) {
         snprintf(url, sizeof(url), "%s%s", itest_env("DG_TEST_ADMIN"),
                  path + 6);
+
+    } else if (strncmp(path, "http://", 7) == 0) {
+        snprintf(url, sizeof(url), "%s", path);
+        path = strchr(path + 7, '/');
+
     } else {
         snprintf(url, sizeof(url), "%s%s", itest_env("DG_TEST_BASE"), path);
     }

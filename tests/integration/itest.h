@@ -35,7 +35,8 @@ void itest_sign(const char *method, const char *path, const char *body,
 /* A VNeID test token for a subject (conf/dev/make-vneid-token.sh). */
 char *itest_vneid_token(const char *sub, const char *extra);
 
-/* method, path on the public listener ("admin:" prefix: admin listener),
+/* method, path on the public listener ("admin:" prefix: admin listener;
+ * "http://..." another listener, signed the same way),
  * body (may be NULL), extra headers (NULL-terminated, may be NULL). */
 int itest_http(itest_response_t *res, const char *method, const char *path,
     const char *body, size_t len, const char *const *headers);

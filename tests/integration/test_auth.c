@@ -278,12 +278,59 @@ client_without_the_sector(void)
              json_string_value(json_object_get(d, "MaHoSo")));
     itest_http(&res, "GET", path, NULL, 0, NULL);
     CU_ASSERT_EQUAL(res.status, 404);      /* never stored */
+    if (res.status != 404) {
+        fprintf(stderr, "\n  got %ld: %s\n", res.status, res.body);
+    }
     itest_response_free(&res);
 
     itest_as_client("demo-portal", "demo-portal-secret");
 
     free(json);
     json_decref(d);
+}
+
+
+/* A listener whose client certificate (here fixed) maps to ht-registry:
+ * only ht-registry's key is accepted there. */
+static void
+certificate_binds_the_key(void)
+{
+    int               port;
+    char              conf[512], url[256], path[1024];
+    FILE             *f;
+    itest_response_t  res;
+
+    port = atoi(getenv("DOSSIER_PUBLIC_PORT")) + 10;
+    snprintf(conf, sizeof(conf),
+             "server {\n    listen 127.0.0.1:%d;\n    dossier_auth on;\n"
+             "    dossier_certificate_client ht-registry;\n"
+             "    location /v1/dossiers/ { dossier_resource; }\n}\n", port);
+    snprintf(path, sizeof(path), "%s/nginx/conf.d/certificate.conf",
+             getenv("DG_TEST_VAR"));
+
+    f = fopen(path, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs(conf, f);
+    fclose(f);
+    CU_ASSERT_EQUAL_FATAL(itest_stackctl("nginx-reload"), 0);
+    sleep(1);
+
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1/dossiers/HP-NONE-1",
+             port);
+
+    itest_http(&res, "GET", url, NULL, 0, NULL);        /* demo-portal */
+    CU_ASSERT_EQUAL(res.status, 403);
+    CU_ASSERT_TRUE(itest_has_problem(&res, "", "auth.certificate"));
+    itest_response_free(&res);
+
+    itest_as_client("ht-registry", "ht-registry-secret");
+    itest_http(&res, "GET", url, NULL, 0, NULL);
+    CU_ASSERT_EQUAL(res.status, 404);                    /* let in */
+    itest_response_free(&res);
+    itest_as_client("demo-portal", "demo-portal-secret");
+
+    remove(path);
+    CU_ASSERT_EQUAL(itest_stackctl("nginx-reload"), 0);
 }
 
 
@@ -329,6 +376,8 @@ static CU_TestInfo  tests[] = {
     { "replay refused with Redis stopped", replay_without_redis },
     { "VNeID: own 201 and 200, other 403 and 404", vneid_citizen },
     { "client without the sector: 403", client_without_the_sector },
+    { "a client certificate binds the signing key",
+      certificate_binds_the_key },
     { "the README's signing script", worked_example_script },
     CU_TEST_INFO_NULL
 };
