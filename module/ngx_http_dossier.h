@@ -22,6 +22,26 @@
 #include "ngx_http_dossier_pg.h"
 
 
+#define NGX_HTTP_DOSSIER_LIMIT_EARLY  1     /* address limits */
+#define NGX_HTTP_DOSSIER_LIMIT_LATE   2     /* client, citizen, sector */
+#define NGX_HTTP_DOSSIER_LIMIT_NAMES  32    /* distinct limit names */
+
+
+typedef struct ngx_http_dossier_limit_s  ngx_http_dossier_limit_t;
+
+typedef struct {
+    u_char                       name[32];
+    ngx_atomic_t                 refused;
+    ngx_atomic_t                 shadow;     /* would have refused */
+} ngx_http_dossier_limit_slot_t;
+
+/* In shared memory: every worker's counts. */
+typedef struct {
+    ngx_atomic_t                   fallbacks;  /* Redis unreachable */
+    ngx_http_dossier_limit_slot_t  slot[NGX_HTTP_DOSSIER_LIMIT_NAMES];
+} ngx_http_dossier_limit_counters_t;
+
+
 /* nginx names no constant for it */
 #define NGX_HTTP_DOSSIER_UNPROCESSABLE  422
 
@@ -34,6 +54,15 @@ typedef struct {
     dg_clients_t                   *clients;    /* dossier_clients */
     dg_jwks_t                      *jwks;       /* dossier_vneid_jwks */
     ngx_shm_zone_t                 *nonce_zone;
+    ngx_shm_zone_t                 *limit_zone;
+    ngx_flag_t                      limit_redis;
+    ngx_uint_t                      limit_local_share;
+    ngx_str_t                       limit_prefix;   /* <prefix>l: */
+    ngx_http_dossier_redis_script_t *limit_script;
+    ngx_array_t                     limit_names;    /* ngx_str_t */
+    ngx_uint_t                      limit_slots[NGX_HTTP_DOSSIER_LIMIT_NAMES];
+    ngx_http_dossier_limit_counters_t  *limit_counters;
+    ngx_uint_t                      pg_sector_share;
     ngx_str_t                       vneid_issuer;
     ngx_str_t                       vneid_audience;
     time_t                          retry_after;
@@ -52,6 +81,7 @@ typedef struct {
     ngx_flag_t                   auth;
     ngx_str_t                    admin_token;
     ngx_http_complex_value_t    *certificate_client;
+    ngx_array_t                 *limits;   /* ngx_http_dossier_limit_t */
 } ngx_http_dossier_loc_conf_t;
 
 
@@ -82,6 +112,9 @@ typedef struct {
     time_t                           nonce_expires;
     ngx_http_dossier_redis_cmd_t    *nonce_cmd;
     ngx_http_dossier_nonce_pt        nonce_handler;
+    ngx_uint_t                       limited;   /* stages charged */
+    ngx_table_elt_t                 *ratelimit[2];
+    time_t                           retry_after;  /* 0: the default */
     void                            *data;     /* the handler's own */
 } ngx_http_dossier_ctx_t;
 
@@ -100,6 +133,14 @@ ngx_int_t ngx_http_dossier_authenticate(ngx_http_request_t *r,
     ngx_str_t *body, ngx_http_dossier_resume_pt resume);
 ngx_int_t ngx_http_dossier_auth_nonce_result(ngx_http_request_t *r,
     dg_sig_nonce_e rc);
+
+/*
+ * Charges the limits of a stage (sector and citizen may be NULL).  NGX_OK:
+ * allowed.  NGX_DONE: resume(r) runs later.  Else: the 429 was sent.
+ */
+ngx_int_t ngx_http_dossier_limit(ngx_http_request_t *r, ngx_uint_t stage,
+    const char *sector, const char *citizen,
+    ngx_http_dossier_resume_pt resume);
 
 /* What the caller may do: NGX_OK or the HTTP status to refuse with. */
 ngx_int_t ngx_http_dossier_may_read(ngx_http_request_t *r,

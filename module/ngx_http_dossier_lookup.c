@@ -71,6 +71,12 @@ ngx_http_dossier_resource_handler(ngx_http_request_t *r)
     ngx_pool_cleanup_t             *cln;
     ngx_http_dossier_lookup_ctx_t  *ctx;
 
+    rc = ngx_http_dossier_limit(r, NGX_HTTP_DOSSIER_LIMIT_EARLY, NULL, NULL,
+                                NULL);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
     if (ngx_http_dossier_lookup_code(r, &code, &progress) != NGX_OK) {
         if (ngx_http_discard_request_body(r) != NGX_OK) {
             r->keepalive = 0;
@@ -127,6 +133,7 @@ static ngx_int_t
 ngx_http_dossier_lookup_start(ngx_http_request_t *r)
 {
     ngx_int_t                       rc;
+    ngx_http_dossier_ctx_t         *dctx;
     ngx_http_dossier_main_conf_t   *dmcf;
     ngx_http_dossier_lookup_ctx_t  *ctx;
 
@@ -136,8 +143,19 @@ ngx_http_dossier_lookup_start(ngx_http_request_t *r)
         return rc;
     }
 
+    dctx = ngx_http_dossier_ctx(r);
+
+    rc = ngx_http_dossier_limit(r, NGX_HTTP_DOSSIER_LIMIT_LATE, NULL,
+                                dctx->caller.kind
+                                == NGX_HTTP_DOSSIER_CALLER_CITIZEN
+                                ? dctx->caller.subject : NULL,
+                                ngx_http_dossier_lookup_resume);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
     dmcf = ngx_http_get_module_main_conf(r, ngx_http_dossier_module);
-    ctx = ngx_http_dossier_ctx(r)->data;
+    ctx = dctx->data;
 
     if (dmcf->cache
         && ngx_http_dossier_cache_get(dmcf->cache, &ctx->code, &ctx->get)

@@ -7,6 +7,7 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include "dg_ratelimit_lua.h"
 #include "ngx_http_dossier.h"
 
 
@@ -15,6 +16,10 @@ ngx_int_t ngx_http_dossier_resource_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_dossier_admin_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_dossier_metrics_handler(ngx_http_request_t *r);
 char *ngx_http_dossier_plugin_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_dossier_limit_zone_directive(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+char *ngx_http_dossier_limit_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 
 static ngx_int_t ngx_http_dossier_error_handler(ngx_http_request_t *r);
@@ -166,6 +171,27 @@ static ngx_command_t  ngx_http_dossier_commands[] = {
       ngx_conf_set_sec_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_dossier_main_conf_t, cache_conf.negative_ttl),
+      NULL },
+
+    { ngx_string("dossier_limit_zone"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_dossier_limit_zone_directive,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("dossier_limit"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_2MORE,
+      ngx_http_dossier_limit_directive,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("dossier_pg_sector_share"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_dossier_main_conf_t, pg.sector_share),
       NULL },
 
     { ngx_string("dossier_plugin"),
@@ -515,6 +541,14 @@ ngx_http_dossier_create_main_conf(ngx_conf_t *cf)
     dmcf->cache_conf.redis.command_timeout = NGX_CONF_UNSET_MSEC;
     dmcf->cache_conf.ttl = NGX_CONF_UNSET;
     dmcf->cache_conf.negative_ttl = NGX_CONF_UNSET;
+    dmcf->pg.sector_share = NGX_CONF_UNSET_UINT;
+    dmcf->limit_local_share = 100;
+
+    if (ngx_array_init(&dmcf->limit_names, cf->pool, 4, sizeof(ngx_str_t))
+        != NGX_OK)
+    {
+        return NULL;
+    }
 
     return dmcf;
 }
@@ -539,8 +573,39 @@ ngx_http_dossier_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_value(dmcf->cache_conf.ttl, 300);
     ngx_conf_init_value(dmcf->cache_conf.negative_ttl, 10);
 
+    ngx_conf_init_uint_value(dmcf->pg.sector_share, 100);
+
+    if (dmcf->pg.sector_share == 0 || dmcf->pg.sector_share > 100) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "dossier_pg_sector_share is a percentage, 1-100");
+        return NGX_CONF_ERROR;
+    }
+
     if (dmcf->cache_conf.prefix.data == NULL) {
         ngx_str_set(&dmcf->cache_conf.prefix, "dg:");
+    }
+
+    if (dmcf->limit_redis) {
+        if (!dmcf->cache_conf.enabled) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "dossier_limit_zone redis=on needs "
+                               "dossier_redis");
+            return NGX_CONF_ERROR;
+        }
+
+        dmcf->limit_script = ngx_http_dossier_redis_add_script(cf,
+                                 &dmcf->cache_conf.redis, dg_limit_redis_lua);
+
+        /* limit keys apart from the cache's: <prefix>l:<name>:<value> */
+        dmcf->limit_prefix.len = dmcf->cache_conf.prefix.len + 2;
+        dmcf->limit_prefix.data = ngx_pnalloc(cf->pool,
+                                              dmcf->limit_prefix.len + 1);
+        if (dmcf->limit_script == NULL || dmcf->limit_prefix.data == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_sprintf(dmcf->limit_prefix.data, "%Vl:%Z",
+                    &dmcf->cache_conf.prefix);
     }
 
     if (dmcf->jwks
@@ -592,6 +657,11 @@ ngx_http_dossier_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     if (conf->certificate_client == NULL) {
         conf->certificate_client = prev->certificate_client;
+    }
+
+    /* limits are inherited only where none are set, as nginx's arrays */
+    if (conf->limits == NULL) {
+        conf->limits = prev->limits;
     }
 
     return NGX_CONF_OK;
@@ -785,6 +855,7 @@ ngx_http_dossier_send_problem(ngx_http_request_t *r, ngx_uint_t status,
     size_t                         len;
     ngx_int_t                      rc;
     ngx_table_elt_t               *h;
+    ngx_http_dossier_ctx_t        *ctx;
     ngx_http_dossier_main_conf_t  *dmcf;
 
     dmcf = ngx_http_get_module_main_conf(r, ngx_http_dossier_module);
@@ -804,8 +875,12 @@ ngx_http_dossier_send_problem(ngx_http_request_t *r, ngx_uint_t status,
 
         h->hash = 1;
         ngx_str_set(&h->key, "Retry-After");
+        ctx = ngx_http_get_module_ctx(r, ngx_http_dossier_module);
+
         h->value.len = ngx_sprintf(h->value.data, "%T",
-                                   ngx_max(dmcf->retry_after, 1))
+                                   ngx_max(ctx && ctx->retry_after
+                                           ? ctx->retry_after
+                                           : dmcf->retry_after, 1))
                        - h->value.data;
     }
 

@@ -20,6 +20,8 @@
 #define NGX_HTTP_DOSSIER_PG_IDLE        2
 #define NGX_HTTP_DOSSIER_PG_BUSY        3
 
+#define NGX_HTTP_DOSSIER_PG_SECTORS      32
+
 #define NGX_HTTP_DOSSIER_PG_BACKOFF_MIN  100
 #define NGX_HTTP_DOSSIER_PG_BACKOFF_MAX  2000
 
@@ -57,6 +59,10 @@ struct ngx_http_dossier_pg_s {
     ngx_http_dossier_pg_conn_t   *conns;
     ngx_queue_t                   queue;      /* submissions */
     ngx_uint_t                    queued;
+    struct {
+        u_char                    name[24];
+        ngx_uint_t                count;
+    }                             sectors[NGX_HTTP_DOSSIER_PG_SECTORS];
     ngx_queue_t                   queries;
     ngx_uint_t                    nqueries;
     ngx_uint_t                    up;
@@ -98,6 +104,11 @@ static void ngx_http_dossier_pg_close(ngx_http_dossier_pg_conn_t *pc);
 static void ngx_http_dossier_pg_answer(ngx_http_dossier_pg_item_t *item,
     ngx_http_dossier_outcome_e outcome);
 static void ngx_http_dossier_pg_fail_queue(ngx_http_dossier_pg_t *pg);
+static ngx_uint_t *ngx_http_dossier_pg_sector(ngx_http_dossier_pg_t *pg,
+    ngx_str_t *sector);
+static void ngx_http_dossier_pg_enqueue(ngx_http_dossier_pg_t *pg,
+    ngx_http_dossier_pg_item_t *item, ngx_uint_t head);
+static void ngx_http_dossier_pg_dequeue(ngx_http_dossier_pg_item_t *item);
 static void ngx_http_dossier_pg_query_done(ngx_http_dossier_pg_query_t *q,
     PGresult *res, const char *sqlstate);
 static void ngx_http_dossier_pg_refresh(ngx_event_t *ev);
@@ -189,7 +200,18 @@ ngx_int_t
 ngx_http_dossier_pg_submit(ngx_http_dossier_pg_t *pg,
     ngx_http_dossier_pg_item_t *item)
 {
+    ngx_uint_t  *count;
+
     if (pg->queued >= pg->conf->queue_size) {
+        return NGX_BUSY;
+    }
+
+    count = ngx_http_dossier_pg_sector(pg, &item->sector);
+
+    if (count == NULL
+        || *count >= ngx_max(pg->conf->queue_size * pg->conf->sector_share
+                             / 100, 1))
+    {
         return NGX_BUSY;
     }
 
@@ -199,9 +221,8 @@ ngx_http_dossier_pg_submit(ngx_http_dossier_pg_t *pg,
 
     item->deadline = ngx_current_msec + pg->conf->query_timeout;
     item->conn = NULL;
-    item->queued = 1;
-    ngx_queue_insert_tail(&pg->queue, &item->queue);
-    pg->queued++;
+    item->sector_count = count;
+    ngx_http_dossier_pg_enqueue(pg, item, 0);
 
     ngx_http_dossier_pg_dispatch(pg);
 
@@ -213,8 +234,7 @@ void
 ngx_http_dossier_pg_cancel(ngx_http_dossier_pg_item_t *item)
 {
     if (item->queued) {
-        ngx_queue_remove(&item->queue);
-        item->queued = 0;
+        ngx_http_dossier_pg_dequeue(item);
         item->conn = NULL;
         return;
     }
@@ -719,9 +739,7 @@ ngx_http_dossier_pg_send_batch(ngx_http_dossier_pg_conn_t *pc)
         item = ngx_queue_data(q, ngx_http_dossier_pg_item_t, queue);
 
         if ((ngx_msec_int_t) (ngx_current_msec - item->deadline) >= 0) {
-            ngx_queue_remove(q);
-            pg->queued--;
-            item->queued = 0;
+            ngx_http_dossier_pg_dequeue(item);
             ngx_http_dossier_pg_answer(item, NGX_HTTP_DOSSIER_UNAVAILABLE);
             continue;
         }
@@ -743,9 +761,7 @@ ngx_http_dossier_pg_send_batch(ngx_http_dossier_pg_conn_t *pc)
             continue;
         }
 
-        ngx_queue_remove(q);
-        pg->queued--;
-        item->queued = 0;
+        ngx_http_dossier_pg_dequeue(item);
         item->conn = pc;
         item->slot = n;
         pc->items[n++] = item;
@@ -908,9 +924,7 @@ ngx_http_dossier_pg_batch_done(ngx_http_dossier_pg_conn_t *pc, ngx_uint_t ok)
         {
             if (pc->nitems > 1) {
                 item->solo = 1;
-                item->queued = 1;
-                ngx_queue_insert_head(&pg->queue, &item->queue);
-                pg->queued++;
+                ngx_http_dossier_pg_enqueue(pg, item, 1);
                 continue;
             }
 
@@ -1097,13 +1111,75 @@ ngx_http_dossier_pg_fail_queue(ngx_http_dossier_pg_t *pg)
 
     while (!ngx_queue_empty(&pg->queue)) {
         q = ngx_queue_head(&pg->queue);
-        ngx_queue_remove(q);
-        pg->queued--;
-
         item = ngx_queue_data(q, ngx_http_dossier_pg_item_t, queue);
-        item->queued = 0;
+
+        ngx_http_dossier_pg_dequeue(item);
         ngx_http_dossier_pg_answer(item, NGX_HTTP_DOSSIER_UNAVAILABLE);
     }
+}
+
+
+/* Every change to the submission queue goes through these two, so the
+ * counts per sector always match what waits. */
+static void
+ngx_http_dossier_pg_enqueue(ngx_http_dossier_pg_t *pg,
+    ngx_http_dossier_pg_item_t *item, ngx_uint_t head)
+{
+    item->pg = pg;
+    item->queued = 1;
+
+    if (head) {
+        ngx_queue_insert_head(&pg->queue, &item->queue);
+
+    } else {
+        ngx_queue_insert_tail(&pg->queue, &item->queue);
+    }
+
+    pg->queued++;
+    (*item->sector_count)++;
+}
+
+
+static void
+ngx_http_dossier_pg_dequeue(ngx_http_dossier_pg_item_t *item)
+{
+    ngx_queue_remove(&item->queue);
+    item->queued = 0;
+    item->pg->queued--;
+    (*item->sector_count)--;
+}
+
+
+/* The waiting count of a sector; a slot nobody waits in is reused. */
+static ngx_uint_t *
+ngx_http_dossier_pg_sector(ngx_http_dossier_pg_t *pg, ngx_str_t *sector)
+{
+    ngx_uint_t  i, free;
+    size_t      len;
+
+    len = ngx_min(sector->len, sizeof(pg->sectors[0].name) - 1);
+    free = NGX_HTTP_DOSSIER_PG_SECTORS;
+
+    for (i = 0; i < NGX_HTTP_DOSSIER_PG_SECTORS; i++) {
+        if (ngx_strncmp(pg->sectors[i].name, sector->data, len) == 0
+            && pg->sectors[i].name[len] == '\0')
+        {
+            return &pg->sectors[i].count;
+        }
+
+        if (pg->sectors[i].count == 0 && free == NGX_HTTP_DOSSIER_PG_SECTORS) {
+            free = i;
+        }
+    }
+
+    if (free == NGX_HTTP_DOSSIER_PG_SECTORS) {
+        return NULL;
+    }
+
+    ngx_memzero(pg->sectors[free].name, sizeof(pg->sectors[0].name));
+    ngx_memcpy(pg->sectors[free].name, sector->data, len);
+
+    return &pg->sectors[free].count;
 }
 
 

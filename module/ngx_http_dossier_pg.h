@@ -34,6 +34,7 @@ typedef struct {
     ngx_uint_t                   pool_size;
     ngx_uint_t                   queue_size;
     ngx_uint_t                   batch_size;
+    ngx_uint_t                   sector_share;  /* % of the queue */
     ngx_msec_t                   connect_timeout;
     ngx_msec_t                   query_timeout;
     ngx_msec_t                   catalog_refresh;
@@ -55,6 +56,7 @@ struct ngx_http_dossier_pg_item_s {
     ngx_queue_t                  queue;
     ngx_str_t                    json;        /* batch element */
     ngx_str_t                    ma_ho_so;
+    ngx_str_t                    sector;      /* MaLinhVuc */
     ngx_msec_t                   deadline;
     ngx_http_dossier_pg_item_pt  handler;
     void                        *data;
@@ -66,7 +68,9 @@ struct ngx_http_dossier_pg_item_s {
     dg_status_t                  status;
 
     /* private */
+    ngx_http_dossier_pg_t       *pg;
     ngx_http_dossier_pg_conn_t  *conn;        /* in flight on */
+    ngx_uint_t                  *sector_count;
     ngx_uint_t                   slot;
     unsigned                     queued:1;
     unsigned                     solo:1;      /* retry alone: its batch
@@ -118,7 +122,9 @@ void ngx_http_dossier_pg_destroy(ngx_http_dossier_pg_t *pg);
 
 /*
  * Queues a submission.  NGX_OK: the handler will run (possibly before this
- * returns).  NGX_BUSY: the queue is full.  NGX_DECLINED: no connection is
+ * returns).  NGX_BUSY: the queue is full, or the dossier's sector holds
+ * its share of it (dossier_pg_sector_share) so one sector's surge cannot
+ * take every place.  NGX_DECLINED: no connection is
  * up or coming up.  In both refusals nothing was queued.
  */
 ngx_int_t ngx_http_dossier_pg_submit(ngx_http_dossier_pg_t *pg,

@@ -68,6 +68,12 @@ ngx_http_dossier_progress_handler(ngx_http_request_t *r, ngx_str_t *code)
         return ngx_http_dossier_send_not_json(r);
     }
 
+    rc = ngx_http_dossier_limit(r, NGX_HTTP_DOSSIER_LIMIT_EARLY, NULL, NULL,
+                                NULL);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
     ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_dossier_progress_ctx_t));
     cln = ngx_pool_cleanup_add(r->pool, 0);
     if (ctx == NULL || cln == NULL) {
@@ -137,6 +143,11 @@ ngx_http_dossier_progress_apply(ngx_http_request_t *r,
 
     rc = ngx_http_dossier_authenticate(r, &body,
                                        ngx_http_dossier_progress_resume);
+    if (rc == NGX_OK) {
+        rc = ngx_http_dossier_limit(r, NGX_HTTP_DOSSIER_LIMIT_LATE, NULL,
+                                    NULL, ngx_http_dossier_progress_resume);
+    }
+
     if (rc != NGX_OK) {
         return rc;
     }

@@ -58,6 +58,13 @@ ngx_http_dossier_submit_handler(ngx_http_request_t *r)
         return ngx_http_dossier_send_not_json(r);
     }
 
+    /* before the body is read and the signature checked */
+    rc = ngx_http_dossier_limit(r, NGX_HTTP_DOSSIER_LIMIT_EARLY, NULL, NULL,
+                                NULL);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
     rc = ngx_http_read_client_request_body(r, ngx_http_dossier_submit_body);
 
     if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
@@ -148,6 +155,12 @@ ngx_http_dossier_submit(ngx_http_request_t *r)
 
     } else {
         rc = ngx_http_dossier_submit_allowed(r, root, &d);
+
+        if (rc == NGX_OK) {
+            rc = ngx_http_dossier_limit(r, NGX_HTTP_DOSSIER_LIMIT_LATE,
+                                        d.ma_linh_vuc, d.so_giay_to,
+                                        ngx_http_dossier_submit_resume);
+        }
 
         if (rc == NGX_OK) {
             rc = ngx_http_dossier_submit_queue(r, root, &d, dmcf->pool);
@@ -306,7 +319,12 @@ ngx_http_dossier_submit_queue(ngx_http_request_t *r, json_t *root,
     ctx->item.ma_ho_so.data = ngx_pstrdup(r->pool,
                                  &(ngx_str_t) { ctx->item.ma_ho_so.len,
                                                 (u_char *) d->ma_ho_so });
-    if (ctx->item.ma_ho_so.data == NULL) {
+    ctx->item.sector.len = ngx_strlen(d->ma_linh_vuc);
+    ctx->item.sector.data = ngx_pstrdup(r->pool,
+                                 &(ngx_str_t) { ctx->item.sector.len,
+                                                (u_char *) d->ma_linh_vuc });
+
+    if (ctx->item.ma_ho_so.data == NULL || ctx->item.sector.data == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 

@@ -390,13 +390,34 @@ itest_vn_time(char *buf, long offset)
 }
 
 
+/* A personal ID of its own for every dossier (a woman of Hai Phong born
+ * in 1985): the per-citizen limit must not couple unrelated tests. */
+static const char *
+itest_citizen(void)
+{
+    static char           id[16];
+    static unsigned long  n;
+
+    if (n == 0) {
+        n = ((unsigned long) getpid() * 7919 + (unsigned long) time(NULL))
+            % 900000;
+    }
+
+    snprintf(id, sizeof(id), "031185%06lu", n++ % 1000000);
+
+    return id;
+}
+
+
 json_t *
 itest_dossier(const char *ma_ho_so)
 {
-    char  received[16], due[16];
+    char         received[16], due[16];
+    const char  *id;
 
     itest_vn_time(received, -3600);
     itest_vn_time(due, 14 * 86400);
+    id = itest_citizen();
 
     /* a single parent in a poor household: what the btxh plugin wants */
     return json_pack("{s:s, s:s, s:s, s:s, s:i, s:s, s:i, s:s, s:s, s:i,"
@@ -410,7 +431,7 @@ itest_dossier(const char *ma_ho_so)
                      "KenhThucHien", 2,
                      "ChuHoSo", "Nguyễn Thị Lan",
                      "LoaiDoiTuong", 1,
-                     "SoGiayToChuHoSo", "031185001234",
+                     "SoGiayToChuHoSo", id,
                      "NgaySinhChuHoSo", "19850312",
                      "GioiTinhChuHoSo", 2,
                      "SoDienThoai", "0912345678",
@@ -427,7 +448,7 @@ itest_dossier(const char *ma_ho_so)
                          "MaDoiTuong", "DON_THAN_NGHEO",
                          "DoiTuong",
                              "HoTen", "Nguyễn Thị Lan",
-                             "SoDinhDanh", "031185001234",
+                             "SoDinhDanh", id,
                              "NgaySinh", "19850312",
                          "HoNgheo", 1,
                          "SoConDuoi16", 2,
@@ -542,34 +563,42 @@ itest_submit_until_created(const char *json, double seconds)
 }
 
 
-long
-itest_redis_info(const char *field)
+/* One line of output of "stackctl redis ARGS", or "" */
+static void
+itest_redis(const char *args, char *out, size_t size)
 {
-    long   v;
-    char   cmd[4096], line[512];
+    char   cmd[4096];
     FILE  *f;
-    size_t n;
 
-    snprintf(cmd, sizeof(cmd), "%s redis info stats",
-             itest_env("DG_TEST_STACKCTL"));
+    snprintf(cmd, sizeof(cmd), "%s redis %s", itest_env("DG_TEST_STACKCTL"),
+             args);
 
+    out[0] = '\0';
     f = popen(cmd, "r");
     if (f == NULL) {
-        return -1;
+        return;
     }
 
-    v = -1;
-    n = strlen(field);
-
-    while (fgets(line, sizeof(line), f)) {
-        if (strncmp(line, field, n) == 0 && line[n] == ':') {
-            v = atol(line + n + 1);
-        }
+    if (fgets(out, (int) size, f) == NULL) {
+        out[0] = '\0';
     }
 
+    out[strcspn(out, "\r\n")] = '\0';
     pclose(f);
+}
 
-    return v;
+
+long
+itest_cache_idle(const char *code)
+{
+    char  gen[64], args[512], idle[64];
+
+    itest_redis("GET dg:gen", gen, sizeof(gen));
+    snprintf(args, sizeof(args), "OBJECT IDLETIME 'dg:d:%s:%s'",
+             gen[0] ? gen : "0", code);
+    itest_redis(args, idle, sizeof(idle));
+
+    return (idle[0] >= '0' && idle[0] <= '9') ? atol(idle) : -1;
 }
 
 

@@ -60,8 +60,9 @@ int itest_has_problem(const itest_response_t *res, const char *pointer,
 /* One integer from SQL (e.g. a count), -1 on error. */
 long itest_sql_long(const char *sql, const char *param);
 
-/* A counter from Redis's own INFO (e.g. "keyspace_hits"), -1 on error. */
-long itest_redis_info(const char *field);
+/* Seconds since Redis last read the cache entry of a MaHoSo (Redis's own
+ * OBJECT IDLETIME), -1 when there is none. */
+long itest_cache_idle(const char *code);
 
 /* How many times PostgreSQL ran statements containing text (from
  * pg_stat_statements: PostgreSQL's own count, not the gateway's). */

@@ -199,6 +199,7 @@ vneid_citizen(void)
     /* for oneself: accepted, stamped as VNeID-authenticated */
     json_decref(d);
     d = itest_dossier(itest_unique("HP-VS"));
+    json_object_set_new(d, "SoGiayToChuHoSo", json_string("031185001234"));
     own = json_string_value(json_object_get(d, "MaHoSo"));
     json = itest_dump(d);
     itest_submit(&res, json);

@@ -1,0 +1,814 @@
+/*
+ * Rate limits (GCRA, module/core/dg_gcra.h) so that one sector's surge
+ * cannot starve the others.
+ *
+ *   dossier_limit_zone size=10m [redis=on] [local_share=50];
+ *   dossier_limit NAME key=addr|client|citizen|sector
+ *                 rate=30r/m|rate=class [burst=N] [shadow] [SECTOR=20r/s];
+ *
+ * A request is charged in two stages.  The address limits come first,
+ * before the body is read and the signature checked: they protect that
+ * work.  The others (client, citizen, sector) are charged together once
+ * the caller and the dossier are known, all or nothing: a request refused
+ * by one consumes none of them.
+ *
+ * The state is a table in shared memory (all workers, kept across
+ * reloads), or with redis=on the same arithmetic in one Redis script, so
+ * that several gateway nodes share a limit.  While Redis is unreachable
+ * each node falls back to its own table at local_share percent of the
+ * rates (e.g. 50 with two nodes): limits tighten, they never open.
+ */
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "dg_ratelimit_headers.h"
+#include "dg_ratelimit_lua.h"
+#include "ngx_http_dossier.h"
+#include "ngx_http_dossier_table.h"
+
+
+#define NGX_HTTP_DOSSIER_KEY_ADDR     0
+#define NGX_HTTP_DOSSIER_KEY_CLIENT   1
+#define NGX_HTTP_DOSSIER_KEY_CITIZEN  2
+#define NGX_HTTP_DOSSIER_KEY_SECTOR   3
+
+
+typedef struct {
+    ngx_str_t                  sector;
+    dg_gcra_limit_t            limit;
+} ngx_http_dossier_sector_rate_t;
+
+
+struct ngx_http_dossier_limit_s {
+    ngx_str_t                  name;
+    ngx_uint_t                 key;
+    dg_gcra_limit_t            limit;
+    ngx_array_t               *sectors;       /* sector_rate_t, or NULL */
+    ngx_uint_t                 index;         /* counters */
+    unsigned                   shadow:1;
+    unsigned                   from_class:1;  /* key=client rate=class */
+};
+
+
+/* One stage's limits as charged: keys and limits live here until the
+ * answer (Redis is asynchronous). */
+typedef struct {
+    dg_limit_request_t         reqs[DG_LIMIT_MAX_LIMITS];
+    dg_gcra_limit_t            limits[DG_LIMIT_MAX_LIMITS];
+    ngx_http_dossier_limit_t  *owners[DG_LIMIT_MAX_LIMITS];
+    u_char                     keys[DG_LIMIT_MAX_LIMITS][DG_LIMIT_KEY_MAX];
+    size_t                     n;
+    dg_limit_outcome_t         out;
+    ngx_http_dossier_redis_cmd_t  *cmd;
+    ngx_http_request_t        *request;
+} ngx_http_dossier_charge_t;
+
+
+static ngx_int_t ngx_http_dossier_limit_collect(ngx_http_request_t *r,
+    ngx_array_t *limits, ngx_uint_t stage, const char *sector,
+    const char *citizen, ngx_http_dossier_charge_t *ch);
+static ngx_int_t ngx_http_dossier_limit_redis(ngx_http_request_t *r,
+    ngx_http_dossier_charge_t *ch);
+static void ngx_http_dossier_limit_replied(void *data, redisReply *reply);
+static void ngx_http_dossier_limit_local(ngx_http_request_t *r,
+    ngx_http_dossier_charge_t *ch, ngx_uint_t share);
+static ngx_int_t ngx_http_dossier_limit_verdict(ngx_http_request_t *r,
+    ngx_http_dossier_charge_t *ch);
+static void ngx_http_dossier_limit_cleanup(void *data);
+static ngx_int_t ngx_http_dossier_limit_parse_rate(ngx_str_t *value,
+    ngx_int_t burst, dg_gcra_limit_t *limit);
+
+
+static ngx_int_t ngx_http_dossier_limit_init_counters(ngx_shm_zone_t *zone,
+    void *data);
+
+
+static ngx_str_t  ngx_http_dossier_limit_zone_name =
+    ngx_string("dossier_limits");
+static ngx_str_t  ngx_http_dossier_limit_counters_name =
+    ngx_string("dossier_limit_counters");
+
+
+/* dossier_limit_zone size=10m [redis=on] [local_share=50]; */
+char *
+ngx_http_dossier_limit_zone_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_dossier_main_conf_t  *dmcf = conf;
+
+    ssize_t          size;
+    uint32_t         capacity;
+    ngx_int_t        share;
+    ngx_str_t       *value;
+    ngx_uint_t       i;
+    ngx_shm_zone_t  *zone;
+
+    if (dmcf->limit_zone) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    size = 10 * 1024 * 1024;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "size=", 5) == 0) {
+            value[i].data += 5;
+            value[i].len -= 5;
+            size = ngx_parse_size(&value[i]);
+            if (size < 64 * 1024) {
+                return "has an invalid size (at least 64k)";
+            }
+
+        } else if (ngx_strcmp(value[i].data, "redis=on") == 0) {
+            dmcf->limit_redis = 1;
+
+        } else if (ngx_strncmp(value[i].data, "local_share=", 12) == 0) {
+            share = ngx_atoi(value[i].data + 12, value[i].len - 12);
+            if (share < 1 || share > 100) {
+                return "has an invalid local_share (1 to 100 percent)";
+            }
+
+            dmcf->limit_local_share = share;
+
+        } else {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid parameter \"%V\"", &value[i]);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    capacity = dg_limit_table_capacity((size_t) size);
+    if (capacity == 0) {
+        return "has a size too small for a table";
+    }
+
+    dmcf->limit_zone = ngx_http_dossier_table_zone(cf,
+                           &ngx_http_dossier_limit_zone_name, capacity);
+
+    zone = ngx_shared_memory_add(cf, &ngx_http_dossier_limit_counters_name,
+                                 8 * ngx_pagesize
+                                 + sizeof(ngx_http_dossier_limit_counters_t),
+                                 &ngx_http_dossier_module);
+
+    if (dmcf->limit_zone == NULL || zone == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    zone->init = ngx_http_dossier_limit_init_counters;
+    zone->data = dmcf;
+
+    return NGX_CONF_OK;
+}
+
+
+/* Counters by limit name: a reload that renames or reorders limits keeps
+ * each one's. */
+static ngx_int_t
+ngx_http_dossier_limit_init_counters(ngx_shm_zone_t *zone, void *data)
+{
+    size_t                              len;
+    ngx_str_t                          *name;
+    ngx_uint_t                          i, j;
+    ngx_slab_pool_t                    *shpool;
+    ngx_http_dossier_main_conf_t       *dmcf = zone->data;
+    ngx_http_dossier_limit_counters_t  *c;
+
+    shpool = (ngx_slab_pool_t *) zone->shm.addr;
+
+    if (data || zone->shm.exists) {
+        c = shpool->data;
+
+    } else {
+        c = ngx_slab_calloc(shpool, sizeof(ngx_http_dossier_limit_counters_t));
+        if (c == NULL) {
+            return NGX_ERROR;
+        }
+
+        shpool->data = c;
+    }
+
+    dmcf->limit_counters = c;
+    name = dmcf->limit_names.elts;
+
+    for (i = 0; i < dmcf->limit_names.nelts; i++) {
+        len = ngx_min(name[i].len, sizeof(c->slot[0].name) - 1);
+
+        for (j = 0; j < NGX_HTTP_DOSSIER_LIMIT_NAMES; j++) {
+            if (c->slot[j].name[0] == '\0') {
+                ngx_memcpy(c->slot[j].name, name[i].data, len);
+                break;
+            }
+
+            if (ngx_strncmp(c->slot[j].name, name[i].data, len) == 0
+                && c->slot[j].name[len] == '\0')
+            {
+                break;
+            }
+        }
+
+        if (j == NGX_HTTP_DOSSIER_LIMIT_NAMES) {
+            ngx_log_error(NGX_LOG_EMERG, zone->shm.log, 0,
+                          "too many limit names since start (%d); "
+                          "restart nginx to clear them",
+                          NGX_HTTP_DOSSIER_LIMIT_NAMES);
+            return NGX_ERROR;
+        }
+
+        dmcf->limit_slots[i] = j;
+    }
+
+    return NGX_OK;
+}
+
+
+/* dossier_limit NAME key=... rate=... [burst=N] [shadow] [SECTOR=rate]; */
+char *
+ngx_http_dossier_limit_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_dossier_loc_conf_t  *dlcf = conf;
+
+    u_char                          *eq;
+    ngx_int_t                        burst;
+    ngx_str_t                       *value, *name, rate, v;
+    ngx_uint_t                       i;
+    ngx_http_dossier_limit_t        *limit, *l;
+    ngx_http_dossier_sector_rate_t  *sr;
+    ngx_http_dossier_main_conf_t    *dmcf;
+
+    value = cf->args->elts;
+    dmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_dossier_module);
+
+    if (dmcf->limit_zone == NULL) {
+        return "needs dossier_limit_zone first";
+    }
+
+    if (dlcf->limits == NULL) {
+        dlcf->limits = ngx_array_create(cf->pool, 4,
+                                        sizeof(ngx_http_dossier_limit_t));
+        if (dlcf->limits == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    l = dlcf->limits->elts;
+    for (i = 0; i < dlcf->limits->nelts; i++) {
+        if (l[i].name.len == value[1].len
+            && ngx_strncmp(l[i].name.data, value[1].data, value[1].len) == 0)
+        {
+            return "names a limit twice in one place";
+        }
+    }
+
+    if (dlcf->limits->nelts == DG_LIMIT_MAX_LIMITS) {
+        return "is used too many times in one place";
+    }
+
+    for (i = 0; i < value[1].len; i++) {
+        if (!((value[1].data[i] >= 'a' && value[1].data[i] <= 'z')
+              || (value[1].data[i] >= '0' && value[1].data[i] <= '9')
+              || value[1].data[i] == '_'))
+        {
+            return "needs a name of [a-z0-9_]";
+        }
+    }
+
+    limit = ngx_array_push(dlcf->limits);
+    if (limit == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(limit, sizeof(ngx_http_dossier_limit_t));
+    limit->name = value[1];
+    limit->key = NGX_CONF_UNSET_UINT;
+    ngx_str_null(&rate);
+
+    /* the burst first: every rate of the limit takes it */
+    burst = 0;
+    for (i = 2; i < cf->args->nelts; i++) {
+        if (ngx_strncmp(value[i].data, "burst=", 6) == 0) {
+            burst = ngx_atoi(value[i].data + 6, value[i].len - 6);
+            if (burst == NGX_ERROR) {
+                return "has an invalid burst";
+            }
+        }
+    }
+
+    for (i = 2; i < cf->args->nelts; i++) {
+        v = value[i];
+
+        if (ngx_strcmp(v.data, "key=addr") == 0) {
+            limit->key = NGX_HTTP_DOSSIER_KEY_ADDR;
+
+        } else if (ngx_strcmp(v.data, "key=client") == 0) {
+            limit->key = NGX_HTTP_DOSSIER_KEY_CLIENT;
+
+        } else if (ngx_strcmp(v.data, "key=citizen") == 0) {
+            limit->key = NGX_HTTP_DOSSIER_KEY_CITIZEN;
+
+        } else if (ngx_strcmp(v.data, "key=sector") == 0) {
+            limit->key = NGX_HTTP_DOSSIER_KEY_SECTOR;
+
+        } else if (ngx_strncmp(v.data, "rate=", 5) == 0) {
+            rate.data = v.data + 5;
+            rate.len = v.len - 5;
+
+        } else if (ngx_strncmp(v.data, "burst=", 6) == 0) {
+            continue;
+
+        } else if (ngx_strcmp(v.data, "shadow") == 0) {
+            limit->shadow = 1;
+
+        } else if ((eq = ngx_strlchr(v.data, v.data + v.len, '=')) != NULL
+                   && v.data[0] >= 'A' && v.data[0] <= 'Z')
+        {
+            /* a sector's own rate: BTXH=20r/s */
+            if (limit->sectors == NULL) {
+                limit->sectors = ngx_array_create(cf->pool, 4,
+                                   sizeof(ngx_http_dossier_sector_rate_t));
+                if (limit->sectors == NULL) {
+                    return NGX_CONF_ERROR;
+                }
+            }
+
+            sr = ngx_array_push(limit->sectors);
+            if (sr == NULL) {
+                return NGX_CONF_ERROR;
+            }
+
+            sr->sector.data = v.data;
+            sr->sector.len = eq - v.data;
+            v.data = eq + 1;
+            v.len -= sr->sector.len + 1;
+
+            if (ngx_http_dossier_limit_parse_rate(&v, burst, &sr->limit)
+                != NGX_OK)
+            {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid rate \"%V\"", &v);
+                return NGX_CONF_ERROR;
+            }
+
+        } else {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid parameter \"%V\"", &value[i]);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (limit->key == NGX_CONF_UNSET_UINT || rate.len == 0) {
+        return "needs key= and rate=";
+    }
+
+    if (limit->sectors && limit->key != NGX_HTTP_DOSSIER_KEY_SECTOR) {
+        return "takes per-sector rates only with key=sector";
+    }
+
+    if (rate.len == 5 && ngx_strncmp(rate.data, "class", 5) == 0) {
+        if (limit->key != NGX_HTTP_DOSSIER_KEY_CLIENT) {
+            return "takes rate=class only with key=client";
+        }
+
+        limit->from_class = 1;
+
+    } else if (ngx_http_dossier_limit_parse_rate(&rate, burst, &limit->limit)
+               != NGX_OK)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid rate \"%V\"",
+                           &rate);
+        return NGX_CONF_ERROR;
+    }
+
+    /* counters are kept by name, across every place the name is used */
+    name = dmcf->limit_names.elts;
+    for (i = 0; i < dmcf->limit_names.nelts; i++) {
+        if (name[i].len == limit->name.len
+            && ngx_strncmp(name[i].data, limit->name.data, name[i].len) == 0)
+        {
+            break;
+        }
+    }
+
+    if (i == dmcf->limit_names.nelts) {
+        if (i == NGX_HTTP_DOSSIER_LIMIT_NAMES) {
+            return "names too many limits";
+        }
+
+        name = ngx_array_push(&dmcf->limit_names);
+        if (name == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *name = limit->name;
+    }
+
+    limit->index = i;
+
+    return NGX_CONF_OK;
+}
+
+
+/* "30r/m", "500r/s" */
+static ngx_int_t
+ngx_http_dossier_limit_parse_rate(ngx_str_t *value, ngx_int_t burst,
+    dg_gcra_limit_t *limit)
+{
+    ngx_int_t  n;
+    int64_t    period;
+
+    if (value->len < 4 || value->data[value->len - 3] != 'r'
+        || value->data[value->len - 2] != '/')
+    {
+        return NGX_ERROR;
+    }
+
+    switch (value->data[value->len - 1]) {
+    case 's':
+        period = 1000;
+        break;
+    case 'm':
+        period = 60000;
+        break;
+    case 'h':
+        period = 3600000;
+        break;
+    default:
+        return NGX_ERROR;
+    }
+
+    n = ngx_atoi(value->data, value->len - 3);
+    if (n <= 0) {
+        return NGX_ERROR;
+    }
+
+    return dg_gcra_limit_init(limit, n, period, burst) == 0 ? NGX_OK
+                                                             : NGX_ERROR;
+}
+
+
+/*
+ * Charges one stage (NGX_HTTP_DOSSIER_LIMIT_EARLY: address limits; _LATE:
+ * the others, sector and citizen may be NULL).  NGX_OK: allowed.
+ * NGX_DONE: resume(r) runs once Redis answered.  Else: the 429 was sent.
+ */
+ngx_int_t
+ngx_http_dossier_limit(ngx_http_request_t *r, ngx_uint_t stage,
+    const char *sector, const char *citizen,
+    ngx_http_dossier_resume_pt resume)
+{
+    ngx_pool_cleanup_t            *cln;
+    ngx_http_dossier_ctx_t        *ctx;
+    ngx_http_dossier_charge_t     *ch;
+    ngx_http_dossier_loc_conf_t   *dlcf;
+    ngx_http_dossier_main_conf_t  *dmcf;
+
+    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_dossier_module);
+    dmcf = ngx_http_get_module_main_conf(r, ngx_http_dossier_module);
+    ctx = ngx_http_dossier_ctx(r);
+
+    if (dlcf->limits == NULL || ctx == NULL || (ctx->limited & stage)) {
+        return NGX_OK;
+    }
+
+    ch = ngx_pcalloc(r->pool, sizeof(ngx_http_dossier_charge_t));
+    if (ch == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ch->request = r;
+
+    if (ngx_http_dossier_limit_collect(r, dlcf->limits, stage, sector,
+                                       citizen, ch)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->limited |= stage;
+
+    if (ch->n == 0) {
+        return NGX_OK;
+    }
+
+    if (dmcf->limit_redis && dmcf->cache
+        && stage == NGX_HTTP_DOSSIER_LIMIT_LATE)
+    {
+        cln = ngx_pool_cleanup_add(r->pool, 0);
+        if (cln == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (ngx_http_dossier_limit_redis(r, ch) == NGX_OK) {
+            cln->handler = ngx_http_dossier_limit_cleanup;
+            cln->data = ch;
+            ctx->resume = resume;
+            return NGX_DONE;
+        }
+
+        /* Redis is away: this node alone, at its share of the rates */
+        ngx_http_dossier_limit_local(r, ch, dmcf->limit_local_share);
+
+    } else {
+        ngx_http_dossier_limit_local(r, ch, 100);
+    }
+
+    return ngx_http_dossier_limit_verdict(r, ch);
+}
+
+
+static ngx_int_t
+ngx_http_dossier_limit_collect(ngx_http_request_t *r, ngx_array_t *limits,
+    ngx_uint_t stage, const char *sector, const char *citizen,
+    ngx_http_dossier_charge_t *ch)
+{
+    u_char                          *p, *last;
+    ngx_uint_t                       i, j;
+    ngx_str_t                        value;
+    const dg_client_class_t         *cls;
+    ngx_http_dossier_ctx_t          *ctx;
+    ngx_http_dossier_limit_t        *l;
+    ngx_http_dossier_sector_rate_t  *sr;
+
+    ctx = ngx_http_dossier_ctx(r);
+    l = limits->elts;
+
+    for (i = 0; i < limits->nelts; i++) {
+
+        if ((l[i].key == NGX_HTTP_DOSSIER_KEY_ADDR)
+            != (stage == NGX_HTTP_DOSSIER_LIMIT_EARLY))
+        {
+            continue;
+        }
+
+        ch->limits[ch->n] = l[i].limit;
+
+        switch (l[i].key) {
+
+        case NGX_HTTP_DOSSIER_KEY_ADDR:
+            value = r->connection->addr_text;
+            break;
+
+        case NGX_HTTP_DOSSIER_KEY_CLIENT:
+            if (ctx->caller.kind != NGX_HTTP_DOSSIER_CALLER_CLIENT) {
+                continue;
+            }
+
+            if (l[i].from_class) {
+                cls = dg_client_class(ctx->caller.client);
+                if (cls == NULL || cls->rate == 0) {
+                    continue;           /* a class without a limit */
+                }
+
+                if (dg_gcra_limit_init(&ch->limits[ch->n], cls->rate,
+                                       (int64_t) cls->period * 1000,
+                                       cls->burst)
+                    != 0)
+                {
+                    continue;
+                }
+            }
+
+            value = ctx->caller.id;
+            break;
+
+        case NGX_HTTP_DOSSIER_KEY_CITIZEN:
+            if (citizen == NULL) {
+                continue;
+            }
+
+            value.data = (u_char *) citizen;
+            value.len = ngx_strlen(citizen);
+            break;
+
+        default: /* NGX_HTTP_DOSSIER_KEY_SECTOR */
+            if (sector == NULL) {
+                continue;
+            }
+
+            value.data = (u_char *) sector;
+            value.len = ngx_strlen(sector);
+
+            sr = l[i].sectors ? l[i].sectors->elts : NULL;
+            for (j = 0; sr && j < l[i].sectors->nelts; j++) {
+                if (sr[j].sector.len == value.len
+                    && ngx_strncmp(sr[j].sector.data, sector, value.len)
+                       == 0)
+                {
+                    ch->limits[ch->n] = sr[j].limit;
+                    break;
+                }
+            }
+
+            break;
+        }
+
+        /* "<name>:<value>": the name keeps limits apart and names the
+         * policy in the RateLimit headers */
+        p = ch->keys[ch->n];
+        last = p + DG_LIMIT_KEY_MAX;
+        p = ngx_slprintf(p, last, "%V:%V", &l[i].name, &value);
+
+        ch->reqs[ch->n].key = ch->keys[ch->n];
+        ch->reqs[ch->n].key_len = p - ch->keys[ch->n];
+        ch->reqs[ch->n].limit = &ch->limits[ch->n];
+        ch->reqs[ch->n].shadow = l[i].shadow;
+        ch->owners[ch->n] = &l[i];
+        ch->n++;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_dossier_limit_local(ngx_http_request_t *r,
+    ngx_http_dossier_charge_t *ch, ngx_uint_t share)
+{
+    size_t                         i;
+    ngx_http_dossier_main_conf_t  *dmcf;
+
+    dmcf = ngx_http_get_module_main_conf(r, ngx_http_dossier_module);
+
+    for (i = 0; share < 100 && i < ch->n; i++) {
+        /* at least one request a period, never open */
+        (void) dg_gcra_limit_init(&ch->limits[i],
+                   ngx_max(ch->limits[i].rate * (int64_t) share / 100, 1),
+                   ch->limits[i].period_ms, ch->limits[i].burst);
+    }
+
+    if (share < 100) {
+        (void) ngx_atomic_fetch_add(&dmcf->limit_counters->fallbacks, 1);
+    }
+
+
+    ngx_http_dossier_table_charge(dmcf->limit_zone, ch->reqs, ch->n,
+                                  &ch->out);
+}
+
+
+static ngx_int_t
+ngx_http_dossier_limit_redis(ngx_http_request_t *r,
+    ngx_http_dossier_charge_t *ch)
+{
+    dg_limit_redis_cmd_t           cmd;
+    ngx_http_dossier_main_conf_t  *dmcf;
+
+    dmcf = ngx_http_get_module_main_conf(r, ngx_http_dossier_module);
+
+    if (dg_limit_redis_command(&cmd, (char *) dmcf->limit_script->sha1,
+                               (char *) dmcf->limit_prefix.data,
+                               ch->reqs, ch->n, ngx_http_dossier_now_us())
+        != 0)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_dossier_redis_command(
+               ngx_http_dossier_cache_redis(dmcf->cache), cmd.argc,
+               cmd.argv, cmd.argvlen, ngx_http_dossier_limit_replied, ch,
+               &ch->cmd);
+}
+
+
+static void
+ngx_http_dossier_limit_replied(void *data, redisReply *reply)
+{
+    ngx_int_t                      rc;
+    ngx_connection_t              *c;
+    ngx_http_request_t            *r;
+    ngx_http_dossier_ctx_t        *ctx;
+    ngx_http_dossier_charge_t     *ch = data;
+    ngx_http_dossier_main_conf_t  *dmcf;
+
+    r = ch->request;
+    c = r->connection;
+    ch->cmd = NULL;
+    dmcf = ngx_http_get_module_main_conf(r, ngx_http_dossier_module);
+
+    if (reply == NULL
+        || dg_limit_redis_reply(reply, ch->reqs, ch->n, &ch->out) != 0)
+    {
+        ngx_http_dossier_limit_local(r, ch, dmcf->limit_local_share);
+    }
+
+    rc = ngx_http_dossier_limit_verdict(r, ch);
+
+    if (rc == NGX_OK) {
+        ctx = ngx_http_dossier_ctx(r);
+        ctx->resume(r);
+
+    } else {
+        ngx_http_finalize_request(r, rc);
+    }
+
+    ngx_http_run_posted_requests(c);
+}
+
+
+/* Counts, adds the RateLimit headers, and answers 429 when refused. */
+static ngx_int_t
+ngx_http_dossier_limit_verdict(ngx_http_request_t *r,
+    ngx_http_dossier_charge_t *ch)
+{
+    size_t                         i;
+    ngx_int_t                      k;
+    ngx_table_elt_t               *h;
+    ngx_http_dossier_ctx_t        *ctx;
+    ngx_http_dossier_limit_t      *l;
+    ngx_http_dossier_limit_slot_t *slot;
+    ngx_http_dossier_main_conf_t  *dmcf;
+    char                           policy[DG_RATELIMIT_HEADER_MAX];
+    char                           state[DG_RATELIMIT_HEADER_MAX];
+    char                           vi[160], en[160];
+
+    dmcf = ngx_http_get_module_main_conf(r, ngx_http_dossier_module);
+    ctx = ngx_http_dossier_ctx(r);
+
+    for (i = 0; i < ch->n; i++) {
+        if (ch->out.results[i].allowed) {
+            continue;
+        }
+
+        l = ch->owners[i];
+        slot = &dmcf->limit_counters->slot[dmcf->limit_slots[l->index]];
+        (void) ngx_atomic_fetch_add(l->shadow ? &slot->shadow
+                                              : &slot->refused, 1);
+
+        if (l->shadow) {
+            ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
+                          "dossier: limit \"%V\" would refuse (shadow)",
+                          &l->name);
+        }
+    }
+
+    if (ch->out.header >= 0
+        && dg_ratelimit_headers(ch->reqs, &ch->out, policy, sizeof(policy),
+                                state, sizeof(state)) == 0)
+    {
+        /* a later stage's limits replace an earlier one's headers */
+        for (k = 0; k < 2; k++) {
+            h = ctx->ratelimit[k];
+
+            if (h == NULL) {
+                h = ngx_list_push(&r->headers_out.headers);
+                if (h == NULL) {
+                    return NGX_HTTP_INTERNAL_SERVER_ERROR;
+                }
+
+                h->hash = 1;
+                ctx->ratelimit[k] = h;
+
+                if (k == 0) {
+                    ngx_str_set(&h->key, "RateLimit-Policy");
+                } else {
+                    ngx_str_set(&h->key, "RateLimit");
+                }
+            }
+
+            h->value.len = ngx_strlen(k == 0 ? policy : state);
+            h->value.data = ngx_pnalloc(r->pool, h->value.len);
+            if (h->value.data == NULL) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            ngx_memcpy(h->value.data, k == 0 ? policy : state,
+                       h->value.len);
+        }
+    }
+
+    if (ch->out.allowed) {
+        return NGX_OK;
+    }
+
+    l = ch->owners[ch->out.refused];
+    ctx->retry_after = (time_t) dg_gcra_retry_after_s(ch->out.retry_after_us);
+
+    ngx_snprintf((u_char *) vi, sizeof(vi) - 1,
+                 "Vượt giới hạn \"%V\", vui lòng thử lại sau %T giây%Z",
+                 &l->name, ctx->retry_after);
+    ngx_snprintf((u_char *) en, sizeof(en) - 1,
+                 "limit \"%V\" reached, retry in %T s%Z", &l->name,
+                 ctx->retry_after);
+
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        r->keepalive = 0;
+    }
+
+    return ngx_http_dossier_send_error(r, NGX_HTTP_TOO_MANY_REQUESTS,
+                                       "rate_limited", vi, en);
+}
+
+
+static void
+ngx_http_dossier_limit_cleanup(void *data)
+{
+    ngx_http_dossier_charge_t  *ch = data;
+
+    if (ch->cmd) {
+        ngx_http_dossier_redis_cancel(ch->cmd);
+        ch->cmd = NULL;
+    }
+}
