@@ -632,11 +632,14 @@ ngx_http_dossier_limit_local(ngx_http_request_t *r,
 
     dmcf = ngx_http_get_module_main_conf(r, ngx_http_dossier_module);
 
+    /* the share of the rate and of what may pass at once; at least one
+     * request a period: tighter, never open */
     for (i = 0; share < 100 && i < ch->n; i++) {
-        /* at least one request a period, never open */
         (void) dg_gcra_limit_init(&ch->limits[i],
                    ngx_max(ch->limits[i].rate * (int64_t) share / 100, 1),
-                   ch->limits[i].period_ms, ch->limits[i].burst);
+                   ch->limits[i].period_ms,
+                   ngx_max((ch->limits[i].burst + 1) * (int64_t) share / 100
+                           - 1, 0));
     }
 
     if (share < 100) {

@@ -588,6 +588,40 @@ itest_redis(const char *args, char *out, size_t size)
 }
 
 
+int
+itest_redis_wait_clients(int n, double seconds)
+{
+    int              i, lines;
+    char             cmd[4096], line[1024];
+    FILE            *f;
+    struct timespec  pause = { 0, 100 * 1000 * 1000 };
+
+    snprintf(cmd, sizeof(cmd), "%s redis CLIENT LIST 2>/dev/null",
+             itest_env("DG_TEST_STACKCTL"));
+
+    for (i = 0; i < (int) (seconds * 10); i++) {
+        lines = 0;
+        f = popen(cmd, "r");
+
+        while (f && fgets(line, sizeof(line), f)) {
+            lines += strncmp(line, "id=", 3) == 0;
+        }
+
+        if (f) {
+            pclose(f);
+        }
+
+        if (lines >= n) {
+            return 1;
+        }
+
+        nanosleep(&pause, NULL);
+    }
+
+    return 0;
+}
+
+
 long
 itest_cache_idle(const char *code)
 {

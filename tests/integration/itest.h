@@ -60,6 +60,10 @@ int itest_has_problem(const itest_response_t *res, const char *pointer,
 /* One integer from SQL (e.g. a count), -1 on error. */
 long itest_sql_long(const char *sql, const char *param);
 
+/* Waits until Redis has at least n client connections (its CLIENT LIST,
+ * this query's own included); 1 when it did within seconds. */
+int itest_redis_wait_clients(int n, double seconds);
+
 /* Seconds since Redis last read the cache entry of a MaHoSo (Redis's own
  * OBJECT IDLETIME), -1 when there is none. */
 long itest_cache_idle(const char *code);

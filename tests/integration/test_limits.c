@@ -1,0 +1,307 @@
+/*
+ * Rate limits through real nginx (two workers) and Redis: the per-citizen
+ * limit, the local fallback when Redis is away (shared by the workers,
+ * kept across reload, never open), a limit shared by two gateway nodes
+ * through Redis, and a sector's surge that leaves other sectors alone.
+ */
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "itest.h"
+#include "unit.h"
+
+
+/* Submits n dossiers of one citizen; returns how many were 201; *last is
+ * the last answer (the caller frees it). */
+static int
+submit_as(const char *citizen, int n, itest_response_t *last)
+{
+    int               i, created;
+    char             *json;
+    json_t           *d, *who;
+    itest_response_t  res;
+
+    created = 0;
+    memset(last, 0, sizeof(*last));
+
+    for (i = 0; i < n; i++) {
+        d = itest_dossier(itest_unique("HP-RL"));
+        json_object_set_new(d, "SoGiayToChuHoSo", json_string(citizen));
+        who = json_object_get(json_object_get(d, "DuLieuChuyenNganh"),
+                              "DoiTuong");
+        json_object_set_new(who, "SoDinhDanh", json_string(citizen));
+        json = itest_dump(d);
+
+        itest_submit(&res, json);
+        created += res.status == 201;
+
+        itest_response_free(last);
+        *last = res;
+
+        free(json);
+        json_decref(d);
+    }
+
+    return created;
+}
+
+
+static void
+citizen_limit_bites_at_30(void)
+{
+    long              retry;
+    char             *h, citizen[16];
+    itest_response_t  last;
+
+    snprintf(citizen, sizeof(citizen), "031185%06d", (int) (getpid() % 900000));
+
+    CU_ASSERT_EQUAL(submit_as(citizen, 31, &last), 30);
+    CU_ASSERT_EQUAL(last.status, 429);
+    CU_ASSERT_TRUE(itest_has_problem(&last, "", "rate_limited"));
+
+    /* GCRA: 30 at once, then one every 2 s */
+    h = itest_header(&last, "retry-after");
+    retry = h ? atol(h) : -1;
+    CU_ASSERT_TRUE(retry >= 1 && retry <= 2);
+    free(h);
+
+    h = itest_header(&last, "ratelimit-policy");
+    CU_ASSERT_PTR_NOT_NULL(h && strstr(h, "\"citizen\";q=30;w=60"));
+    free(h);
+    h = itest_header(&last, "ratelimit");
+    CU_ASSERT_PTR_NOT_NULL(h && strstr(h, "\"citizen\";r=0"));
+    free(h);
+    itest_response_free(&last);
+
+    /* someone else is not affected */
+    snprintf(citizen, sizeof(citizen), "031185%06d",
+             (int) ((getpid() + 1) % 900000));
+    CU_ASSERT_EQUAL(submit_as(citizen, 3, &last), 3);
+    itest_response_free(&last);
+}
+
+
+/*
+ * Redis stopped: each node falls back to its shared memory at 50% of the
+ * rates (15 at once for a citizen): exact over two workers, and kept
+ * across a reload.  Limits tighten; they never open.
+ */
+static void
+local_fallback_shared_and_kept(void)
+{
+    char              citizen[16];
+    itest_response_t  last;
+
+    snprintf(citizen, sizeof(citizen), "031185%06d",
+             (int) ((getpid() + 2) % 900000));
+
+    CU_ASSERT_EQUAL_FATAL(itest_stackctl("redis-stop"), 0);
+
+    /* sixteen connections land on both workers: one table serves them */
+    CU_ASSERT_EQUAL(submit_as(citizen, 16, &last), 15);
+    CU_ASSERT_EQUAL(last.status, 429);
+    itest_response_free(&last);
+
+    CU_ASSERT_EQUAL(itest_stackctl("nginx-reload"), 0);
+    sleep(1);
+
+    CU_ASSERT_EQUAL(submit_as(citizen, 1, &last), 0);
+    CU_ASSERT_EQUAL(last.status, 429);
+    itest_response_free(&last);
+
+    CU_ASSERT_EQUAL(itest_stackctl("redis-start"), 0);
+}
+
+
+/* Two gateway nodes share one Redis-backed limit (client "metered":
+ * 20 requests a second). */
+typedef struct {
+    const char  *base;
+    double       seconds;
+    int          allowed;
+    int          refused;
+    int          other;
+} hammer_t;
+
+
+static void *
+hammer(void *arg)
+{
+    char              url[256];
+    hammer_t         *h = arg;
+    struct timespec   start, now;
+    itest_response_t  res;
+
+    snprintf(url, sizeof(url), "%s/v1/dossiers/HP-METERED-NONE", h->base);
+    clock_gettime(CLOCK_MONOTONIC, &start);
+
+    for ( ;; ) {
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if ((now.tv_sec - start.tv_sec)
+            + (now.tv_nsec - start.tv_nsec) / 1e9 >= h->seconds)
+        {
+            break;
+        }
+
+        itest_http(&res, "GET", url, NULL, 0, NULL);
+
+        if (res.status == 404) {
+            h->allowed++;
+
+        } else if (res.status == 429) {
+            h->refused++;
+
+        } else {
+            h->other++;
+        }
+
+        itest_response_free(&res);
+    }
+
+    return NULL;
+}
+
+
+static void
+two_nodes_share_a_limit(void)
+{
+    int        total;
+    char       base2[128];
+    pthread_t  t1, t2;
+    hammer_t   h1, h2;
+
+    snprintf(base2, sizeof(base2), "http://127.0.0.1:%d",
+             atoi(getenv("DOSSIER_PUBLIC_PORT")) + 100);
+
+    CU_ASSERT_EQUAL_FATAL(itest_stackctl("nginx2-start"), 0);
+
+    /* every worker of both nodes on Redis (2 + 2, and the query's own):
+     * one still reconnecting would count on its own */
+    CU_ASSERT_TRUE_FATAL(itest_redis_wait_clients(5, 15.0));
+
+    memset(&h1, 0, sizeof(h1));
+    memset(&h2, 0, sizeof(h2));
+    h1.base = getenv("DG_TEST_BASE");
+    h2.base = base2;
+    h1.seconds = h2.seconds = 10.0;
+
+    itest_as_client("metered", "metered-secret");
+    pthread_create(&t1, NULL, hammer, &h1);
+    pthread_create(&t2, NULL, hammer, &h2);
+    pthread_join(t1, NULL);
+    pthread_join(t2, NULL);
+    itest_as_client("demo-portal", "demo-portal-secret");
+
+    itest_stackctl("nginx2-stop");
+
+    total = h1.allowed + h2.allowed;
+    fprintf(stderr, "\n  two nodes, 10 s at 20/s: %d + %d allowed, %d "
+            "refused, %d other\n", h1.allowed, h2.allowed,
+            h1.refused + h2.refused, h1.other + h2.other);
+
+    /* 20 a second for 10 s, plus the first at once: 201, within 5% */
+    CU_ASSERT_TRUE(total >= 191 && total <= 211);
+    CU_ASSERT_TRUE(h1.allowed > 0 && h2.allowed > 0);
+    CU_ASSERT_TRUE(h1.refused + h2.refused > 100);
+    CU_ASSERT_EQUAL(h1.other + h2.other, 0);
+}
+
+
+/*
+ * A social-protection surge at ten times its sector's quota: BTXH's excess
+ * is refused (429) while certified copies (CT) sent at the same time all
+ * succeed.  A listener of its own (ports + 10) carries the sector quotas.
+ */
+static void
+surge_leaves_other_sectors_alone(void)
+{
+    int               i, btxh_ok, btxh_429, ct_ok, ct_other;
+    char              conf[1024], path[1024], url[256], *json;
+    json_t           *d;
+    FILE             *f;
+    itest_response_t  res;
+
+    snprintf(conf, sizeof(conf),
+             "server {\n    listen 127.0.0.1:%d;\n    dossier_auth on;\n"
+             "    dossier_limit sector key=sector rate=50r/s burst=10 "
+             "BTXH=5r/s;\n"
+             "    location = /v1/dossiers { dossier_submit; }\n}\n",
+             atoi(getenv("DOSSIER_PUBLIC_PORT")) + 10);
+    snprintf(path, sizeof(path), "%s/nginx/conf.d/surge.conf",
+             getenv("DG_TEST_VAR"));
+
+    f = fopen(path, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs(conf, f);
+    fclose(f);
+    CU_ASSERT_EQUAL_FATAL(itest_stackctl("nginx-reload"), 0);
+    sleep(1);
+
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1/dossiers",
+             atoi(getenv("DOSSIER_PUBLIC_PORT")) + 10);
+
+    btxh_ok = btxh_429 = ct_ok = ct_other = 0;
+
+    /* within about a second: 50 BTXH (10x its 5/s, 11 at once), 5 CT
+     * among them */
+    for (i = 0; i < 55; i++) {
+        d = itest_dossier(itest_unique("HP-SG"));
+
+        if (i % 11 == 10) {
+            json_object_set_new(d, "MaTTHC", json_string("2.000815"));
+            json_object_set_new(d, "MaLinhVuc", json_string("CT"));
+        }
+
+        json = itest_dump(d);
+        itest_http(&res, "POST", url, json, strlen(json),
+                   (const char *const[]) { "Content-Type: application/json",
+                                           NULL });
+
+        if (i % 11 == 10) {
+            ct_ok += res.status == 201;
+            ct_other += res.status != 201;
+
+            if (res.status != 201) {
+                fprintf(stderr, "\n  CT: %ld %s\n", res.status, res.body);
+            }
+
+        } else {
+            btxh_ok += res.status == 201;
+            btxh_429 += res.status == 429;
+        }
+
+        itest_response_free(&res);
+        free(json);
+        json_decref(d);
+    }
+
+    fprintf(stderr, "\n  surge: BTXH %d accepted, %d refused; CT %d "
+            "accepted, %d not\n", btxh_ok, btxh_429, ct_ok, ct_other);
+
+    CU_ASSERT_EQUAL(ct_ok, 5);
+    CU_ASSERT_EQUAL(btxh_ok + btxh_429, 50);
+    CU_ASSERT_TRUE(btxh_429 >= 30);
+    CU_ASSERT_TRUE(btxh_ok >= 1);
+
+    remove(path);
+    CU_ASSERT_EQUAL(itest_stackctl("nginx-reload"), 0);
+}
+
+
+static CU_TestInfo  tests[] = {
+    { "per-citizen limit bites at 30, others unaffected",
+      citizen_limit_bites_at_30 },
+    { "Redis away: local limits, shared, kept across reload",
+      local_fallback_shared_and_kept },
+    { "two nodes share a Redis limit within 5%", two_nodes_share_a_limit },
+    { "a sector's surge leaves the others alone",
+      surge_leaves_other_sectors_alone },
+    CU_TEST_INFO_NULL
+};
+
+DG_UNIT_SUITE(limits, tests)
