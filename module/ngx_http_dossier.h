@@ -162,8 +162,12 @@ ngx_shm_zone_t *ngx_http_dossier_nonce_zone(ngx_conf_t *cf);
 /* The request's $request_id as a C string from r->pool, or NULL. */
 char *ngx_http_dossier_request_id(ngx_http_request_t *r);
 
-/* Sends a complete response; returns what ngx_http_finalize_request()
- * expects. */
+/*
+ * Sends a complete response; returns what ngx_http_finalize_request()
+ * expects, and never NGX_OK: every check of the module (authentication,
+ * limits, grants) returns NGX_OK for "passed" and the sender's value for
+ * "refused, answered", so the two cannot be confused.
+ */
 ngx_int_t ngx_http_dossier_send(ngx_http_request_t *r, ngx_uint_t status,
     ngx_str_t *content_type, u_char *body, size_t len);
 

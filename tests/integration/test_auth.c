@@ -275,6 +275,12 @@ client_without_the_sector(void)
     CU_ASSERT_TRUE(itest_has_problem(&res, "", "auth.sector"));
     itest_response_free(&res);
 
+    /* refused means not stored */
+    CU_ASSERT_EQUAL(itest_sql_long("SELECT count(*) FROM dossiers WHERE "
+                                   "ma_ho_so = $1",
+                                   json_string_value(
+                                       json_object_get(d, "MaHoSo"))), 0);
+
     snprintf(path, sizeof(path), "/v1/dossiers/%s",
              json_string_value(json_object_get(d, "MaHoSo")));
     itest_http(&res, "GET", path, NULL, 0, NULL);

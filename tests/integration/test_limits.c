@@ -62,6 +62,9 @@ citizen_limit_bites_at_30(void)
 
     CU_ASSERT_EQUAL(submit_as(citizen, 31, &last), 30);
     CU_ASSERT_EQUAL(last.status, 429);
+    /* refused means not stored */
+    CU_ASSERT_EQUAL(itest_sql_long("SELECT count(*) FROM dossiers WHERE "
+                                   "so_giay_to = $1", citizen), 30);
     CU_ASSERT_TRUE(itest_has_problem(&last, "", "rate_limited"));
 
     /* GCRA: 30 at once, then one every 2 s */

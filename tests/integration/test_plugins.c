@@ -201,21 +201,31 @@ traffic(void *arg)
 static int
 probe_until(int value, long want)
 {
-    int              i, got;
-    json_t          *d;
-    struct timespec  pause = { 0, 100 * 1000 * 1000 };
+    int               i, got;
+    json_t           *d;
+    struct timespec   pause = { 0, 100 * 1000 * 1000 };
+    itest_response_t  res;
 
     got = 0;
+    memset(&res, 0, sizeof(res));
 
     for (i = 0; i < 100 && got < 4; i++) {
+        itest_response_free(&res);
         d = ct_dossier("HP-PR", json_pack("{s:i}", "ReloadProbe", value));
-        got = submit_json(d, NULL) == want ? got + 1 : 0;
+        got = submit_json(d, &res) == want ? got + 1 : 0;
         json_decref(d);
 
         if (got == 0) {
             nanosleep(&pause, NULL);
         }
     }
+
+    if (got < 4) {
+        fprintf(stderr, "\n  probe %d: last answer %ld %s\n", value,
+                res.status, res.body);
+    }
+
+    itest_response_free(&res);
 
     return got == 4;
 }
