@@ -184,9 +184,22 @@ ngx_int_t ngx_http_dossier_send_error(ngx_http_request_t *r,
 ngx_int_t ngx_http_dossier_plugins_run(ngx_http_request_t *r,
     const char *sector, json_t *root, dg_problems_t *problems);
 
+/* Appends a response header (value may be NULL and set later); NULL when
+ * out of memory. */
+ngx_table_elt_t *ngx_http_dossier_add_header(ngx_http_request_t *r,
+    const char *key, const char *value);
+
 /* 405 with Allow (e.g. "GET, HEAD"); the body, if any, is discarded. */
 ngx_int_t ngx_http_dossier_send_not_allowed(ngx_http_request_t *r,
     const char *allow);
+
+/*
+ * The start of a handler that takes a JSON body: the content type (415),
+ * the address limits (429), then the body, read without blocking; handler
+ * runs once it is all in.  Returns what the content handler returns.
+ */
+ngx_int_t ngx_http_dossier_read_json(ngx_http_request_t *r,
+    ngx_http_client_body_handler_pt handler);
 
 /* 415: the body is not application/json in UTF-8. */
 ngx_int_t ngx_http_dossier_send_not_json(ngx_http_request_t *r);

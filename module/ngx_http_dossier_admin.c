@@ -31,7 +31,6 @@ static ngx_int_t
 ngx_http_dossier_admin_allowed(ngx_http_request_t *r)
 {
     ngx_str_t                     *auth, *token;
-    ngx_table_elt_t               *h;
     ngx_http_dossier_loc_conf_t   *dlcf;
 
     dlcf = ngx_http_get_module_loc_conf(r, ngx_http_dossier_module);
@@ -63,14 +62,12 @@ ngx_http_dossier_admin_allowed(ngx_http_request_t *r)
         r->keepalive = 0;
     }
 
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
+    if (ngx_http_dossier_add_header(r, "WWW-Authenticate",
+                                    "Bearer realm=\"dossier-gateway-admin\"")
+        == NULL)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    h->hash = 1;
-    ngx_str_set(&h->key, "WWW-Authenticate");
-    ngx_str_set(&h->value, "Bearer realm=\"dossier-gateway-admin\"");
 
     return ngx_http_dossier_send_error(r, NGX_HTTP_UNAUTHORIZED,
                "auth.admin", "Cần mã truy cập quản trị hợp lệ",

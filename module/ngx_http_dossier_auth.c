@@ -412,25 +412,20 @@ static ngx_int_t
 ngx_http_dossier_auth_refuse(ngx_http_request_t *r, ngx_uint_t status,
     const char *code, const char *message)
 {
-    u_char           *vi;
-    const char       *slash;
-    ngx_table_elt_t  *h;
+    u_char      *vi;
+    const char  *slash;
 
     if (ngx_http_discard_request_body(r) != NGX_OK) {
         r->keepalive = 0;
     }
 
-    if (status == NGX_HTTP_UNAUTHORIZED) {
-        h = ngx_list_push(&r->headers_out.headers);
-        if (h == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        h->hash = 1;
-        ngx_str_set(&h->key, "WWW-Authenticate");
-        ngx_str_set(&h->value,
-                    "Signature realm=\"dossier-gateway\", "
-                    "Bearer realm=\"dossier-gateway\"");
+    if (status == NGX_HTTP_UNAUTHORIZED
+        && ngx_http_dossier_add_header(r, "WWW-Authenticate",
+                                       "Signature realm=\"dossier-gateway\", "
+                                       "Bearer realm=\"dossier-gateway\"")
+           == NULL)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     /* the core's messages are "vi / en" */

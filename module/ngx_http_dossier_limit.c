@@ -756,19 +756,14 @@ ngx_http_dossier_limit_verdict(ngx_http_request_t *r,
             h = ctx->ratelimit[k];
 
             if (h == NULL) {
-                h = ngx_list_push(&r->headers_out.headers);
+                h = ngx_http_dossier_add_header(r, k == 0 ? "RateLimit-Policy"
+                                                          : "RateLimit",
+                                                NULL);
                 if (h == NULL) {
                     return NGX_HTTP_INTERNAL_SERVER_ERROR;
                 }
 
-                h->hash = 1;
                 ctx->ratelimit[k] = h;
-
-                if (k == 0) {
-                    ngx_str_set(&h->key, "RateLimit-Policy");
-                } else {
-                    ngx_str_set(&h->key, "RateLimit");
-                }
             }
 
             h->value.len = ngx_strlen(k == 0 ? policy : state);

@@ -35,8 +35,7 @@ static char *ngx_http_dossier_clients_directive(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_dossier_jwks_directive(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
-static void ngx_http_dossier_clients_free(void *data);
-static void ngx_http_dossier_jwks_free(void *data);
+
 static char *ngx_http_dossier_handler_directive(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static void *ngx_http_dossier_create_main_conf(ngx_conf_t *cf);
@@ -402,19 +401,21 @@ ngx_http_dossier_redis_directive(ngx_conf_t *cf, ngx_command_t *cmd,
 }
 
 
-/* The client registry, read by the master: a malformed file fails
- * "nginx -t" with its line; secrets stay in memory only. */
+/*
+ * A file the master reads with the configuration (client registry, JWKS):
+ * a malformed one fails "nginx -t" with the loader's message (file and
+ * line); what it loaded is freed with the cycle.
+ */
 static char *
-ngx_http_dossier_clients_directive(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf)
+ngx_http_dossier_conf_file(ngx_conf_t *cf, void **dst,
+    void *(*load)(const char *path, char *err, size_t errlen),
+    ngx_pool_cleanup_pt unload)
 {
-    ngx_http_dossier_main_conf_t  *dmcf = conf;
-
     char                 err[512];
     ngx_str_t           *value, path;
     ngx_pool_cleanup_t  *cln;
 
-    if (dmcf->clients) {
+    if (*dst) {
         return "is duplicate";
     }
 
@@ -430,19 +431,23 @@ ngx_http_dossier_clients_directive(ngx_conf_t *cf, ngx_command_t *cmd,
         return NGX_CONF_ERROR;
     }
 
-    dmcf->clients = dg_clients_load((const char *) path.data, err,
-                                    sizeof(err));
-    if (dmcf->clients == NULL) {
+    *dst = load((const char *) path.data, err, sizeof(err));
+    if (*dst == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%s", err);
         return NGX_CONF_ERROR;
     }
 
-    cln->handler = ngx_http_dossier_clients_free;
-    cln->data = dmcf->clients;
+    cln->handler = unload;
+    cln->data = *dst;
 
-    dmcf->nonce_zone = ngx_http_dossier_nonce_zone(cf);
+    return NGX_CONF_OK;
+}
 
-    return dmcf->nonce_zone ? NGX_CONF_OK : NGX_CONF_ERROR;
+
+static void *
+ngx_http_dossier_clients_load(const char *path, char *err, size_t errlen)
+{
+    return dg_clients_load(path, err, errlen);
 }
 
 
@@ -453,42 +458,10 @@ ngx_http_dossier_clients_free(void *data)
 }
 
 
-static char *
-ngx_http_dossier_jwks_directive(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf)
+static void *
+ngx_http_dossier_jwks_load(const char *path, char *err, size_t errlen)
 {
-    ngx_http_dossier_main_conf_t  *dmcf = conf;
-
-    char                 err[512];
-    ngx_str_t           *value, path;
-    ngx_pool_cleanup_t  *cln;
-
-    if (dmcf->jwks) {
-        return "is duplicate";
-    }
-
-    value = cf->args->elts;
-    path = value[1];
-
-    if (ngx_conf_full_name(cf->cycle, &path, 1) != NGX_OK) {
-        return NGX_CONF_ERROR;
-    }
-
-    cln = ngx_pool_cleanup_add(cf->pool, 0);
-    if (cln == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    dmcf->jwks = dg_jwks_load((const char *) path.data, err, sizeof(err));
-    if (dmcf->jwks == NULL) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%s", err);
-        return NGX_CONF_ERROR;
-    }
-
-    cln->handler = ngx_http_dossier_jwks_free;
-    cln->data = dmcf->jwks;
-
-    return NGX_CONF_OK;
+    return dg_jwks_load(path, err, errlen);
 }
 
 
@@ -496,6 +469,40 @@ static void
 ngx_http_dossier_jwks_free(void *data)
 {
     dg_jwks_free(data);
+}
+
+
+/* The client registry; signed requests' nonces then need their table. */
+static char *
+ngx_http_dossier_clients_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_dossier_main_conf_t  *dmcf = conf;
+
+    char  *rv;
+
+    rv = ngx_http_dossier_conf_file(cf, (void **) &dmcf->clients,
+                                    ngx_http_dossier_clients_load,
+                                    ngx_http_dossier_clients_free);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    dmcf->nonce_zone = ngx_http_dossier_nonce_zone(cf);
+
+    return dmcf->nonce_zone ? NGX_CONF_OK : NGX_CONF_ERROR;
+}
+
+
+static char *
+ngx_http_dossier_jwks_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_dossier_main_conf_t  *dmcf = conf;
+
+    return ngx_http_dossier_conf_file(cf, (void **) &dmcf->jwks,
+                                      ngx_http_dossier_jwks_load,
+                                      ngx_http_dossier_jwks_free);
 }
 
 
@@ -793,13 +800,11 @@ ngx_http_dossier_header_filter(ngx_http_request_t *r)
         return ngx_http_next_header_filter(r);
     }
 
-    h = ngx_list_push(&r->headers_out.headers);
+    h = ngx_http_dossier_add_header(r, "X-Request-Id", NULL);
     if (h == NULL) {
         return NGX_ERROR;
     }
 
-    h->hash = 1;
-    ngx_str_set(&h->key, "X-Request-Id");
     h->value.len = id->len;
     h->value.data = id->data;
 
@@ -869,7 +874,7 @@ ngx_http_dossier_send_problem(ngx_http_request_t *r, ngx_uint_t status,
     if (status == NGX_HTTP_SERVICE_UNAVAILABLE
         || status == NGX_HTTP_TOO_MANY_REQUESTS)
     {
-        h = ngx_list_push(&r->headers_out.headers);
+        h = ngx_http_dossier_add_header(r, "Retry-After", NULL);
         if (h == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
@@ -879,8 +884,6 @@ ngx_http_dossier_send_problem(ngx_http_request_t *r, ngx_uint_t status,
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        h->hash = 1;
-        ngx_str_set(&h->key, "Retry-After");
         ctx = ngx_http_get_module_ctx(r, ngx_http_dossier_module);
 
         h->value.len = ngx_sprintf(h->value.data, "%T",
@@ -929,23 +932,59 @@ ngx_http_dossier_send_error(ngx_http_request_t *r, ngx_uint_t status,
 
 
 ngx_int_t
-ngx_http_dossier_send_not_allowed(ngx_http_request_t *r, const char *allow)
+ngx_http_dossier_read_json(ngx_http_request_t *r,
+    ngx_http_client_body_handler_pt handler)
+{
+    ngx_int_t  rc;
+
+    if (!ngx_http_dossier_is_json(r)) {
+        return ngx_http_dossier_send_not_json(r);
+    }
+
+    /* before the body is read and the signature checked */
+    rc = ngx_http_dossier_limit(r, NGX_HTTP_DOSSIER_LIMIT_EARLY, NULL, NULL,
+                                NULL);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    rc = ngx_http_read_client_request_body(r, handler);
+
+    return rc >= NGX_HTTP_SPECIAL_RESPONSE ? rc : NGX_DONE;
+}
+
+
+ngx_table_elt_t *
+ngx_http_dossier_add_header(ngx_http_request_t *r, const char *key,
+    const char *value)
 {
     ngx_table_elt_t  *h;
 
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NULL;
+    }
+
+    h->hash = 1;
+    h->key.data = (u_char *) key;
+    h->key.len = ngx_strlen(key);
+    h->value.data = (u_char *) value;
+    h->value.len = value ? ngx_strlen(value) : 0;
+
+    return h;
+}
+
+
+ngx_int_t
+ngx_http_dossier_send_not_allowed(ngx_http_request_t *r, const char *allow)
+{
     if (ngx_http_discard_request_body(r) != NGX_OK) {
         r->keepalive = 0;
     }
 
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
+    if (ngx_http_dossier_add_header(r, "Allow", allow) == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    h->hash = 1;
-    ngx_str_set(&h->key, "Allow");
-    h->value.data = (u_char *) allow;
-    h->value.len = ngx_strlen(allow);
 
     return ngx_http_dossier_send_error(r, NGX_HTTP_NOT_ALLOWED, "method",
                "Phương thức không được hỗ trợ", "method not allowed");

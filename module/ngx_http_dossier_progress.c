@@ -40,7 +40,6 @@ ngx_int_t ngx_http_dossier_progress_handler(ngx_http_request_t *r,
     ngx_str_t *code);
 
 static void ngx_http_dossier_progress_body(ngx_http_request_t *r);
-static void ngx_http_dossier_progress_resume(ngx_http_request_t *r);
 static ngx_int_t ngx_http_dossier_progress_apply(ngx_http_request_t *r,
     ngx_http_dossier_progress_ctx_t *ctx);
 static void ngx_http_dossier_progress_applied(ngx_http_dossier_pg_query_t *q,
@@ -60,19 +59,8 @@ static ngx_str_t  ngx_http_dossier_json_type = ngx_string("application/json");
 ngx_int_t
 ngx_http_dossier_progress_handler(ngx_http_request_t *r, ngx_str_t *code)
 {
-    ngx_int_t                         rc;
     ngx_pool_cleanup_t               *cln;
     ngx_http_dossier_progress_ctx_t  *ctx;
-
-    if (!ngx_http_dossier_is_json(r)) {
-        return ngx_http_dossier_send_not_json(r);
-    }
-
-    rc = ngx_http_dossier_limit(r, NGX_HTTP_DOSSIER_LIMIT_EARLY, NULL, NULL,
-                                NULL);
-    if (rc != NGX_OK) {
-        return rc;
-    }
 
     ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_dossier_progress_ctx_t));
     cln = ngx_pool_cleanup_add(r->pool, 0);
@@ -91,13 +79,7 @@ ngx_http_dossier_progress_handler(ngx_http_request_t *r, ngx_str_t *code)
 
     ngx_http_dossier_ctx(r)->data = ctx;
 
-    rc = ngx_http_read_client_request_body(r, ngx_http_dossier_progress_body);
-
-    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
-        return rc;
-    }
-
-    return NGX_DONE;
+    return ngx_http_dossier_read_json(r, ngx_http_dossier_progress_body);
 }
 
 
@@ -113,13 +95,6 @@ ngx_http_dossier_progress_body(ngx_http_request_t *r)
     }
 }
 
-
-/* After an asynchronous authentication: start over, now known. */
-static void
-ngx_http_dossier_progress_resume(ngx_http_request_t *r)
-{
-    ngx_http_dossier_progress_body(r);
-}
 
 
 static ngx_int_t
@@ -142,10 +117,10 @@ ngx_http_dossier_progress_apply(ngx_http_request_t *r,
     }
 
     rc = ngx_http_dossier_authenticate(r, &body,
-                                       ngx_http_dossier_progress_resume);
+                                       ngx_http_dossier_progress_body);
     if (rc == NGX_OK) {
         rc = ngx_http_dossier_limit(r, NGX_HTTP_DOSSIER_LIMIT_LATE, NULL,
-                                    NULL, ngx_http_dossier_progress_resume);
+                                    NULL, ngx_http_dossier_progress_body);
     }
 
     if (rc != NGX_OK) {

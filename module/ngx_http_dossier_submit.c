@@ -30,7 +30,6 @@ static void ngx_http_dossier_submit_waited(ngx_http_dossier_pg_waiter_t *w,
     ngx_uint_t ready);
 static void ngx_http_dossier_submit_wait_cleanup(void *data);
 static ngx_int_t ngx_http_dossier_submit(ngx_http_request_t *r);
-static void ngx_http_dossier_submit_resume(ngx_http_request_t *r);
 static ngx_int_t ngx_http_dossier_submit_allowed(ngx_http_request_t *r,
     json_t *root, dg_dossier_t *d);
 static ngx_int_t ngx_http_dossier_submit_queue(ngx_http_request_t *r,
@@ -48,33 +47,16 @@ static ngx_str_t  ngx_http_dossier_json_type = ngx_string("application/json");
 ngx_int_t
 ngx_http_dossier_submit_handler(ngx_http_request_t *r)
 {
-    ngx_int_t  rc;
-
     if (r->method != NGX_HTTP_POST) {
         return ngx_http_dossier_send_not_allowed(r, "POST");
     }
 
-    if (!ngx_http_dossier_is_json(r)) {
-        return ngx_http_dossier_send_not_json(r);
-    }
-
-    /* before the body is read and the signature checked */
-    rc = ngx_http_dossier_limit(r, NGX_HTTP_DOSSIER_LIMIT_EARLY, NULL, NULL,
-                                NULL);
-    if (rc != NGX_OK) {
-        return rc;
-    }
-
-    rc = ngx_http_read_client_request_body(r, ngx_http_dossier_submit_body);
-
-    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
-        return rc;
-    }
-
-    return NGX_DONE;
+    return ngx_http_dossier_read_json(r, ngx_http_dossier_submit_body);
 }
 
 
+/* Once the body is in, and again after every wait (the signature's nonce,
+ * a shared limit, the catalog): each step already done is skipped. */
 static void
 ngx_http_dossier_submit_body(ngx_http_request_t *r)
 {
@@ -107,7 +89,7 @@ ngx_http_dossier_submit(ngx_http_request_t *r)
     }
 
     rc = ngx_http_dossier_authenticate(r, &body,
-                                       ngx_http_dossier_submit_resume);
+                                       ngx_http_dossier_submit_body);
     if (rc != NGX_OK) {
         return rc;
     }
@@ -159,7 +141,7 @@ ngx_http_dossier_submit(ngx_http_request_t *r)
         if (rc == NGX_OK) {
             rc = ngx_http_dossier_limit(r, NGX_HTTP_DOSSIER_LIMIT_LATE,
                                         d.ma_linh_vuc, d.so_giay_to,
-                                        ngx_http_dossier_submit_resume);
+                                        ngx_http_dossier_submit_body);
         }
 
         if (rc == NGX_OK) {
@@ -171,19 +153,6 @@ ngx_http_dossier_submit(ngx_http_request_t *r)
     dg_problems_free(&problems);
 
     return rc;
-}
-
-
-static void
-ngx_http_dossier_submit_resume(ngx_http_request_t *r)
-{
-    ngx_int_t  rc;
-
-    rc = ngx_http_dossier_submit(r);
-
-    if (rc != NGX_DONE) {
-        ngx_http_finalize_request(r, rc);
-    }
 }
 
 
@@ -442,14 +411,12 @@ ngx_http_dossier_submit_accepted(ngx_http_request_t *r,
     /* MaHoSo may hold '/', the only one of its characters a path needs
      * escaped.  A plain header, not headers_out.location, which nginx would
      * make absolute: the contract's Location is the path. */
-    location = ngx_list_push(&r->headers_out.headers);
+    location = ngx_http_dossier_add_header(r, "Location", NULL);
     p = ngx_pnalloc(r->pool, sizeof("/v1/dossiers/") - 1 + 3 * code->len);
     if (location == NULL || p == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    location->hash = 1;
-    ngx_str_set(&location->key, "Location");
     location->value.data = p;
 
     p = ngx_cpymem(p, "/v1/dossiers/", sizeof("/v1/dossiers/") - 1);

@@ -524,6 +524,30 @@ itest_sql_long(const char *sql, const char *param)
 
 
 int
+itest_extra_conf(const char *name, const char *text)
+{
+    char   path[1024];
+    FILE  *f;
+
+    snprintf(path, sizeof(path), "%s/nginx/conf.d/%s",
+             itest_env("DG_TEST_VAR"), name);
+
+    if (text == NULL) {
+        return remove(path);
+    }
+
+    f = fopen(path, "w");
+    if (f == NULL) {
+        return -1;
+    }
+
+    fputs(text, f);
+
+    return fclose(f);
+}
+
+
+int
 itest_stackctl(const char *action)
 {
     char  cmd[4096];

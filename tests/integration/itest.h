@@ -72,6 +72,10 @@ long itest_cache_idle(const char *code);
  * pg_stat_statements: PostgreSQL's own count, not the gateway's). */
 long itest_pg_calls(const char *text);
 
+/* Writes (text) or removes (NULL) a test-only nginx file in the stack's
+ * conf.d (included at http level); 0 on success.  Reload to apply. */
+int itest_extra_conf(const char *name, const char *text);
+
 /* Runs tests/integration/stackctl with an action; 0 on success. */
 int itest_stackctl(const char *action);
 

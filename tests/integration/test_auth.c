@@ -303,8 +303,7 @@ static void
 certificate_binds_the_key(void)
 {
     int               port;
-    char              conf[512], url[256], path[1024];
-    FILE             *f;
+    char              conf[512], url[256];
     itest_response_t  res;
 
     port = atoi(getenv("DOSSIER_PUBLIC_PORT")) + 10;
@@ -312,15 +311,8 @@ certificate_binds_the_key(void)
              "server {\n    listen 127.0.0.1:%d;\n    dossier_auth on;\n"
              "    dossier_certificate_client ht-registry;\n"
              "    location /v1/dossiers/ { dossier_resource; }\n}\n", port);
-    snprintf(path, sizeof(path), "%s/nginx/conf.d/certificate.conf",
-             getenv("DG_TEST_VAR"));
-
-    f = fopen(path, "w");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-    fputs(conf, f);
-    fclose(f);
+    CU_ASSERT_EQUAL_FATAL(itest_extra_conf("certificate.conf", conf), 0);
     CU_ASSERT_EQUAL_FATAL(itest_stackctl("nginx-reload"), 0);
-    sleep(1);
 
     snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1/dossiers/HP-NONE-1",
              port);
@@ -336,7 +328,7 @@ certificate_binds_the_key(void)
     itest_response_free(&res);
     itest_as_client("demo-portal", "demo-portal-secret");
 
-    remove(path);
+    CU_ASSERT_EQUAL(itest_extra_conf("certificate.conf", NULL), 0);
     CU_ASSERT_EQUAL(itest_stackctl("nginx-reload"), 0);
 }
 

@@ -224,9 +224,8 @@ static void
 surge_leaves_other_sectors_alone(void)
 {
     int               i, btxh_ok, btxh_429, ct_ok, ct_other;
-    char              conf[1024], path[1024], url[256], *json;
+    char              conf[1024], url[256], *json;
     json_t           *d;
-    FILE             *f;
     itest_response_t  res;
 
     snprintf(conf, sizeof(conf),
@@ -235,15 +234,8 @@ surge_leaves_other_sectors_alone(void)
              "BTXH=5r/s;\n"
              "    location = /v1/dossiers { dossier_submit; }\n}\n",
              atoi(getenv("DOSSIER_PUBLIC_PORT")) + 10);
-    snprintf(path, sizeof(path), "%s/nginx/conf.d/surge.conf",
-             getenv("DG_TEST_VAR"));
-
-    f = fopen(path, "w");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-    fputs(conf, f);
-    fclose(f);
+    CU_ASSERT_EQUAL_FATAL(itest_extra_conf("surge.conf", conf), 0);
     CU_ASSERT_EQUAL_FATAL(itest_stackctl("nginx-reload"), 0);
-    sleep(1);
 
     snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1/dossiers",
              atoi(getenv("DOSSIER_PUBLIC_PORT")) + 10);
@@ -291,7 +283,7 @@ surge_leaves_other_sectors_alone(void)
     CU_ASSERT_TRUE(btxh_429 >= 30);
     CU_ASSERT_TRUE(btxh_ok >= 1);
 
-    remove(path);
+    CU_ASSERT_EQUAL(itest_extra_conf("surge.conf", NULL), 0);
     CU_ASSERT_EQUAL(itest_stackctl("nginx-reload"), 0);
 }
 

@@ -122,30 +122,6 @@ build_fixture(const char *out, const char *src, const char *defs)
 }
 
 
-static int
-write_conf(const char *name, const char *text)
-{
-    char   path[1024];
-    FILE  *f;
-
-    snprintf(path, sizeof(path), "%s/nginx/conf.d/%s", getenv("DG_TEST_VAR"),
-             name);
-
-    if (text == NULL) {
-        return remove(path);
-    }
-
-    f = fopen(path, "w");
-    if (f == NULL) {
-        return -1;
-    }
-
-    fputs(text, f);
-
-    return fclose(f);
-}
-
-
 static void
 mismatched_plugin_fails_config_test(void)
 {
@@ -157,7 +133,7 @@ mismatched_plugin_fails_config_test(void)
 
     snprintf(conf, sizeof(conf), "dossier_plugin %s/future.so;\n",
              getenv("DG_TEST_VAR"));
-    CU_ASSERT_EQUAL_FATAL(write_conf("future.conf", conf), 0);
+    CU_ASSERT_EQUAL_FATAL(itest_extra_conf("future.conf", conf), 0);
 
     /* nginx -t refuses it, naming the plugin and both ABI versions */
     CU_ASSERT_NOT_EQUAL(itest_stackctl("nginx-test 2>/tmp/dg-nginx-t.log"),
@@ -165,7 +141,7 @@ mismatched_plugin_fails_config_test(void)
     CU_ASSERT_EQUAL(system("grep -q 'plugin \"future\".*ABI 2.0.*1.0' "
                            "/tmp/dg-nginx-t.log"), 0);
 
-    CU_ASSERT_EQUAL(write_conf("future.conf", NULL), 0);
+    CU_ASSERT_EQUAL(itest_extra_conf("future.conf", NULL), 0);
     CU_ASSERT_EQUAL(itest_stackctl("nginx-test 2>/dev/null"), 0);
 }
 
@@ -242,7 +218,7 @@ rebuilt_plugin_after_reload(void)
                               "-DPROBE_LIMIT=100"), 0);
     snprintf(conf, sizeof(conf), "dossier_plugin %s/probe.so;\n",
              getenv("DG_TEST_VAR"));
-    CU_ASSERT_EQUAL_FATAL(write_conf("probe.conf", conf), 0);
+    CU_ASSERT_EQUAL_FATAL(itest_extra_conf("probe.conf", conf), 0);
 
     traffic_stop = 0;
     traffic_sent = 0;
@@ -266,7 +242,7 @@ rebuilt_plugin_after_reload(void)
     CU_ASSERT_TRUE(traffic_sent > 10);
     CU_ASSERT_EQUAL(traffic_failed, 0);
 
-    CU_ASSERT_EQUAL(write_conf("probe.conf", NULL), 0);
+    CU_ASSERT_EQUAL(itest_extra_conf("probe.conf", NULL), 0);
     CU_ASSERT_EQUAL(itest_stackctl("nginx-reload"), 0);
 }
 

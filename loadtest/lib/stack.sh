@@ -1,0 +1,47 @@
+# The private gateway stack of a load-test run and the bare-nginx baseline.
+
+# lt_stack_start: a fresh stack (PostgreSQL, Redis, nginx with the module)
+# in $DG_VAR on the ports in the environment, exactly as
+# tests/integration/run starts its own.  The caller traps lt_stack_stop.
+lt_stack_start() {
+    [ -f "$DG_BUILD/nginx/objs/ngx_http_dossier_module.so" ] \
+        || lt_die "the module is not built: run auto/build first"
+    dg_stack_stop
+    rm -rf "$DG_VAR"
+    mkdir -p "$DG_VAR"
+    dg_stack_start
+}
+
+lt_stack_stop() {
+    dg_stack_stop
+}
+
+# lt_bare_start DIR PORT: nginx answering 200 to everything
+# (nginx/bare.conf.in), with the gateway's worker count.
+lt_bare_start() {
+    local d=$1 port=$2 user_line=""
+    mkdir -p "$d/tmp"
+    if [ "$(id -u)" = 0 ]; then
+        user_line="user nobody nogroup;"
+        chown nobody:nogroup "$d/tmp"
+    fi
+    sed -e "s|@DIR@|$d|g" -e "s|@PORT@|$port|g" \
+        -e "s|@WORKERS@|$DOSSIER_WORKERS|g" \
+        -e "s|@USER_LINE@|$user_line|g" \
+        "$LT_HOME/nginx/bare.conf.in" >"$d/nginx.conf"
+    nginx -p "$d/" -c "$d/nginx.conf" -t -q \
+        || lt_die "bare nginx: configuration test failed"
+    nginx -p "$d/" -c "$d/nginx.conf" \
+        || lt_die "bare nginx did not start, see $d/error.log"
+    local i
+    for i in $(seq 50); do
+        curl -fs -o /dev/null -X POST -H 'Content-Type: application/json' \
+            --data '{}' "http://127.0.0.1:$port/v1/dossiers" && return 0
+        sleep 0.1
+    done
+    lt_die "bare nginx is not answering on $port"
+}
+
+lt_bare_stop() {
+    dg_stop_pidfile "$1/nginx.pid"
+}
