@@ -86,6 +86,13 @@ static ngx_command_t  ngx_http_dossier_commands[] = {
       offsetof(ngx_http_dossier_main_conf_t, pg.batch_size),
       NULL },
 
+    { ngx_string("dossier_pg_batch_connections"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_dossier_main_conf_t, pg.batch_conns),
+      NULL },
+
     { ngx_string("dossier_pg_connect_timeout"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_msec_slot,
@@ -538,6 +545,7 @@ ngx_http_dossier_create_main_conf(ngx_conf_t *cf)
     dmcf->pg.pool_size = NGX_CONF_UNSET_UINT;
     dmcf->pg.queue_size = NGX_CONF_UNSET_UINT;
     dmcf->pg.batch_size = NGX_CONF_UNSET_UINT;
+    dmcf->pg.batch_conns = NGX_CONF_UNSET_UINT;
     dmcf->pg.connect_timeout = NGX_CONF_UNSET_MSEC;
     dmcf->pg.query_timeout = NGX_CONF_UNSET_MSEC;
     dmcf->pg.catalog_refresh = NGX_CONF_UNSET_MSEC;
@@ -569,6 +577,7 @@ ngx_http_dossier_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_uint_value(dmcf->pg.pool_size, 2);
     ngx_conf_init_uint_value(dmcf->pg.queue_size, 256);
     ngx_conf_init_uint_value(dmcf->pg.batch_size, 64);
+    ngx_conf_init_uint_value(dmcf->pg.batch_conns, 1);
     ngx_conf_init_msec_value(dmcf->pg.connect_timeout, 3000);
     ngx_conf_init_msec_value(dmcf->pg.query_timeout, 5000);
     ngx_conf_init_msec_value(dmcf->pg.catalog_refresh, 60000);
@@ -624,10 +633,12 @@ ngx_http_dossier_init_main_conf(ngx_conf_t *cf, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    if (dmcf->pg.pool_size == 0 || dmcf->pg.batch_size == 0) {
+    if (dmcf->pg.pool_size == 0 || dmcf->pg.batch_size == 0
+        || dmcf->pg.batch_conns == 0)
+    {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "dossier_pg_pool_size and dossier_pg_batch_size "
-                           "must be at least 1");
+                           "dossier_pg_pool_size, dossier_pg_batch_size and "
+                           "dossier_pg_batch_connections must be at least 1");
         return NGX_CONF_ERROR;
     }
 

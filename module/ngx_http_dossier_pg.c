@@ -65,6 +65,7 @@ struct ngx_http_dossier_pg_s {
     }                             sectors[NGX_HTTP_DOSSIER_PG_SECTORS];
     ngx_queue_t                   queries;
     ngx_uint_t                    nqueries;
+    ngx_uint_t                    batching;   /* batches in flight */
     ngx_uint_t                    up;
 
     dg_catalog_t                 *catalog;
@@ -704,6 +705,15 @@ ngx_http_dossier_pg_dispatch(ngx_http_dossier_pg_t *pg)
             return;
         }
 
+        /*
+         * Group commit: while the allowed batches are in flight, dossiers
+         * gather in the queue and go together in the next one; the other
+         * connections stay free for lookups and progress.
+         */
+        if (pg->batching >= pg->conf->batch_conns) {
+            continue;
+        }
+
         if (ngx_http_dossier_pg_send_batch(pc) != NGX_OK) {
             ngx_http_dossier_pg_fail(pc, PQerrorMessage(pc->conn));
         }
@@ -777,6 +787,8 @@ ngx_http_dossier_pg_send_batch(ngx_http_dossier_pg_conn_t *pc)
     if (n == 0) {
         return NGX_OK;
     }
+
+    pg->batching++;
 
     if (len > pc->bufsize) {
         ngx_free(pc->buf);
@@ -936,6 +948,7 @@ ngx_http_dossier_pg_batch_done(ngx_http_dossier_pg_conn_t *pc, ngx_uint_t ok)
     }
 
     pc->nitems = 0;
+    pg->batching--;
 }
 
 
@@ -1062,7 +1075,10 @@ ngx_http_dossier_pg_fail(ngx_http_dossier_pg_conn_t *pc, const char *why)
         }
     }
 
-    pc->nitems = 0;
+    if (pc->nitems) {
+        pc->nitems = 0;
+        pg->batching--;
+    }
 
     if (pc->state == NGX_HTTP_DOSSIER_PG_IDLE
         || pc->state == NGX_HTTP_DOSSIER_PG_BUSY)

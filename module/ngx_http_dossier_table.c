@@ -68,16 +68,26 @@ ngx_http_dossier_table_init(ngx_shm_zone_t *zone, void *data)
 
     shpool = (ngx_slab_pool_t *) zone->shm.addr;
 
-    /* a reload with the same layout keeps every key's state */
-    if (old && old->size == t->size
-        && dg_limit_table_valid(old->table, old->size))
-    {
-        t->table = old->table;
-        return NGX_OK;
-    }
-
-    if (zone->shm.exists) {
+    if (old || zone->shm.exists) {
+        /*
+         * A reload: the table is there already.  The old workers are
+         * still changing it, so it is checked under their lock; a reload
+         * with the same layout keeps every key's state, and a table found
+         * damaged (a worker died inside an update) starts afresh in place.
+         */
         t->table = shpool->data;
+
+        ngx_shmtx_lock(&shpool->mutex);
+
+        if (!dg_limit_table_valid(t->table, t->size)) {
+            ngx_log_error(NGX_LOG_WARN, zone->shm.log, 0,
+                          "shared zone \"%V\": state not reusable, reset",
+                          &zone->shm.name);
+            (void) dg_limit_table_init(t->table, t->size, t->capacity);
+        }
+
+        ngx_shmtx_unlock(&shpool->mutex);
+
         return NGX_OK;
     }
 
