@@ -8,6 +8,9 @@
 #include <string.h>
 #include <time.h>
 
+#include <curl/curl.h>
+#include <libpq-fe.h>
+
 #include "itest.h"
 #include "unit.h"
 
@@ -242,6 +245,113 @@ code_with_slash(void)
 }
 
 
+#define MISSES  24
+
+static size_t
+discard(char *p, size_t size, size_t n, void *arg)
+{
+    return size * n;
+}
+
+
+/*
+ * Many lookups of one code that is not in the cache, all in flight at
+ * once (a lock on the table holds the first query of each worker until
+ * all have arrived): each worker asks PostgreSQL once and every lookup it
+ * holds waits for that answer (two workers: at most two queries).
+ */
+static void
+concurrent_misses_coalesce(void)
+{
+    int                 i, h, running, ok;
+    long                calls, status;
+    PGconn             *lock;
+    PGresult           *res;
+    struct timespec     t0, now;
+    char                url[256], path[160], *sig[4];
+    CURL               *e[MISSES];
+    CURLM              *multi;
+    CURLMsg            *msg;
+    const char         *code;
+    struct curl_slist  *headers[MISSES];
+
+    code = submitted("HP-CO");
+
+    /* retire every cached entry: the next lookups all miss */
+    CU_ASSERT_EQUAL_FATAL(itest_stackctl("redis INCR dg:gen >/dev/null"), 0);
+
+    snprintf(path, sizeof(path), "/v1/dossiers/%s", code);
+    snprintf(url, sizeof(url), "%s%s", getenv("DG_TEST_BASE"), path);
+    calls = itest_pg_calls(LOOKUP_SQL);
+
+    lock = PQconnectdb(getenv("DG_TEST_PG"));
+    res = PQexec(lock, "BEGIN; LOCK TABLE dossiers IN ACCESS EXCLUSIVE MODE");
+    CU_ASSERT_EQUAL_FATAL(PQresultStatus(res), PGRES_COMMAND_OK);
+    PQclear(res);
+
+    multi = curl_multi_init();
+
+    for (i = 0; i < MISSES; i++) {
+        itest_sign("GET", path, "", 0, "demo-portal", "demo-portal-secret",
+                   (long) time(NULL), sig);
+        headers[i] = NULL;
+        for (h = 0; h < 3 && sig[h]; h++) {
+            headers[i] = curl_slist_append(headers[i], sig[h]);
+            free(sig[h]);
+        }
+
+        e[i] = curl_easy_init();
+        curl_easy_setopt(e[i], CURLOPT_URL, url);
+        curl_easy_setopt(e[i], CURLOPT_HTTPHEADER, headers[i]);
+        curl_easy_setopt(e[i], CURLOPT_FRESH_CONNECT, 1L);
+        curl_easy_setopt(e[i], CURLOPT_WRITEFUNCTION, discard);
+        curl_easy_setopt(e[i], CURLOPT_TIMEOUT, 30L);
+        curl_multi_add_handle(multi, e[i]);
+    }
+
+    /* a second for every lookup to arrive, then let the queries run */
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+
+    do {
+        curl_multi_perform(multi, &running);
+        curl_multi_poll(multi, NULL, 0, 100, NULL);
+        clock_gettime(CLOCK_MONOTONIC, &now);
+    } while (running && now.tv_sec - t0.tv_sec < 2);
+
+    res = PQexec(lock, "COMMIT");
+    PQclear(res);
+    PQfinish(lock);
+
+    while (running) {
+        curl_multi_perform(multi, &running);
+        curl_multi_poll(multi, NULL, 0, 1000, NULL);
+    }
+
+    ok = 0;
+    while ((msg = curl_multi_info_read(multi, &running))) {
+        if (msg->msg == CURLMSG_DONE && msg->data.result == CURLE_OK) {
+            curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE,
+                              &status);
+            ok += status == 200;
+        }
+    }
+
+    CU_ASSERT_EQUAL(ok, MISSES);
+    fprintf(stderr, "\n  %d concurrent misses: %ld PostgreSQL queries\n",
+            MISSES, itest_pg_calls(LOOKUP_SQL) - calls);
+    CU_ASSERT_TRUE(itest_pg_calls(LOOKUP_SQL) - calls >= 1);
+    CU_ASSERT_TRUE(itest_pg_calls(LOOKUP_SQL) - calls <= 2);
+
+    for (i = 0; i < MISSES; i++) {
+        curl_multi_remove_handle(multi, e[i]);
+        curl_easy_cleanup(e[i]);
+        curl_slist_free_all(headers[i]);
+    }
+
+    curl_multi_cleanup(multi);
+}
+
+
 /* Lookups until one is answered without PostgreSQL (so from the cache),
  * each answer checked for the expected status.  1 when that came within
  * seconds. */
@@ -310,6 +420,8 @@ static CU_TestInfo  tests[] = {
     { "invalid progress is 422, unknown code 404", invalid_progress },
     { "unknown code twice: one PostgreSQL query",
       unknown_code_costs_one_query },
+    { "concurrent misses: one query per worker",
+      concurrent_misses_coalesce },
     { "MaHoSo with '/' as %2F", code_with_slash },
     { "Redis outage: no failure, no stale status", redis_outage },
     CU_TEST_INFO_NULL
