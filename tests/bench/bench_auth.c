@@ -6,7 +6,8 @@
  * Build and run from the repository root:
  *
  *   make core && cc -O2 -Imodule/core -o build/bench-auth \
- *       tests/bench/bench_auth.c build/libdgcore.a -ljansson -lcrypto && \
+ *       tests/bench/bench_auth.c build/libdgcore.a -ljansson -lhiredis \
+ *       -lcrypto -ldl && \
  *   ./build/bench-auth
  */
 
