@@ -25,6 +25,35 @@ DG_PG_BIN=${DG_PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null \
 dg_say() { printf '%s\n' "$*" >&2; }
 dg_die() { dg_say "error: $*"; exit 1; }
 
+# Started as root, PostgreSQL runs as "postgres" and nginx's workers as
+# "nobody": both must reach DG_VAR.  A checkout in a private directory
+# (mode 700, as mktemp -d makes) hides it from them; the state then lives
+# in /var/tmp/dossier-gateway/ and DG_VAR's usual place links to it.
+dg_reachable_var() {
+    local want=$DG_VAR real
+
+    [ "$(id -u)" = 0 ] || return 0
+    mkdir -p "$(dirname "$want")"
+    runuser -u nobody -- test -x "$(dirname "$want")" 2>/dev/null && return 0
+
+    real=/var/tmp/dossier-gateway/$(printf '%s' "$want" | md5sum | cut -c1-16)
+    mkdir -p "$real"
+    chmod 755 /var/tmp/dossier-gateway "$real"
+
+    if [ -L "$want" ]; then
+        ln -sfn "$real" "$want"
+    elif [ ! -e "$want" ]; then
+        ln -s "$real" "$want"
+    else
+        dg_die "$want is out of reach of the postgres and nobody users;" \
+               "move it away (it will be recreated under /var/tmp)"
+    fi
+
+    DG_VAR=$real
+}
+
+dg_reachable_var
+
 # PostgreSQL refuses to run as root: use the postgres account then.
 dg_as_pg() {
     if [ "$(id -u)" = 0 ]; then
