@@ -6,11 +6,15 @@
  */
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <curl/curl.h>
+#include <libpq-fe.h>
 
 #include "itest.h"
 #include "unit.h"
@@ -288,6 +292,161 @@ surge_leaves_other_sectors_alone(void)
 }
 
 
+#define FLOOD_BTXH  800
+#define FLOOD_CT    40
+
+static size_t
+discard(char *p, size_t size, size_t n, void *arg)
+{
+    return size * n;
+}
+
+
+/*
+ * Admission control: PostgreSQL held still (a lock on the table), a flood
+ * of BTXH submissions fills BTXH's share of each worker's queue and the
+ * rest is answered 503 at once, while CT, with its own share, still gets
+ * places.  Once PostgreSQL moves, every queued dossier is committed.
+ */
+static void
+saturated_queue_answers_503_per_sector(void)
+{
+    int                 i, h, n, running, created, busy, busy_held;
+    int                 ct_created;
+    long                status;
+    char               *json[FLOOD_BTXH + FLOOD_CT], *sig[4], url[256];
+    CURL               *e[FLOOD_BTXH + FLOOD_CT];
+    CURLM              *multi;
+    json_t             *d;
+    PGconn             *lock;
+    PGresult           *res;
+    CURLMsg            *msg;
+    struct curl_slist  *headers[FLOOD_BTXH + FLOOD_CT];
+    char                prefix[64], like[80];
+    struct timespec     t0, now;
+
+    n = FLOOD_BTXH + FLOOD_CT;
+    snprintf(prefix, sizeof(prefix), "%s", itest_unique("HP-FL"));
+    snprintf(url, sizeof(url), "%s/v1/dossiers", getenv("DG_TEST_BASE"));
+
+    lock = PQconnectdb(getenv("DG_TEST_PG"));
+    res = PQexec(lock, "BEGIN; LOCK TABLE dossiers IN ACCESS EXCLUSIVE MODE");
+    CU_ASSERT_EQUAL_FATAL(PQresultStatus(res), PGRES_COMMAND_OK);
+    PQclear(res);
+
+    multi = curl_multi_init();
+    curl_multi_setopt(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long) n);
+
+    for (i = 0; i < n; i++) {
+        char  code[96];
+
+        snprintf(code, sizeof(code), "%s-%04d", prefix, i);
+        d = itest_dossier(code);
+
+        if (i >= FLOOD_BTXH) {
+            json_object_set_new(d, "MaTTHC", json_string("2.000815"));
+            json_object_set_new(d, "MaLinhVuc", json_string("CT"));
+        }
+
+        json[i] = itest_dump(d);
+        json_decref(d);
+
+        headers[i] = curl_slist_append(NULL,
+                                       "Content-Type: application/json");
+        itest_sign("POST", "/v1/dossiers", json[i], strlen(json[i]),
+                   "demo-portal", "demo-portal-secret", (long) time(NULL),
+                   sig);
+        for (h = 0; h < 3 && sig[h]; h++) {
+            headers[i] = curl_slist_append(headers[i], sig[h]);
+            free(sig[h]);
+        }
+
+        e[i] = curl_easy_init();
+        curl_easy_setopt(e[i], CURLOPT_URL, url);
+        curl_easy_setopt(e[i], CURLOPT_POSTFIELDS, json[i]);
+        curl_easy_setopt(e[i], CURLOPT_HTTPHEADER, headers[i]);
+        curl_easy_setopt(e[i], CURLOPT_FRESH_CONNECT, 1L);
+        curl_easy_setopt(e[i], CURLOPT_WRITEFUNCTION, discard);
+        curl_easy_setopt(e[i], CURLOPT_TIMEOUT, 30L);
+        curl_easy_setopt(e[i], CURLOPT_PRIVATE, (void *) (intptr_t) i);
+        curl_multi_add_handle(multi, e[i]);
+    }
+
+    created = busy = busy_held = ct_created = 0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+
+    /* two seconds of PostgreSQL standing still, then it moves again */
+    for ( ;; ) {
+        curl_multi_perform(multi, &running);
+
+        while ((msg = curl_multi_info_read(multi, &h))) {
+            intptr_t  k;
+
+            if (msg->msg != CURLMSG_DONE || msg->data.result != CURLE_OK) {
+                continue;
+            }
+
+            curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE,
+                              &status);
+            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+                              (char **) &k);
+
+            if (status == 503) {
+                /* answered while PostgreSQL still stood still: at once,
+                 * not after waiting for a timeout */
+                busy++;
+                busy_held += lock != NULL;
+
+            } else if (status == 201) {
+                created++;
+                ct_created += k >= FLOOD_BTXH;
+            }
+        }
+
+        if (!running) {
+            break;
+        }
+
+        clock_gettime(CLOCK_MONOTONIC, &now);
+
+        if (lock && now.tv_sec - t0.tv_sec >= 2) {
+            res = PQexec(lock, "COMMIT");
+            PQclear(res);
+            PQfinish(lock);
+            lock = NULL;
+        }
+
+        curl_multi_poll(multi, NULL, 0, 100, NULL);
+    }
+
+    if (lock) {
+        PQfinish(lock);
+    }
+
+    fprintf(stderr, "\n  queue flood: %d accepted (CT %d of %d), %d answered "
+            "503 (%d before PostgreSQL moved)\n", created, ct_created,
+            FLOOD_CT, busy, busy_held);
+
+    CU_ASSERT_TRUE(busy > 0);
+    CU_ASSERT_EQUAL(busy_held, busy);
+    CU_ASSERT_EQUAL(ct_created, FLOOD_CT);
+    CU_ASSERT_EQUAL(created + busy, n);
+
+    snprintf(like, sizeof(like), "%s-%%", prefix);
+    CU_ASSERT_EQUAL(itest_sql_long("SELECT count(*) FROM dossiers WHERE "
+                                   "ma_ho_so LIKE $1", like), created);
+
+    for (i = 0; i < n; i++) {
+        curl_multi_remove_handle(multi, e[i]);
+        curl_easy_cleanup(e[i]);
+        curl_slist_free_all(headers[i]);
+        free(json[i]);
+    }
+
+    curl_multi_cleanup(multi);
+}
+
+
 static CU_TestInfo  tests[] = {
     { "per-citizen limit bites at 30, others unaffected",
       citizen_limit_bites_at_30 },
@@ -296,6 +455,8 @@ static CU_TestInfo  tests[] = {
     { "two nodes share a Redis limit within 5%", two_nodes_share_a_limit },
     { "a sector's surge leaves the others alone",
       surge_leaves_other_sectors_alone },
+    { "queue full: 503 at once, per sector share",
+      saturated_queue_answers_503_per_sector },
     CU_TEST_INFO_NULL
 };
 
