@@ -234,7 +234,7 @@ surge_leaves_other_sectors_alone(void)
 
     snprintf(conf, sizeof(conf),
              "server {\n    listen 127.0.0.1:%d;\n    dossier_auth on;\n"
-             "    dossier_limit sector key=sector rate=50r/s burst=10 "
+             "    dossier_limit surge key=sector rate=50r/s burst=10 "
              "BTXH=5r/s;\n"
              "    location = /v1/dossiers { dossier_submit; }\n}\n",
              atoi(getenv("DOSSIER_PUBLIC_PORT")) + 10);
@@ -312,7 +312,7 @@ static void
 saturated_queue_answers_503_per_sector(void)
 {
     int                 i, h, n, running, created, busy, busy_held;
-    int                 ct_created;
+    int                 ct_created, limited;
     long                status;
     char               *json[FLOOD_BTXH + FLOOD_CT], *sig[4], url[256];
     CURL               *e[FLOOD_BTXH + FLOOD_CT];
@@ -372,7 +372,7 @@ saturated_queue_answers_503_per_sector(void)
         curl_multi_add_handle(multi, e[i]);
     }
 
-    created = busy = busy_held = ct_created = 0;
+    created = busy = busy_held = ct_created = limited = 0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
 
     /* two seconds of PostgreSQL standing still, then it moves again */
@@ -400,6 +400,10 @@ saturated_queue_answers_503_per_sector(void)
             } else if (status == 201) {
                 created++;
                 ct_created += k >= FLOOD_BTXH;
+
+            } else if (status == 429) {
+                /* BTXH's rate quota, if earlier tests used its burst */
+                limited++;
             }
         }
 
@@ -424,13 +428,13 @@ saturated_queue_answers_503_per_sector(void)
     }
 
     fprintf(stderr, "\n  queue flood: %d accepted (CT %d of %d), %d answered "
-            "503 (%d before PostgreSQL moved)\n", created, ct_created,
-            FLOOD_CT, busy, busy_held);
+            "503 (%d before PostgreSQL moved), %d 429\n", created,
+            ct_created, FLOOD_CT, busy, busy_held, limited);
 
-    CU_ASSERT_TRUE(busy > 0);
+    CU_ASSERT_TRUE(busy > 100);
     CU_ASSERT_EQUAL(busy_held, busy);
     CU_ASSERT_EQUAL(ct_created, FLOOD_CT);
-    CU_ASSERT_EQUAL(created + busy, n);
+    CU_ASSERT_EQUAL(created + busy + limited, n);
 
     snprintf(like, sizeof(like), "%s-%%", prefix);
     CU_ASSERT_EQUAL(itest_sql_long("SELECT count(*) FROM dossiers WHERE "
