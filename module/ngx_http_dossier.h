@@ -201,6 +201,11 @@ ngx_int_t ngx_http_dossier_send_not_allowed(ngx_http_request_t *r,
 ngx_int_t ngx_http_dossier_read_json(ngx_http_request_t *r,
     ngx_http_client_body_handler_pt handler);
 
+/* The body as strict JSON, or NULL after the 400 with its problems was
+ * sent (*rc is then what to return). */
+json_t *ngx_http_dossier_parse_json(ngx_http_request_t *r, ngx_str_t *body,
+    dg_problems_t *problems, ngx_int_t *rc);
+
 /* 415: the body is not application/json in UTF-8. */
 ngx_int_t ngx_http_dossier_send_not_json(ngx_http_request_t *r);
 

@@ -29,6 +29,9 @@ static void ngx_http_dossier_cache_connected(ngx_http_dossier_redis_t *rd,
 static void ngx_http_dossier_cache_bumped(void *data, redisReply *reply);
 static void ngx_http_dossier_cache_got(void *data, redisReply *reply);
 static void ngx_http_dossier_cache_stored(void *data, redisReply *reply);
+static void ngx_http_dossier_cache_args(ngx_http_dossier_cache_t *cache,
+    ngx_http_dossier_redis_script_t *script, ngx_str_t *code,
+    const char **argv, size_t *argvlen);
 static ngx_str_t *ngx_http_dossier_cache_concat(ngx_cycle_t *cycle,
     ngx_str_t *dst, ngx_str_t *prefix, const char *suffix);
 
@@ -132,19 +135,8 @@ ngx_http_dossier_cache_get(ngx_http_dossier_cache_t *cache, ngx_str_t *code,
     const char  *argv[6];
     size_t       argvlen[6];
 
-    argv[0] = "EVALSHA";
-    argv[1] = (char *) cache->conf->get->sha1;
-    argv[2] = "1";
-    argv[3] = (char *) cache->gen_key.data;
-    argv[4] = (char *) cache->entry_prefix.data;
-    argv[5] = (char *) code->data;
-
-    argvlen[0] = 7;
-    argvlen[1] = 40;
-    argvlen[2] = 1;
-    argvlen[3] = cache->gen_key.len;
-    argvlen[4] = cache->entry_prefix.len;
-    argvlen[5] = code->len;
+    ngx_http_dossier_cache_args(cache, cache->conf->get, code, argv,
+                                argvlen);
 
     return ngx_http_dossier_redis_command(cache->redis, 6, argv, argvlen,
                                           ngx_http_dossier_cache_got, get,
@@ -192,22 +184,13 @@ ngx_http_dossier_cache_put(ngx_http_dossier_cache_t *cache, ngx_str_t *code,
     const char  *argv[9];
     size_t       argvlen[9];
 
-    argv[0] = "EVALSHA";
-    argv[1] = (char *) cache->conf->put->sha1;
-    argv[2] = "1";
-    argv[3] = (char *) cache->gen_key.data;
-    argv[4] = (char *) cache->entry_prefix.data;
-    argv[5] = (char *) code->data;
+    ngx_http_dossier_cache_args(cache, cache->conf->put, code, argv,
+                                argvlen);
+
     argv[6] = (char *) v;
     argv[7] = value;
     argv[8] = (char *) ttl;
 
-    argvlen[0] = 7;
-    argvlen[1] = 40;
-    argvlen[2] = 1;
-    argvlen[3] = cache->gen_key.len;
-    argvlen[4] = cache->entry_prefix.len;
-    argvlen[5] = code->len;
     argvlen[6] = ngx_sprintf(v, "%L", (int64_t) version) - v;
     argvlen[7] = ngx_strlen(value);
     argvlen[8] = ngx_sprintf(ttl, "%T", version ? cache->conf->ttl
@@ -293,6 +276,29 @@ ngx_http_dossier_cache_put_status(ngx_http_dossier_cache_t *cache,
     free(json);
 
     return rc;
+}
+
+
+/* "EVALSHA sha1 1 <gen key> <entry prefix> <MaHoSo>": both scripts start
+ * so; put adds its own arguments after. */
+static void
+ngx_http_dossier_cache_args(ngx_http_dossier_cache_t *cache,
+    ngx_http_dossier_redis_script_t *script, ngx_str_t *code,
+    const char **argv, size_t *argvlen)
+{
+    argv[0] = "EVALSHA";
+    argv[1] = (char *) script->sha1;
+    argv[2] = "1";
+    argv[3] = (char *) cache->gen_key.data;
+    argv[4] = (char *) cache->entry_prefix.data;
+    argv[5] = (char *) code->data;
+
+    argvlen[0] = 7;
+    argvlen[1] = 40;
+    argvlen[2] = 1;
+    argvlen[3] = cache->gen_key.len;
+    argvlen[4] = cache->entry_prefix.len;
+    argvlen[5] = code->len;
 }
 
 

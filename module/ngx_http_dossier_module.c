@@ -7,6 +7,7 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include "dg_json.h"
 #include "dg_ratelimit_lua.h"
 #include "ngx_http_dossier.h"
 
@@ -962,6 +963,24 @@ ngx_http_dossier_read_json(ngx_http_request_t *r,
     rc = ngx_http_read_client_request_body(r, handler);
 
     return rc >= NGX_HTTP_SPECIAL_RESPONSE ? rc : NGX_DONE;
+}
+
+
+json_t *
+ngx_http_dossier_parse_json(ngx_http_request_t *r, ngx_str_t *body,
+    dg_problems_t *problems, ngx_int_t *rc)
+{
+    json_t  *root;
+
+    root = dg_json_parse((char *) body->data, body->len, DG_JSON_MAX_DEPTH,
+                         problems);
+    if (root == NULL) {
+        *rc = ngx_http_dossier_send_problem(r, NGX_HTTP_BAD_REQUEST,
+                                            "Malformed request body",
+                                            problems);
+    }
+
+    return root;
 }
 
 

@@ -8,7 +8,6 @@
 #include <ngx_http.h>
 
 #include "dg_dossier.h"
-#include "dg_json.h"
 #include "dg_store.h"
 #include "ngx_http_dossier.h"
 
@@ -96,12 +95,8 @@ ngx_http_dossier_submit(ngx_http_request_t *r)
 
     dg_problems_init(&problems);
 
-    root = dg_json_parse((char *) body.data, body.len, DG_JSON_MAX_DEPTH,
-                         &problems);
+    root = ngx_http_dossier_parse_json(r, &body, &problems, &rc);
     if (root == NULL) {
-        rc = ngx_http_dossier_send_problem(r, NGX_HTTP_BAD_REQUEST,
-                                           "Malformed request body",
-                                           &problems);
         dg_problems_free(&problems);
         return rc;
     }

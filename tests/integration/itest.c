@@ -25,6 +25,9 @@ typedef struct {
 } itest_buf_t;
 
 
+static const char *itest_env(const char *name);
+
+
 static size_t
 itest_collect(char *p, size_t size, size_t n, void *arg)
 {
@@ -154,6 +157,51 @@ itest_sign(const char *method, const char *path, const char *body,
     free(digest);
     free(mac64);
     free(nonce64);
+}
+
+
+static size_t
+itest_discard(char *p, size_t size, size_t n, void *arg)
+{
+    return size * n;
+}
+
+
+CURL *
+itest_signed_handle(const char *path, const char *body,
+    struct curl_slist **headers)
+{
+    int    i;
+    char  *sig[4], url[512];
+    CURL  *e;
+
+    snprintf(url, sizeof(url), "%s%s", itest_env("DG_TEST_BASE"), path);
+
+    itest_sign(body ? "POST" : "GET", path, body ? body : "",
+               body ? strlen(body) : 0, "demo-portal", "demo-portal-secret",
+               (long) time(NULL), sig);
+
+    *headers = body ? curl_slist_append(NULL,
+                                        "Content-Type: application/json")
+                    : NULL;
+
+    for (i = 0; i < 3 && sig[i]; i++) {
+        *headers = curl_slist_append(*headers, sig[i]);
+        free(sig[i]);
+    }
+
+    e = curl_easy_init();
+    curl_easy_setopt(e, CURLOPT_URL, url);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, *headers);
+    curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT, 30L);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, itest_discard);
+
+    if (body) {
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
+    }
+
+    return e;
 }
 
 

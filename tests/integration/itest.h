@@ -7,6 +7,7 @@
 #define DG_ITEST_H
 
 #include <stddef.h>
+#include <curl/curl.h>
 #include <jansson.h>
 
 typedef struct {
@@ -31,6 +32,12 @@ void itest_as_nobody(void);
 void itest_sign(const char *method, const char *path, const char *body,
     size_t len, const char *id, const char *secret, long created,
     char *headers[4]);
+
+/* A curl handle for one request signed as demo-portal, on a connection of
+ * its own, for curl_multi: GET when body is NULL, else a JSON POST.  The
+ * caller frees *headers after curl_easy_cleanup(). */
+CURL *itest_signed_handle(const char *path, const char *body,
+    struct curl_slist **headers);
 
 /* A VNeID test token for a subject (conf/dev/make-vneid-token.sh). */
 char *itest_vneid_token(const char *sub, const char *extra);

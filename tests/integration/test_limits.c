@@ -295,11 +295,6 @@ surge_leaves_other_sectors_alone(void)
 #define FLOOD_BTXH  800
 #define FLOOD_CT    40
 
-static size_t
-discard(char *p, size_t size, size_t n, void *arg)
-{
-    return size * n;
-}
 
 
 /*
@@ -314,7 +309,7 @@ saturated_queue_answers_503_per_sector(void)
     int                 i, h, n, running, created, busy, busy_held;
     int                 ct_created, limited;
     long                status;
-    char               *json[FLOOD_BTXH + FLOOD_CT], *sig[4], url[256];
+    char               *json[FLOOD_BTXH + FLOOD_CT];
     CURL               *e[FLOOD_BTXH + FLOOD_CT];
     CURLM              *multi;
     json_t             *d;
@@ -327,8 +322,6 @@ saturated_queue_answers_503_per_sector(void)
 
     n = FLOOD_BTXH + FLOOD_CT;
     snprintf(prefix, sizeof(prefix), "%s", itest_unique("HP-FL"));
-    snprintf(url, sizeof(url), "%s/v1/dossiers", getenv("DG_TEST_BASE"));
-
     lock = PQconnectdb(getenv("DG_TEST_PG"));
     res = PQexec(lock, "BEGIN; LOCK TABLE dossiers IN ACCESS EXCLUSIVE MODE");
     CU_ASSERT_EQUAL_FATAL(PQresultStatus(res), PGRES_COMMAND_OK);
@@ -351,23 +344,7 @@ saturated_queue_answers_503_per_sector(void)
         json[i] = itest_dump(d);
         json_decref(d);
 
-        headers[i] = curl_slist_append(NULL,
-                                       "Content-Type: application/json");
-        itest_sign("POST", "/v1/dossiers", json[i], strlen(json[i]),
-                   "demo-portal", "demo-portal-secret", (long) time(NULL),
-                   sig);
-        for (h = 0; h < 3 && sig[h]; h++) {
-            headers[i] = curl_slist_append(headers[i], sig[h]);
-            free(sig[h]);
-        }
-
-        e[i] = curl_easy_init();
-        curl_easy_setopt(e[i], CURLOPT_URL, url);
-        curl_easy_setopt(e[i], CURLOPT_POSTFIELDS, json[i]);
-        curl_easy_setopt(e[i], CURLOPT_HTTPHEADER, headers[i]);
-        curl_easy_setopt(e[i], CURLOPT_FRESH_CONNECT, 1L);
-        curl_easy_setopt(e[i], CURLOPT_WRITEFUNCTION, discard);
-        curl_easy_setopt(e[i], CURLOPT_TIMEOUT, 30L);
+        e[i] = itest_signed_handle("/v1/dossiers", json[i], &headers[i]);
         curl_easy_setopt(e[i], CURLOPT_PRIVATE, (void *) (intptr_t) i);
         curl_multi_add_handle(multi, e[i]);
     }

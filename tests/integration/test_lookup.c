@@ -247,11 +247,6 @@ code_with_slash(void)
 
 #define MISSES  24
 
-static size_t
-discard(char *p, size_t size, size_t n, void *arg)
-{
-    return size * n;
-}
 
 
 /*
@@ -263,12 +258,12 @@ discard(char *p, size_t size, size_t n, void *arg)
 static void
 concurrent_misses_coalesce(void)
 {
-    int                 i, h, running, ok;
+    int                 i, running, ok;
     long                calls, status;
     PGconn             *lock;
     PGresult           *res;
     struct timespec     t0, now;
-    char                url[256], path[160], *sig[4];
+    char                path[160];
     CURL               *e[MISSES];
     CURLM              *multi;
     CURLMsg            *msg;
@@ -281,7 +276,6 @@ concurrent_misses_coalesce(void)
     CU_ASSERT_EQUAL_FATAL(itest_stackctl("redis INCR dg:gen >/dev/null"), 0);
 
     snprintf(path, sizeof(path), "/v1/dossiers/%s", code);
-    snprintf(url, sizeof(url), "%s%s", getenv("DG_TEST_BASE"), path);
     calls = itest_pg_calls(LOOKUP_SQL);
 
     lock = PQconnectdb(getenv("DG_TEST_PG"));
@@ -292,20 +286,7 @@ concurrent_misses_coalesce(void)
     multi = curl_multi_init();
 
     for (i = 0; i < MISSES; i++) {
-        itest_sign("GET", path, "", 0, "demo-portal", "demo-portal-secret",
-                   (long) time(NULL), sig);
-        headers[i] = NULL;
-        for (h = 0; h < 3 && sig[h]; h++) {
-            headers[i] = curl_slist_append(headers[i], sig[h]);
-            free(sig[h]);
-        }
-
-        e[i] = curl_easy_init();
-        curl_easy_setopt(e[i], CURLOPT_URL, url);
-        curl_easy_setopt(e[i], CURLOPT_HTTPHEADER, headers[i]);
-        curl_easy_setopt(e[i], CURLOPT_FRESH_CONNECT, 1L);
-        curl_easy_setopt(e[i], CURLOPT_WRITEFUNCTION, discard);
-        curl_easy_setopt(e[i], CURLOPT_TIMEOUT, 30L);
+        e[i] = itest_signed_handle(path, NULL, &headers[i]);
         curl_multi_add_handle(multi, e[i]);
     }
 

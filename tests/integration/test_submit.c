@@ -305,11 +305,6 @@ chunked_body(void)
 #define CONCURRENT  200
 
 
-static size_t
-discard(char *p, size_t size, size_t n, void *arg)
-{
-    return size * n;
-}
 
 /* 200 submissions at once: 200 answers 201 and 200 rows, none doubled. */
 static void
@@ -317,18 +312,15 @@ concurrent_submissions(void)
 {
     int                 i, running, created;
     long                status;
-    int                 h;
-    char               *json[CONCURRENT], prefix[64], *sig[4];
+    char               *json[CONCURRENT], prefix[64];
     CURL               *e[CONCURRENT];
     CURLM              *multi;
     json_t             *d;
     CURLMsg            *msg;
     struct curl_slist  *headers[CONCURRENT];
-    char                url[256];
+    char                like[80];
 
     snprintf(prefix, sizeof(prefix), "%s", itest_unique("HP-M"));
-    snprintf(url, sizeof(url), "%s/v1/dossiers", getenv("DG_TEST_BASE"));
-
     multi = curl_multi_init();
     curl_multi_setopt(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long) CONCURRENT);
 
@@ -340,23 +332,7 @@ concurrent_submissions(void)
         json[i] = itest_dump(d);
         json_decref(d);
 
-        headers[i] = curl_slist_append(NULL,
-                                       "Content-Type: application/json");
-        itest_sign("POST", "/v1/dossiers", json[i], strlen(json[i]),
-                   "demo-portal", "demo-portal-secret", (long) time(NULL),
-                   sig);
-        for (h = 0; h < 3 && sig[h]; h++) {
-            headers[i] = curl_slist_append(headers[i], sig[h]);
-            free(sig[h]);
-        }
-
-        e[i] = curl_easy_init();
-        curl_easy_setopt(e[i], CURLOPT_URL, url);
-        curl_easy_setopt(e[i], CURLOPT_POSTFIELDS, json[i]);
-        curl_easy_setopt(e[i], CURLOPT_HTTPHEADER, headers[i]);
-        curl_easy_setopt(e[i], CURLOPT_FRESH_CONNECT, 1L);
-        curl_easy_setopt(e[i], CURLOPT_TIMEOUT, 30L);
-        curl_easy_setopt(e[i], CURLOPT_WRITEFUNCTION, discard);
+        e[i] = itest_signed_handle("/v1/dossiers", json[i], &headers[i]);
         curl_multi_add_handle(multi, e[i]);
     }
 
@@ -376,12 +352,12 @@ concurrent_submissions(void)
 
     CU_ASSERT_EQUAL(created, CONCURRENT);
 
-    snprintf(url, sizeof(url), "%s-%%", prefix);
+    snprintf(like, sizeof(like), "%s-%%", prefix);
     CU_ASSERT_EQUAL(itest_sql_long("SELECT count(DISTINCT ma_ho_so) FROM "
-                                   "dossiers WHERE ma_ho_so LIKE $1", url),
+                                   "dossiers WHERE ma_ho_so LIKE $1", like),
                     CONCURRENT);
     CU_ASSERT_EQUAL(itest_sql_long("SELECT count(*) FROM dossiers WHERE "
-                                   "ma_ho_so LIKE $1", url),
+                                   "ma_ho_so LIKE $1", like),
                     CONCURRENT);
 
     for (i = 0; i < CONCURRENT; i++) {
