@@ -12,12 +12,17 @@
 #include "dg_problem.h"
 
 
+static int dg_problems_push(dg_problems_t *p, const char *pointer,
+    const char *code, char *msg);
+
+
 void
 dg_problems_init(dg_problems_t *p)
 {
     p->items = NULL;
     p->n = 0;
     p->cap = 0;
+    p->prefix = NULL;
 }
 
 
@@ -64,11 +69,9 @@ int
 dg_problems_vadd(dg_problems_t *p, const char *pointer, const char *code,
     const char *vi_fmt, const char *en_fmt, va_list args)
 {
-    int            vi_len, en_len;
-    char          *ptr, *cod, *msg;
-    size_t         cap;
-    va_list        a1, a2, a3;
-    dg_problem_t  *items;
+    int      vi_len, en_len;
+    char    *msg;
+    va_list  a1, a2, a3;
 
     /* four passes over the same arguments: measure and print, twice */
     va_copy(a1, args);
@@ -94,12 +97,57 @@ dg_problems_vadd(dg_problems_t *p, const char *pointer, const char *code,
     va_end(a2);
     va_end(a3);
 
-    ptr = strdup(pointer);
+    return dg_problems_push(p, pointer, code, msg);
+}
+
+
+int
+dg_problems_put(dg_problems_t *p, const char *pointer, const char *code,
+    const char *vi, const char *en)
+{
+    char    *msg;
+    size_t   vi_len, en_len;
+
+    vi_len = strlen(vi);
+    en_len = strlen(en);
+
+    msg = malloc(vi_len + 3 + en_len + 1);
+
+    if (msg != NULL) {
+        memcpy(msg, vi, vi_len);
+        memcpy(msg + vi_len, " / ", 3);
+        memcpy(msg + vi_len + 3, en, en_len + 1);
+    }
+
+    return dg_problems_push(p, pointer, code, msg);
+}
+
+
+/* Appends a problem, its pointer below p->prefix; takes msg (NULL: out of
+ * memory). */
+static int
+dg_problems_push(dg_problems_t *p, const char *pointer, const char *code,
+    char *msg)
+{
+    char          *ptr, *cod;
+    size_t         cap, plen, len;
+    dg_problem_t  *items;
+
+    plen = p->prefix ? strlen(p->prefix) : 0;
+    len = strlen(pointer);
+
+    ptr = malloc(plen + len + 1);
     cod = strdup(code);
 
     if (msg == NULL || ptr == NULL || cod == NULL) {
         goto failed;
     }
+
+    if (plen) {
+        memcpy(ptr, p->prefix, plen);
+    }
+
+    memcpy(ptr + plen, pointer, len + 1);
 
     if (p->n == p->cap) {
         cap = p->cap ? 2 * p->cap : 8;

@@ -22,6 +22,7 @@ typedef struct {
     dg_problem_t  *items;
     size_t         n;
     size_t         cap;
+    const char    *prefix;      /* put before every pointer ("/data/3") */
 } dg_problems_t;
 
 void dg_problems_init(dg_problems_t *p);
@@ -39,6 +40,10 @@ int dg_problems_add(dg_problems_t *p, const char *pointer, const char *code,
     __attribute__((format(printf, 4, 6)))
 #endif
     ;
+
+/* Adds one problem with its two texts ready (no formats). */
+int dg_problems_put(dg_problems_t *p, const char *pointer, const char *code,
+    const char *vi, const char *en);
 
 /* dg_problems_add with a va_list, for wrappers that count or filter. */
 int dg_problems_vadd(dg_problems_t *p, const char *pointer, const char *code,

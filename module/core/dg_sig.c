@@ -34,11 +34,6 @@ typedef struct {
     unsigned            have_expires;
 } dg_sig_params_t;
 
-typedef struct {
-    const char  *code;
-    const char  *message;
-    int          status;
-} dg_sig_reason_t;
 
 
 static const char *const  dg_sig_contract_components[] = {
@@ -55,44 +50,19 @@ const dg_sig_policy_t  dg_sig_contract_policy = {
     "sig1"
 };
 
-static const dg_sig_reason_t  dg_sig_reasons[] = {
-    [DG_SIG_OK] = { "", "", 200 },
-    [DG_SIG_MISSING] = { "auth.missing",
-        "Thiếu chữ ký yêu cầu (Signature-Input, Signature) hoặc Bearer token"
-        " / request signature (Signature-Input, Signature) or bearer token"
-        " missing", 401 },
-    [DG_SIG_MALFORMED] = { "auth.malformed",
-        "Tiêu đề chữ ký không đúng định dạng"
-        " / malformed Signature-Input or Signature header", 401 },
-    [DG_SIG_COMPONENTS] = { "auth.components",
-        "Thành phần được ký phải là \"@method\" \"@path\" \"@query\" và,"
-        " khi có nội dung, \"content-digest\", đúng thứ tự này"
-        " / covered components must be \"@method\" \"@path\" \"@query\""
-        " and, with a body, \"content-digest\", in this order", 401 },
-    [DG_SIG_ALG] = { "auth.alg",
-        "Tham số alg phải là \"hmac-sha256\""
-        " / alg must be \"hmac-sha256\"", 401 },
-    [DG_SIG_KEYID] = { "auth.keyid",
-        "Thiếu keyid hoặc keyid không được đăng ký"
-        " / keyid missing or not registered", 401 },
-    [DG_SIG_CREATED] = { "auth.created",
-        "Thiếu created hoặc created lệch quá 300 giây so với giờ máy chủ"
-        " / created missing or more than 300 s from server time", 401 },
-    [DG_SIG_NONCE] = { "auth.nonce",
-        "Thiếu nonce hoặc nonce đã được sử dụng"
-        " / nonce missing or already used", 401 },
-    [DG_SIG_DIGEST] = { "auth.digest",
-        "Content-Digest (sha-256) thiếu hoặc không khớp với nội dung"
-        " / Content-Digest (sha-256) missing or does not match the body",
-        401 },
-    [DG_SIG_SIGNATURE] = { "auth.signature",
-        "Chữ ký không hợp lệ / signature does not verify", 401 },
-    [DG_SIG_UNAVAILABLE] = { "auth.unavailable",
-        "Tạm thời không kiểm tra được nonce, vui lòng thử lại"
-        " / nonce store unavailable, retry later", 503 },
-    [DG_SIG_INTERNAL] = { "auth.internal",
-        "Lỗi nội bộ khi kiểm tra chữ ký"
-        " / internal error while verifying the signature", 500 }
+static const dg_error_e  dg_sig_errors[] = {
+    [DG_SIG_OK] = DG_ERR_INTERNAL,
+    [DG_SIG_MISSING] = DG_ERR_AUTH_MISSING,
+    [DG_SIG_MALFORMED] = DG_ERR_AUTH_MALFORMED,
+    [DG_SIG_COMPONENTS] = DG_ERR_AUTH_COMPONENTS,
+    [DG_SIG_ALG] = DG_ERR_AUTH_ALG,
+    [DG_SIG_KEYID] = DG_ERR_AUTH_KEYID,
+    [DG_SIG_CREATED] = DG_ERR_AUTH_CREATED,
+    [DG_SIG_NONCE] = DG_ERR_AUTH_NONCE,
+    [DG_SIG_DIGEST] = DG_ERR_AUTH_DIGEST,
+    [DG_SIG_SIGNATURE] = DG_ERR_AUTH_SIGNATURE,
+    [DG_SIG_UNAVAILABLE] = DG_ERR_AUTH_UNAVAILABLE,
+    [DG_SIG_INTERNAL] = DG_ERR_AUTH_INTERNAL
 };
 
 
@@ -743,35 +713,13 @@ dg_body_digest(const void *body, size_t len, dg_body_digest_t *out)
 }
 
 
-static const dg_sig_reason_t *
-dg_sig_reason(dg_sig_reason_e reason)
+dg_error_e
+dg_sig_reason_error(dg_sig_reason_e reason)
 {
-    if ((size_t) reason
-        >= sizeof(dg_sig_reasons) / sizeof(dg_sig_reasons[0]))
+    if ((size_t) reason >= sizeof(dg_sig_errors) / sizeof(dg_sig_errors[0]))
     {
         reason = DG_SIG_INTERNAL;
     }
 
-    return &dg_sig_reasons[reason];
-}
-
-
-const char *
-dg_sig_reason_code(dg_sig_reason_e reason)
-{
-    return dg_sig_reason(reason)->code;
-}
-
-
-const char *
-dg_sig_reason_message(dg_sig_reason_e reason)
-{
-    return dg_sig_reason(reason)->message;
-}
-
-
-int
-dg_sig_reason_status(dg_sig_reason_e reason)
-{
-    return dg_sig_reason(reason)->status;
+    return dg_sig_errors[reason];
 }

@@ -47,6 +47,7 @@
 #include <time.h>
 #include <openssl/types.h>
 
+#include "dg_error.h"
 #include "dg_sf.h"
 
 #define DG_SIG_HMAC_LEN    32
@@ -213,11 +214,8 @@ int dg_body_hash_final(dg_body_hash_t *h, dg_body_digest_t *out);
 /* Frees a hash abandoned before final (safe after a failed init). */
 void dg_body_hash_free(dg_body_hash_t *h);
 
-/* "auth.signature" etc.; "" for DG_SIG_OK. */
-const char *dg_sig_reason_code(dg_sig_reason_e reason);
-/* "vi / en", never naming any secret. */
-const char *dg_sig_reason_message(dg_sig_reason_e reason);
-/* 401, 503 (DG_SIG_UNAVAILABLE), 500 (DG_SIG_INTERNAL), 200 for OK. */
-int dg_sig_reason_status(dg_sig_reason_e reason);
+/* The catalog entry a refusal answers with (auth.signature, ...): it never
+ * names any secret. */
+dg_error_e dg_sig_reason_error(dg_sig_reason_e reason);
 
 #endif /* DG_SIG_H */
