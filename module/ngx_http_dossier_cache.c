@@ -258,7 +258,7 @@ ngx_http_dossier_cache_put_status(ngx_http_dossier_cache_t *cache,
     ngx_int_t   rc;
     ngx_str_t   code;
 
-    json = dg_status_json(s);
+    json = dg_status_json(s, DG_STATUS_VIEW_LOOKUP);
     value = json ? dg_cache_value(s, json) : NULL;
 
     if (value == NULL) {

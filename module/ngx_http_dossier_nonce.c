@@ -17,6 +17,7 @@
 #include <openssl/sha.h>
 
 #include "ngx_http_dossier.h"
+#include "ngx_http_dossier_nonce.h"
 #include "ngx_http_dossier_table.h"
 
 
@@ -25,8 +26,14 @@
 #define NGX_HTTP_DOSSIER_NONCE_CAPACITY   65536
 
 
+typedef struct {
+    ngx_shm_zone_t              *zone;      /* NULL: no signed requests */
+} ngx_http_dossier_nonce_main_conf_t;
+
+
 static dg_sig_nonce_e ngx_http_dossier_nonce_local(ngx_http_request_t *r,
     u_char *key);
+static void *ngx_http_dossier_nonce_create_main_conf(ngx_conf_t *cf);
 static void ngx_http_dossier_nonce_reply(void *data, redisReply *reply);
 static void ngx_http_dossier_nonce_cleanup(void *data);
 
@@ -35,11 +42,52 @@ static ngx_str_t  ngx_http_dossier_nonce_zone_name =
     ngx_string("dossier_nonces");
 
 
-ngx_shm_zone_t *
-ngx_http_dossier_nonce_zone(ngx_conf_t *cf)
+static ngx_http_module_t  ngx_http_dossier_nonce_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    NULL,                                  /* postconfiguration */
+
+    ngx_http_dossier_nonce_create_main_conf,
+    NULL,                                  /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    NULL,                                  /* create location configuration */
+    NULL                                   /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_dossier_nonce_module = {
+    NGX_MODULE_V1,
+    &ngx_http_dossier_nonce_module_ctx,    /* module context */
+    NULL,                                  /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    NULL,                                  /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+ngx_int_t
+ngx_http_dossier_nonce_enable(ngx_conf_t *cf)
 {
-    return ngx_http_dossier_table_zone(cf, &ngx_http_dossier_nonce_zone_name,
-                                       NGX_HTTP_DOSSIER_NONCE_CAPACITY);
+    ngx_http_dossier_nonce_main_conf_t  *nmcf;
+
+    nmcf = ngx_http_conf_get_module_main_conf(cf,
+                                              ngx_http_dossier_nonce_module);
+
+    if (nmcf->zone == NULL) {
+        nmcf->zone = ngx_http_dossier_table_zone(cf,
+                         &ngx_http_dossier_nonce_zone_name,
+                         NGX_HTTP_DOSSIER_NONCE_CAPACITY);
+    }
+
+    return nmcf->zone ? NGX_OK : NGX_ERROR;
 }
 
 
@@ -116,12 +164,12 @@ ngx_http_dossier_nonce_local(ngx_http_request_t *r, u_char *key)
     u_char                         md[SHA256_DIGEST_LENGTH];
     dg_gcra_limit_t                once;
     dg_limit_request_t             req;
-    dg_limit_outcome_t             out;
-    ngx_http_dossier_main_conf_t  *dmcf;
+    dg_limit_outcome_t                   out;
+    ngx_http_dossier_nonce_main_conf_t  *nmcf;
 
-    dmcf = ngx_http_get_module_main_conf(r, ngx_http_dossier_module);
+    nmcf = ngx_http_get_module_main_conf(r, ngx_http_dossier_nonce_module);
 
-    if (dmcf->nonce_zone == NULL
+    if (nmcf->zone == NULL
         || dg_gcra_limit_init(&once, 1, NGX_HTTP_DOSSIER_NONCE_PERIOD_MS, 0)
            != 0)
     {
@@ -137,7 +185,7 @@ ngx_http_dossier_nonce_local(ngx_http_request_t *r, u_char *key)
     req.limit = &once;
     req.shadow = 0;
 
-    ngx_http_dossier_table_charge(dmcf->nonce_zone, &req, 1, &out);
+    ngx_http_dossier_table_charge(nmcf->zone, &req, 1, &out);
 
     return out.allowed ? DG_SIG_NONCE_FRESH : DG_SIG_NONCE_REPLAYED;
 }
@@ -175,4 +223,11 @@ ngx_http_dossier_nonce_cleanup(void *data)
         ngx_http_dossier_redis_cancel(ctx->nonce_cmd);
         ctx->nonce_cmd = NULL;
     }
+}
+
+
+static void *
+ngx_http_dossier_nonce_create_main_conf(ngx_conf_t *cf)
+{
+    return ngx_pcalloc(cf->pool, sizeof(ngx_http_dossier_nonce_main_conf_t));
 }

@@ -12,6 +12,7 @@
 #include <ngx_event.h>
 
 #include "dg_mask.h"
+#include "dg_store.h"
 #include "ngx_http_dossier_pg.h"
 
 
@@ -881,8 +882,8 @@ ngx_http_dossier_pg_complete(ngx_http_dossier_pg_conn_t *pc)
 static void
 ngx_http_dossier_pg_batch_done(ngx_http_dossier_pg_conn_t *pc, ngx_uint_t ok)
 {
-    char                        *outcome;
     ngx_int_t                    ord;
+    dg_store_outcome_e           outcome;
     ngx_uint_t                   i, rows;
     ngx_http_dossier_pg_t       *pg = pc->pg;
     ngx_http_dossier_pg_item_t  *item;
@@ -906,13 +907,13 @@ ngx_http_dossier_pg_batch_done(ngx_http_dossier_pg_conn_t *pc, ngx_uint_t ok)
         /* the status stays valid while the handler runs */
         item->id = ngx_http_dossier_pg_status(pc->result, i, 2,
                                               &item->status);
-        outcome = PQgetvalue(pc->result, i, 1);
+        outcome = dg_store_outcome(PQgetvalue(pc->result, i, 1));
 
         ngx_http_dossier_pg_answer(item,
-            outcome[0] == 'c' && outcome[1] == 'r'
-                ? NGX_HTTP_DOSSIER_STORED_NEW
-                : outcome[0] == 'd' ? NGX_HTTP_DOSSIER_STORED_BEFORE
-                                    : NGX_HTTP_DOSSIER_CONFLICT);
+            outcome == DG_STORE_CREATED ? NGX_HTTP_DOSSIER_STORED_NEW
+            : outcome == DG_STORE_DUPLICATE ? NGX_HTTP_DOSSIER_STORED_BEFORE
+            : outcome == DG_STORE_CONFLICT ? NGX_HTTP_DOSSIER_CONFLICT
+                                           : NGX_HTTP_DOSSIER_REJECTED);
     }
 
     /*

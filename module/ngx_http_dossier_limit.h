@@ -1,0 +1,32 @@
+/*
+ * ngx_http_dossier_limit_module: rate limits (ngx_http_dossier_limit.c).
+ */
+
+#ifndef NGX_HTTP_DOSSIER_LIMIT_H
+#define NGX_HTTP_DOSSIER_LIMIT_H
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_dossier_ctx.h"
+
+
+#define NGX_HTTP_DOSSIER_LIMIT_EARLY  1     /* address limits */
+#define NGX_HTTP_DOSSIER_LIMIT_LATE   2     /* client, citizen, sector */
+#define NGX_HTTP_DOSSIER_LIMIT_NAMES  32    /* distinct limit names */
+
+
+extern ngx_module_t  ngx_http_dossier_limit_module;
+
+
+/*
+ * Charges the limits of a stage (sector and citizen may be NULL), once per
+ * request.  NGX_OK: allowed.  NGX_DONE: resume(r) runs later.  Else: the
+ * 429 was sent.
+ */
+ngx_int_t ngx_http_dossier_limit(ngx_http_request_t *r, ngx_uint_t stage,
+    const char *sector, const char *citizen,
+    ngx_http_dossier_resume_pt resume);
+
+#endif /* NGX_HTTP_DOSSIER_LIMIT_H */
