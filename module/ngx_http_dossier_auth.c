@@ -145,8 +145,7 @@ ngx_module_t  ngx_http_dossier_auth_module = {
 
 
 ngx_int_t
-ngx_http_dossier_authenticate(ngx_http_request_t *r, ngx_str_t *body,
-    ngx_http_dossier_resume_pt resume)
+ngx_http_dossier_authenticate(ngx_http_request_t *r, ngx_str_t *body)
 {
     ngx_str_t                         *auth;
     ngx_http_dossier_ctx_t            *ctx;
@@ -168,8 +167,6 @@ ngx_http_dossier_authenticate(ngx_http_request_t *r, ngx_str_t *body,
         ctx->caller.id = "anonymous";
         return NGX_OK;
     }
-
-    ctx->resume = resume;
 
     auth = r->headers_in.authorization ? &r->headers_in.authorization->value
                                        : NULL;
@@ -374,15 +371,13 @@ ngx_http_dossier_auth_nonce_result(ngx_http_request_t *r, dg_sig_nonce_e rc)
 static void
 ngx_http_dossier_auth_nonce_done(ngx_http_request_t *r, dg_sig_nonce_e rc)
 {
-    ngx_int_t                rc2;
-    ngx_connection_t        *c = r->connection;
-    ngx_http_dossier_ctx_t  *ctx;
+    ngx_int_t          rc2;
+    ngx_connection_t  *c = r->connection;
 
-    ctx = ngx_http_dossier_ctx(r);
     rc2 = ngx_http_dossier_auth_nonce_result(r, rc);
 
     if (rc2 == NGX_OK) {
-        ctx->resume(r);
+        ngx_http_dossier_resume(r);
         ngx_http_run_posted_requests(c);
         return;
     }

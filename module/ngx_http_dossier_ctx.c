@@ -31,6 +31,20 @@ ngx_http_dossier_ctx(ngx_http_request_t *r)
 
 
 void
+ngx_http_dossier_resume(ngx_http_request_t *r)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_http_dossier_ctx(r)->step(r);
+
+    /* NGX_DONE: an event answers and finalizes; r may be gone already */
+    if (rc != NGX_DONE) {
+        ngx_http_finalize_request(r, rc);
+    }
+}
+
+
+void
 ngx_http_dossier_finalize(ngx_http_request_t *r, ngx_int_t rc)
 {
     ngx_connection_t  *c = r->connection;

@@ -16,16 +16,20 @@
 #include "ngx_http_dossier_redis.h"
 
 
-/* A step that waited (for Redis, PostgreSQL, the catalog) calls this to
- * go on where the handler left off. */
-typedef void (*ngx_http_dossier_resume_pt)(ngx_http_request_t *r);
+/*
+ * A handler's work as one step that can be run again: every part already
+ * done is passed over.  NGX_DONE: the request waits for an event, which
+ * will run the step again or answer.  Anything else: what to finalize the
+ * request with.
+ */
+typedef ngx_int_t (*ngx_http_dossier_step_pt)(ngx_http_request_t *r);
 
 typedef void (*ngx_http_dossier_nonce_pt)(ngx_http_request_t *r,
     dg_sig_nonce_e rc);
 
 typedef struct {
     dg_caller_t                      caller;
-    ngx_http_dossier_resume_pt       resume;
+    ngx_http_dossier_step_pt         step;
     u_char                           nonce_key[DG_SIG_MAX_KEYID
                                                + DG_SIG_MAX_NONCE + 2];
     time_t                           nonce_expires;
@@ -40,6 +44,10 @@ typedef struct {
 
 /* The request's context, made on first use; NULL when out of memory. */
 ngx_http_dossier_ctx_t *ngx_http_dossier_ctx(ngx_http_request_t *r);
+
+/* Runs the request's step (as the body handler, or after a wait) and
+ * finalizes the request unless it waits again. */
+void ngx_http_dossier_resume(ngx_http_request_t *r);
 
 /* Finalizes a request from an event handler (Redis, PostgreSQL, a timer),
  * outside nginx's phases, and runs the requests that posted. */

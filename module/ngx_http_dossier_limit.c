@@ -545,12 +545,12 @@ ngx_http_dossier_limit_parse_rate(ngx_str_t *value, ngx_int_t burst,
 /*
  * Charges one stage (NGX_HTTP_DOSSIER_LIMIT_EARLY: address limits; _LATE:
  * the others, sector and citizen may be NULL).  NGX_OK: allowed.
- * NGX_DONE: resume(r) runs once Redis answered.  Else: the 429 was sent.
+ * NGX_DONE: the request's step runs again once Redis answered.  Else: the
+ * 429 was sent.
  */
 ngx_int_t
 ngx_http_dossier_limit(ngx_http_request_t *r, ngx_uint_t stage,
-    const char *sector, const char *citizen,
-    ngx_http_dossier_resume_pt resume)
+    const char *sector, const char *citizen)
 {
     ngx_pool_cleanup_t                  *cln;
     ngx_http_dossier_ctx_t              *ctx;
@@ -597,7 +597,6 @@ ngx_http_dossier_limit(ngx_http_request_t *r, ngx_uint_t stage,
         if (ngx_http_dossier_limit_redis(r, ch) == NGX_OK) {
             cln->handler = ngx_http_dossier_limit_cleanup;
             cln->data = ch;
-            ctx->resume = resume;
             return NGX_DONE;
         }
 
@@ -794,7 +793,7 @@ ngx_http_dossier_limit_replied(void *data, redisReply *reply)
         return;
     }
 
-    ngx_http_dossier_ctx(r)->resume(r);
+    ngx_http_dossier_resume(r);
     ngx_http_run_posted_requests(c);
 }
 
@@ -903,8 +902,7 @@ ngx_http_dossier_limit_handler(ngx_http_request_t *r)
         return NGX_DECLINED;
     }
 
-    rc = ngx_http_dossier_limit(r, NGX_HTTP_DOSSIER_LIMIT_EARLY, NULL, NULL,
-                                NULL);
+    rc = ngx_http_dossier_limit(r, NGX_HTTP_DOSSIER_LIMIT_EARLY, NULL, NULL);
     if (rc == NGX_OK) {
         return NGX_DECLINED;
     }

@@ -22,11 +22,10 @@ extern ngx_module_t  ngx_http_dossier_limit_module;
 
 /*
  * Charges the limits of a stage (sector and citizen may be NULL), once per
- * request.  NGX_OK: allowed.  NGX_DONE: resume(r) runs later.  Else: the
- * 429 was sent.
+ * request.  NGX_OK: allowed.  NGX_DONE: the request's step runs again
+ * once Redis answered.  Else: the 429 was sent.
  */
 ngx_int_t ngx_http_dossier_limit(ngx_http_request_t *r, ngx_uint_t stage,
-    const char *sector, const char *citizen,
-    ngx_http_dossier_resume_pt resume);
+    const char *sector, const char *citizen);
 
 #endif /* NGX_HTTP_DOSSIER_LIMIT_H */

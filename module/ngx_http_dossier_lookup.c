@@ -57,7 +57,6 @@ static ngx_int_t ngx_http_dossier_resource_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_dossier_lookup_code(ngx_http_request_t *r,
     ngx_str_t *code, ngx_uint_t *progress);
 static ngx_int_t ngx_http_dossier_lookup_start(ngx_http_request_t *r);
-static void ngx_http_dossier_lookup_resume(ngx_http_request_t *r);
 static void ngx_http_dossier_lookup_cached(ngx_http_dossier_cache_get_t *get,
     dg_cache_result_e rc, dg_cache_entry_t *e);
 static ngx_int_t ngx_http_dossier_lookup_fetch(
@@ -159,6 +158,7 @@ ngx_http_dossier_resource_handler(ngx_http_request_t *r)
     cln->handler = ngx_http_dossier_lookup_cleanup;
     cln->data = ctx;
     ngx_http_dossier_ctx(r)->data = ctx;
+    ngx_http_dossier_ctx(r)->step = ngx_http_dossier_lookup_start;
 
     rc = ngx_http_dossier_lookup_start(r);
 
@@ -180,8 +180,7 @@ ngx_http_dossier_lookup_start(ngx_http_request_t *r)
     ngx_http_dossier_cache_t       *cache;
     ngx_http_dossier_lookup_ctx_t  *ctx;
 
-    rc = ngx_http_dossier_authenticate(r, NULL,
-                                       ngx_http_dossier_lookup_resume);
+    rc = ngx_http_dossier_authenticate(r, NULL);
     if (rc != NGX_OK) {
         return rc;
     }
@@ -190,8 +189,7 @@ ngx_http_dossier_lookup_start(ngx_http_request_t *r)
 
     rc = ngx_http_dossier_limit(r, NGX_HTTP_DOSSIER_LIMIT_LATE, NULL,
                                 dctx->caller.kind == DG_CALLER_CITIZEN
-                                ? dctx->caller.subject : NULL,
-                                ngx_http_dossier_lookup_resume);
+                                ? dctx->caller.subject : NULL);
     if (rc != NGX_OK) {
         return rc;
     }
@@ -206,19 +204,6 @@ ngx_http_dossier_lookup_start(ngx_http_request_t *r)
     }
 
     return ngx_http_dossier_lookup_fetch(ctx);
-}
-
-
-static void
-ngx_http_dossier_lookup_resume(ngx_http_request_t *r)
-{
-    ngx_int_t  rc;
-
-    rc = ngx_http_dossier_lookup_start(r);
-
-    if (rc != NGX_DONE) {
-        ngx_http_finalize_request(r, rc);
-    }
 }
 
 

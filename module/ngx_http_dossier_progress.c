@@ -43,10 +43,7 @@ typedef struct {
 } ngx_http_dossier_progress_ctx_t;
 
 
-static void ngx_http_dossier_progress_body(ngx_http_request_t *r);
-static void ngx_http_dossier_progress_resume(ngx_http_request_t *r);
-static ngx_int_t ngx_http_dossier_progress_apply(ngx_http_request_t *r,
-    ngx_http_dossier_progress_ctx_t *ctx);
+static ngx_int_t ngx_http_dossier_progress_step(ngx_http_request_t *r);
 static void ngx_http_dossier_progress_applied(ngx_http_dossier_pg_query_t *q,
     PGresult *res);
 static ngx_int_t ngx_http_dossier_progress_updated(
@@ -60,11 +57,13 @@ ngx_int_t
 ngx_http_dossier_progress_handler(ngx_http_request_t *r, ngx_str_t *code)
 {
     ngx_pool_cleanup_t               *cln;
+    ngx_http_dossier_ctx_t           *dctx;
     ngx_http_dossier_progress_ctx_t  *ctx;
 
+    dctx = ngx_http_dossier_ctx(r);
     ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_dossier_progress_ctx_t));
     cln = ngx_pool_cleanup_add(r->pool, 0);
-    if (ctx == NULL || cln == NULL) {
+    if (dctx == NULL || ctx == NULL || cln == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -72,67 +71,43 @@ ngx_http_dossier_progress_handler(ngx_http_request_t *r, ngx_str_t *code)
     ctx->code = *code;
     cln->handler = ngx_http_dossier_progress_cleanup;
     cln->data = ctx;
+    dctx->data = ctx;
+    dctx->step = ngx_http_dossier_progress_step;
 
-    if (ngx_http_dossier_ctx(r) == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ngx_http_dossier_ctx(r)->data = ctx;
-
-    return ngx_http_dossier_read_json(r, ngx_http_dossier_progress_body);
+    return ngx_http_dossier_read_json(r, ngx_http_dossier_resume);
 }
 
 
-static void
-ngx_http_dossier_progress_body(ngx_http_request_t *r)
-{
-    ngx_http_dossier_progress_ctx_t  *ctx;
-
-    ctx = ngx_http_dossier_ctx(r)->data;
-
-    if (ngx_http_dossier_body(r, &ctx->body) != NGX_OK) {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
-    ngx_http_dossier_progress_resume(r);
-}
-
-
-/* Once the body is in, and after a wait (the nonce, a shared limit):
- * the caller and the limits are each settled once. */
-static void
-ngx_http_dossier_progress_resume(ngx_http_request_t *r)
-{
-    ngx_int_t  rc;
-
-    rc = ngx_http_dossier_progress_apply(r, ngx_http_dossier_ctx(r)->data);
-
-    if (rc != NGX_DONE) {
-        ngx_http_finalize_request(r, rc);
-    }
-}
-
-
+/* Once the body is in, and after a wait (the nonce, a shared limit): the
+ * caller and the limits are each settled once, then the record is parsed
+ * and applied. */
 static ngx_int_t
-ngx_http_dossier_progress_apply(ngx_http_request_t *r,
-    ngx_http_dossier_progress_ctx_t *ctx)
+ngx_http_dossier_progress_step(ngx_http_request_t *r)
 {
     json_t                       *root;
     u_char                       *p;
     ngx_int_t                     rc;
-    ngx_str_t                    *body = &ctx->body;
+    ngx_str_t                    *body;
     dg_problems_t                 problems;
     dg_progress_t                 rec;
     ngx_http_dossier_ctx_t       *dctx;
     ngx_http_dossier_pg_t        *pool;
-    ngx_http_dossier_pg_query_t  *q = &ctx->query;
+    ngx_http_dossier_pg_query_t  *q;
 
-    rc = ngx_http_dossier_authenticate(r, body,
-                                       ngx_http_dossier_progress_resume);
+    ngx_http_dossier_progress_ctx_t  *ctx;
+
+    ctx = ngx_http_dossier_ctx(r)->data;
+    body = &ctx->body;
+    q = &ctx->query;
+
+    if (body->data == NULL && ngx_http_dossier_body(r, body) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_http_dossier_authenticate(r, body);
     if (rc == NGX_OK) {
         rc = ngx_http_dossier_limit(r, NGX_HTTP_DOSSIER_LIMIT_LATE, NULL,
-                                    NULL, ngx_http_dossier_progress_resume);
+                                    NULL);
     }
 
     if (rc != NGX_OK) {

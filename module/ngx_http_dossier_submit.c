@@ -6,9 +6,9 @@
  * One staged submission (module/core/dg_submission.h) per request, kept in
  * the request context.  The body is read, then every step runs in order;
  * a step that waits (the signature's nonce, the catalog of a worker that
- * has just started, a shared limit, the writer queue) resumes the request
- * at ngx_http_dossier_submit_run(), where every stage already done is
- * passed over: the body is parsed once, each plugin runs once.  The answer
+ * has just started, a shared limit) runs ngx_http_dossier_submit_step()
+ * again, where every stage already done is passed over: the body is
+ * parsed once, each plugin runs once.  The answer
  * is sent only once PostgreSQL has committed the dossier.
  *
  *   read body → authenticate → parse → validate (catalog) → plugins
@@ -44,10 +44,7 @@ typedef struct {
 
 
 static ngx_int_t ngx_http_dossier_submit_handler(ngx_http_request_t *r);
-static void ngx_http_dossier_submit_body(ngx_http_request_t *r);
-static void ngx_http_dossier_submit_resume(ngx_http_request_t *r);
-static ngx_int_t ngx_http_dossier_submit_run(ngx_http_request_t *r,
-    ngx_http_dossier_submit_ctx_t *sctx);
+static ngx_int_t ngx_http_dossier_submit_step(ngx_http_request_t *r);
 static ngx_int_t ngx_http_dossier_submit_refused(ngx_http_request_t *r,
     dg_submission_t *sub);
 static ngx_int_t ngx_http_dossier_submit_wait(ngx_http_request_t *r,
@@ -135,64 +132,35 @@ ngx_http_dossier_submit_handler(ngx_http_request_t *r)
     cln->handler = ngx_http_dossier_submit_cleanup;
     cln->data = sctx;
     ctx->data = sctx;
+    ctx->step = ngx_http_dossier_submit_step;
 
-    return ngx_http_dossier_read_json(r, ngx_http_dossier_submit_body);
+    return ngx_http_dossier_read_json(r, ngx_http_dossier_resume);
 }
 
 
-static void
-ngx_http_dossier_submit_body(ngx_http_request_t *r)
+/* Every step in order; each returns at once when it was done before. */
+static ngx_int_t
+ngx_http_dossier_submit_step(ngx_http_request_t *r)
 {
     ngx_int_t                       rc;
+    dg_submission_t                *sub;
+    ngx_http_dossier_ctx_t         *ctx;
     ngx_http_dossier_submit_ctx_t  *sctx;
 
-    sctx = ngx_http_dossier_ctx(r)->data;
+    ctx = ngx_http_dossier_ctx(r);
+    sctx = ctx->data;
+    sub = &sctx->sub;
 
-    rc = ngx_http_dossier_body(r, &sctx->body) == NGX_OK
-         ? ngx_http_dossier_submit_run(r, sctx)
-         : NGX_HTTP_INTERNAL_SERVER_ERROR;
-
-    /* NGX_DONE: an event answers and finalizes; r may be gone already */
-    if (rc != NGX_DONE) {
-        ngx_http_finalize_request(r, rc);
+    if (sctx->body.data == NULL
+        && ngx_http_dossier_body(r, &sctx->body) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-}
 
-
-/* After a wait on an event: go on where the request left off. */
-static void
-ngx_http_dossier_submit_resume(ngx_http_request_t *r)
-{
-    ngx_int_t  rc;
-
-    rc = ngx_http_dossier_submit_run(r, ngx_http_dossier_ctx(r)->data);
-
-    if (rc != NGX_DONE) {
-        ngx_http_finalize_request(r, rc);
-    }
-}
-
-
-/*
- * Every step in order; each returns at once when it was done before.
- * NGX_DONE: the request waits for an event (or was handed to the writer).
- * Anything else: what to finalize the request with.
- */
-static ngx_int_t
-ngx_http_dossier_submit_run(ngx_http_request_t *r,
-    ngx_http_dossier_submit_ctx_t *sctx)
-{
-    ngx_int_t                rc;
-    dg_submission_t         *sub = &sctx->sub;
-    ngx_http_dossier_ctx_t  *ctx;
-
-    rc = ngx_http_dossier_authenticate(r, &sctx->body,
-                                       ngx_http_dossier_submit_resume);
+    rc = ngx_http_dossier_authenticate(r, &sctx->body);
     if (rc != NGX_OK) {
         return rc;
     }
-
-    ctx = ngx_http_dossier_ctx(r);
 
     if (sub->stage == DG_SUBMISSION_NEW) {
         (void) dg_submission_parse(sub, (const char *) sctx->body.data,
@@ -215,8 +183,7 @@ ngx_http_dossier_submit_run(ngx_http_request_t *r,
 
     rc = ngx_http_dossier_limit(r, NGX_HTTP_DOSSIER_LIMIT_LATE,
                                 sub->dossier.ma_linh_vuc,
-                                sub->dossier.so_giay_to,
-                                ngx_http_dossier_submit_resume);
+                                sub->dossier.so_giay_to);
     if (rc != NGX_OK) {
         return rc;
     }
@@ -276,7 +243,7 @@ ngx_http_dossier_submit_waited(ngx_http_dossier_pg_waiter_t *w,
         return;
     }
 
-    ngx_http_dossier_submit_resume(r);
+    ngx_http_dossier_resume(r);
     ngx_http_run_posted_requests(r->connection);
 }
 

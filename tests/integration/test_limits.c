@@ -295,6 +295,10 @@ surge_leaves_other_sectors_alone(void)
 #define FLOOD_BTXH  800
 #define FLOOD_CT    40
 
+/* The most BTXH dossiers the stack can hold while PostgreSQL stands
+ * still (conf/nginx.conf.in): per worker, its share of the queue
+ * (512 x 50 %) and one batch in flight (64). */
+#define FLOOD_HELD  (2 * (512 * 50 / 100 + 64))
 
 
 /*
@@ -302,13 +306,49 @@ surge_leaves_other_sectors_alone(void)
  * of BTXH submissions fills BTXH's share of each worker's queue and the
  * rest is answered 503 at once, while CT, with its own share, still gets
  * places.  Once PostgreSQL moves, every queued dossier is committed.
+ *
+ * No step waits on a clock.  The query timeout is raised to 60 s for the
+ * flood, so that however slowly the flood arrives no queued dossier times
+ * out; the lock is held until at least the BTXH dossiers the queues
+ * cannot hold have been refused, and a gateway connection is seen waiting
+ * on it (PostgreSQL really stood still).  Every 503 must be the queue's
+ * ("saturated"), never a timeout's.
  */
+typedef struct {
+    char    *data;
+    size_t   len;
+} flood_body_t;
+
+
+static size_t
+flood_body(char *p, size_t size, size_t n, void *arg)
+{
+    char          *data;
+    flood_body_t  *b = arg;
+
+    data = realloc(b->data, b->len + size * n + 1);
+    if (data == NULL) {
+        return 0;
+    }
+
+    memcpy(data + b->len, p, size * n);
+    b->data = data;
+    b->len += size * n;
+    b->data[b->len] = '\0';
+
+    return size * n;
+}
+
+
 static void
 saturated_queue_answers_503_per_sector(void)
 {
-    int                 i, h, n, running, created, busy, busy_held;
-    int                 ct_created, limited;
+    static flood_body_t  bodies[FLOOD_BTXH + FLOOD_CT];
+
+    int                 i, h, n, running, created, busy, busy_other;
+    int                 ct_created, limited, waiting, held;
     long                status;
+    char               *body;
     char               *json[FLOOD_BTXH + FLOOD_CT];
     CURL               *e[FLOOD_BTXH + FLOOD_CT];
     CURLM              *multi;
@@ -322,6 +362,11 @@ saturated_queue_answers_503_per_sector(void)
 
     n = FLOOD_BTXH + FLOOD_CT;
     snprintf(prefix, sizeof(prefix), "%s", itest_unique("HP-FL"));
+
+    CU_ASSERT_EQUAL_FATAL(itest_extra_conf("flood.conf",
+                              "dossier_pg_query_timeout 60s;\n"), 0);
+    CU_ASSERT_EQUAL_FATAL(itest_stackctl("nginx-reload"), 0);
+
     lock = PQconnectdb(getenv("DG_TEST_PG"));
     res = PQexec(lock, "BEGIN; LOCK TABLE dossiers IN ACCESS EXCLUSIVE MODE");
     CU_ASSERT_EQUAL_FATAL(PQresultStatus(res), PGRES_COMMAND_OK);
@@ -346,13 +391,16 @@ saturated_queue_answers_503_per_sector(void)
 
         e[i] = itest_signed_handle("/v1/dossiers", json[i], &headers[i]);
         curl_easy_setopt(e[i], CURLOPT_PRIVATE, (void *) (intptr_t) i);
+        curl_easy_setopt(e[i], CURLOPT_WRITEFUNCTION, flood_body);
+        curl_easy_setopt(e[i], CURLOPT_WRITEDATA, &bodies[i]);
         curl_multi_add_handle(multi, e[i]);
     }
 
-    created = busy = busy_held = ct_created = limited = 0;
+    created = busy = busy_other = ct_created = limited = waiting = 0;
+    held = 0;
+    memset(bodies, 0, sizeof(bodies));
     clock_gettime(CLOCK_MONOTONIC, &t0);
 
-    /* two seconds of PostgreSQL standing still, then it moves again */
     for ( ;; ) {
         curl_multi_perform(multi, &running);
 
@@ -369,10 +417,10 @@ saturated_queue_answers_503_per_sector(void)
                               (char **) &k);
 
             if (status == 503) {
-                /* answered while PostgreSQL still stood still: at once,
-                 * not after waiting for a timeout */
                 busy++;
-                busy_held += lock != NULL;
+                body = bodies[k].data;
+                busy_other += body == NULL
+                              || strstr(body, "saturated") == NULL;
 
             } else if (status == 201) {
                 created++;
@@ -390,7 +438,17 @@ saturated_queue_answers_503_per_sector(void)
 
         clock_gettime(CLOCK_MONOTONIC, &now);
 
-        if (lock && now.tv_sec - t0.tv_sec >= 2) {
+        /* refused what the queues cannot hold, or given up (the asserts
+         * below then say so): PostgreSQL may move again */
+        if (lock && (busy + limited >= FLOOD_BTXH - FLOOD_HELD
+                     || now.tv_sec - t0.tv_sec >= 50))
+        {
+            held = busy + limited >= FLOOD_BTXH - FLOOD_HELD;
+            waiting = (int) itest_sql_long("SELECT count(*) FROM "
+                                           "pg_stat_activity WHERE "
+                                           "usename = 'gateway' AND "
+                                           "wait_event_type = 'Lock' "
+                                           "AND $1 <> ''", "held");
             res = PQexec(lock, "COMMIT");
             PQclear(res);
             PQfinish(lock);
@@ -405,11 +463,14 @@ saturated_queue_answers_503_per_sector(void)
     }
 
     fprintf(stderr, "\n  queue flood: %d accepted (CT %d of %d), %d answered "
-            "503 (%d before PostgreSQL moved), %d 429\n", created,
-            ct_created, FLOOD_CT, busy, busy_held, limited);
+            "503 (%d not by the queue), %d 429; %d gateway connections "
+            "waited on the lock\n", created, ct_created, FLOOD_CT, busy,
+            busy_other, limited, waiting);
 
-    CU_ASSERT_TRUE(busy > 100);
-    CU_ASSERT_EQUAL(busy_held, busy);
+    CU_ASSERT_TRUE(held);
+    CU_ASSERT_TRUE(waiting >= 1);
+    CU_ASSERT_TRUE(busy > 0);
+    CU_ASSERT_EQUAL(busy_other, 0);
     CU_ASSERT_EQUAL(ct_created, FLOOD_CT);
     CU_ASSERT_EQUAL(created + busy + limited, n);
 
@@ -422,9 +483,13 @@ saturated_queue_answers_503_per_sector(void)
         curl_easy_cleanup(e[i]);
         curl_slist_free_all(headers[i]);
         free(json[i]);
+        free(bodies[i].data);
     }
 
     curl_multi_cleanup(multi);
+
+    CU_ASSERT_EQUAL(itest_extra_conf("flood.conf", NULL), 0);
+    CU_ASSERT_EQUAL(itest_stackctl("nginx-reload"), 0);
 }
 
 
