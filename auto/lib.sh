@@ -237,7 +237,8 @@ dg_nginx_check() {
         text=$(sed -n "${line}p" "$file")
         dg_say "error: line $line of $file breaks the configuration:"
         dg_say "    $text"
-        name=$(printf '%s\n' "$text" | sed -n 's/.*; # plugin \([a-z0-9_]*\)$/\1/p')
+        name=$(printf '%s\n' "$text" \
+               | sed -n 's/.*; # plugin \([a-z0-9_]*\)$/\1/p')
         if [ -n "$name" ]; then
             dg_say "take it out with: $DG_ROOT/auto/plugin unload $name"
         else
