@@ -14,7 +14,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 
-export DG_VAR=$root/build/stackerr-stack
+state=$root/build/stackerr-stack
+export DG_VAR=$state
 export DOSSIER_PUBLIC_PORT=${DOSSIER_TEST_PUBLIC_PORT:-18080}
 export DOSSIER_ADMIN_PORT=${DOSSIER_TEST_ADMIN_PORT:-18081}
 export DOSSIER_PG_PORT=${DOSSIER_TEST_PG_PORT:-15433}
@@ -34,7 +35,14 @@ has() {
 }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/stack-errors.XXXXXX")
-trap 'dg_stack_stop; rm -rf "$tmp"' EXIT
+# stopped and removed, whatever happens; the log first when it failed
+cleanup() {
+    local status=$?
+    [ "$status" -eq 0 ] || tail -n 20 "$DG_VAR/nginx/logs/error.log" >&2 || :
+    dg_stack_stop
+    rm -rf "$tmp" "$DG_VAR" "$state"
+}
+trap cleanup EXIT
 
 dg_stack_stop
 rm -rf "$DG_VAR"
