@@ -208,9 +208,79 @@ dg_nginx() {
     nginx -p "$DG_VAR/nginx/" -c "$DG_VAR/nginx/nginx.conf" "$@"
 }
 
+# The include file of the stack's plugins (auto/plugin load and unload).
+DG_PLUGINS_CONF=$DG_VAR/nginx/conf.d/plugins.conf
+
+dg_nginx_running() {
+    [ -f "$DG_VAR/nginx/nginx.pid" ] \
+        && kill -0 "$(cat "$DG_VAR/nginx/nginx.pid")" 2>/dev/null
+}
+
+# nginx -t of the stack's configuration, its messages on stderr.  When the
+# line at fault is in an include of conf.d (a plugin left behind whose file
+# is gone, say), says which file and line, and how to take it out.
+dg_nginx_check() {
+    local out where file line text name
+
+    out=$(dg_nginx -t -q 2>&1) && return 0
+    printf '%s\n' "$out" >&2
+
+    # nginx ends the message with " in FILE:LINE"
+    where=$(printf '%s\n' "$out" \
+            | sed -n 's/.*\[emerg\] .* in \(\/.*\):\([0-9][0-9]*\)$/\1:\2/p' \
+            | head -n 1)
+    file=${where%:*}
+    line=${where##*:}
+
+    case $file in
+    "$DG_VAR"/nginx/conf.d/*)
+        text=$(sed -n "${line}p" "$file")
+        dg_say "error: line $line of $file breaks the configuration:"
+        dg_say "    $text"
+        name=$(printf '%s\n' "$text" \
+               | sed -n 's/.*; # plugin \([a-z0-9_]*\)$/\1/p')
+        if [ -n "$name" ]; then
+            dg_say "take it out with: $DG_ROOT/auto/plugin unload $name"
+        else
+            dg_say "fix or delete that line (the file is yours: $file)"
+        fi ;;
+    ?*)
+        dg_say "error: line $line of $file breaks the configuration" ;;
+    esac
+
+    return 1
+}
+
+# Reloads the running nginx of $DG_VAR and waits until it has settled: the
+# workers of the old configuration gone (they finish their requests first),
+# so that every request from now on meets the new one.
+dg_nginx_reload() {
+    local master old pid i left out
+
+    dg_nginx_running || { dg_say "error: no nginx runs in $DG_VAR"; return 1; }
+    master=$(cat "$DG_VAR/nginx/nginx.pid")
+    old=$(ps --ppid "$master" -o pid= || true)
+
+    # quiet unless it fails: nginx -s notes "signal process started"
+    out=$(dg_nginx -s reload 2>&1) || { printf '%s\n' "$out" >&2; return 1; }
+
+    for i in $(seq 300); do
+        left=
+        for pid in $old; do
+            kill -0 "$pid" 2>/dev/null && left="$left $pid"
+        done
+        [ -z "$left" ] && return 0
+        sleep 0.1
+    done
+
+    dg_say "error: the workers of the old configuration ($left) still run" \
+           "after 30 s; see $DG_VAR/nginx/logs/error.log"
+    return 1
+}
+
 dg_nginx_start() {
     dg_nginx_conf
-    dg_nginx -t -q || dg_die "nginx configuration test failed"
+    dg_nginx_check || dg_die "nginx configuration test failed"
     dg_nginx || dg_die "nginx did not start, see $DG_VAR/nginx/logs/error.log"
     # ready: every worker asked has PostgreSQL and the catalog
     local i ok=0

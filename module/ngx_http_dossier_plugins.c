@@ -44,6 +44,7 @@ typedef struct {
 static char *ngx_http_dossier_plugin_directive(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static void *ngx_http_dossier_plugins_create_main_conf(ngx_conf_t *cf);
+static uid_t ngx_http_dossier_plugins_worker_user(ngx_conf_t *cf);
 static void ngx_http_dossier_plugins_cleanup(void *data);
 static void ngx_http_dossier_plugins_log(void *data, int level,
     const char *plugin, const char *message);
@@ -169,6 +170,8 @@ ngx_http_dossier_plugin_directive(ngx_conf_t *cf, ngx_command_t *cmd,
         kv[i - 2] = (const char *) value[i].data;
     }
 
+    dg_plugin_set_owner(ngx_http_dossier_plugins_worker_user(cf));
+
     plugin = dg_plugin_load((const char *) path.data, kv, cf->args->nelts - 2,
                             err, sizeof(err));
     if (plugin == NULL) {
@@ -183,6 +186,34 @@ ngx_http_dossier_plugin_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     }
 
     return NGX_CONF_OK;
+}
+
+
+/*
+ * The user the workers will run as, who may own plugin files besides root:
+ * the "user" directive (read before http{}), else nginx's default when
+ * started as root; a master that is not root keeps its own user.
+ */
+static uid_t
+ngx_http_dossier_plugins_worker_user(ngx_conf_t *cf)
+{
+    struct passwd    *pwd;
+    ngx_core_conf_t  *ccf;
+
+    if (geteuid() != 0) {
+        return geteuid();
+    }
+
+    ccf = (ngx_core_conf_t *) ngx_get_conf(cf->cycle->conf_ctx,
+                                           ngx_core_module);
+
+    if (ccf->user != (uid_t) NGX_CONF_UNSET_UINT) {
+        return ccf->user;
+    }
+
+    pwd = getpwnam(NGX_USER);
+
+    return pwd != NULL ? pwd->pw_uid : 0;
 }
 
 
