@@ -545,10 +545,7 @@ dg_host_add(dossier_doc_t *doc, const char *pointer, const char *code,
     dg_plugin_utf8_clean(vi);
     dg_plugin_utf8_clean(en);
 
-    /* both formats take both strings; each shows its own */
-    if (dg_problems_add(doc->problems, pointer, full, "%s%.0s", "%.0s%s",
-                        vi, en)
-        != 0)
+    if (dg_problems_put(doc->problems, pointer, full, vi, en) != 0)
     {
         doc->failed = 1;
         return DOSSIER_ERROR;
