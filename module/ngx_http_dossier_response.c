@@ -444,7 +444,7 @@ ngx_http_dossier_response_init_main_conf(ngx_conf_t *cf, void *conf)
 
     if (rmcf->retry_after < 1) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "dossier_retry_after must be at least 1s");
+                           "\"dossier_retry_after\" must be at least 1s");
         return NGX_CONF_ERROR;
     }
 
