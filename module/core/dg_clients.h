@@ -38,8 +38,7 @@
  *       class=sector                        (one line in the file)
  *
  * Errors name the file and line: "clients.conf:7: unknown key "secert"".
- * No function here prints or returns a secret except dg_client_secret();
- * dg_clients_dump() shows "secret=(hidden)".
+ * No function here prints or returns a secret except dg_client_secret().
  */
 
 #ifndef DG_CLIENTS_H
@@ -97,12 +96,5 @@ int dg_client_may_read(const dg_client_t *client, const char *sector,
 /* The sectors a client may submit to and update, as configured: "*" (all),
  * "" (none) or "A,B" (for checks made elsewhere, e.g. in PostgreSQL). */
 const char *dg_client_submit_sectors(const dg_client_t *client);
-
-/*
- * The registry in its own format with every secret replaced by
- * "secret=(hidden)", for admin output.  Returns a malloc'ed string, or
- * NULL when out of memory.
- */
-char *dg_clients_dump(const dg_clients_t *clients);
 
 #endif /* DG_CLIENTS_H */

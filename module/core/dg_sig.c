@@ -640,76 +640,13 @@ dg_content_digest_check(const char *value, size_t len,
 }
 
 
-void
-dg_body_hash_free(dg_body_hash_t *h)
-{
-    EVP_MD_CTX_free(h->sha256);
-    EVP_MD_CTX_free(h->sha512);
-    h->sha256 = NULL;
-    h->sha512 = NULL;
-}
-
-
-int
-dg_body_hash_init(dg_body_hash_t *h)
-{
-    h->sha256 = EVP_MD_CTX_new();
-    h->sha512 = EVP_MD_CTX_new();
-
-    if (h->sha256 == NULL || h->sha512 == NULL
-        || EVP_DigestInit_ex(h->sha256, EVP_sha256(), NULL) != 1
-        || EVP_DigestInit_ex(h->sha512, EVP_sha512(), NULL) != 1)
-    {
-        dg_body_hash_free(h);
-        return -1;
-    }
-
-    return 0;
-}
-
-
-int
-dg_body_hash_update(dg_body_hash_t *h, const void *data, size_t len)
-{
-    if (EVP_DigestUpdate(h->sha256, data, len) != 1
-        || EVP_DigestUpdate(h->sha512, data, len) != 1)
-    {
-        return -1;
-    }
-
-    return 0;
-}
-
-
-int
-dg_body_hash_final(dg_body_hash_t *h, dg_body_digest_t *out)
-{
-    int  ok;
-
-    ok = EVP_DigestFinal_ex(h->sha256, out->sha256, NULL) == 1
-         && EVP_DigestFinal_ex(h->sha512, out->sha512, NULL) == 1;
-
-    dg_body_hash_free(h);
-
-    return ok ? 0 : -1;
-}
-
-
 int
 dg_body_digest(const void *body, size_t len, dg_body_digest_t *out)
 {
-    dg_body_hash_t  h;
-
-    if (dg_body_hash_init(&h) != 0) {
-        return -1;
-    }
-
-    if (dg_body_hash_update(&h, body, len) != 0) {
-        dg_body_hash_free(&h);
-        return -1;
-    }
-
-    return dg_body_hash_final(&h, out);
+    return EVP_Digest(body, len, out->sha256, NULL, EVP_sha256(), NULL) == 1
+           && EVP_Digest(body, len, out->sha512, NULL, EVP_sha512(), NULL)
+              == 1
+           ? 0 : -1;
 }
 
 

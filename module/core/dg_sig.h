@@ -112,12 +112,6 @@ typedef struct {
 
 /* Incremental body hashing, for bodies in several buffers. */
 typedef struct {
-    EVP_MD_CTX  *sha256;
-    EVP_MD_CTX  *sha512;
-} dg_body_hash_t;
-
-
-typedef struct {
     dg_sf_str_t              method;        /* "POST" */
     dg_sf_str_t              authority;     /* host[:port], lower case */
     dg_sf_str_t              path;          /* raw, not percent-decoded,
@@ -202,17 +196,8 @@ dg_sig_reason_e dg_sig_base(const dg_sig_input_t *in, const char *label,
 dg_sig_reason_e dg_content_digest_check(const char *value, size_t len,
     const dg_body_digest_t *digest);
 
-/*
- * Each returns 0, or -1 on an OpenSSL failure.  A failed init leaves
- * nothing to free; after a failed update call dg_body_hash_free().
- */
+/* The body's digests; 0, or -1 on an OpenSSL failure. */
 int dg_body_digest(const void *body, size_t len, dg_body_digest_t *out);
-int dg_body_hash_init(dg_body_hash_t *h);
-int dg_body_hash_update(dg_body_hash_t *h, const void *data, size_t len);
-/* Finishes and frees; on failure frees too. */
-int dg_body_hash_final(dg_body_hash_t *h, dg_body_digest_t *out);
-/* Frees a hash abandoned before final (safe after a failed init). */
-void dg_body_hash_free(dg_body_hash_t *h);
 
 /* The catalog entry a refusal answers with (auth.signature, ...): it never
  * names any secret. */

@@ -673,26 +673,6 @@ test_reasons(void)
 }
 
 
-static void
-test_body_hash(void)
-{
-    dg_body_hash_t    h;
-    dg_body_digest_t  a, b;
-
-    CU_ASSERT_EQUAL_FATAL(dg_body_digest(BODY, strlen(BODY), &a), 0);
-
-    CU_ASSERT_EQUAL_FATAL(dg_body_hash_init(&h), 0);
-    CU_ASSERT_EQUAL(dg_body_hash_update(&h, BODY, 5), 0);
-    CU_ASSERT_EQUAL(dg_body_hash_update(&h, &BODY[5], strlen(BODY) - 5), 0);
-    CU_ASSERT_EQUAL(dg_body_hash_final(&h, &b), 0);
-    CU_ASSERT_EQUAL(memcmp(&a, &b, sizeof(a)), 0);
-
-    CU_ASSERT_EQUAL_FATAL(dg_body_hash_init(&h), 0);
-    dg_body_hash_free(&h);
-    dg_body_hash_free(&h);
-}
-
-
 /*
  * auto/sign-request.sh --dry-run with a fixed created and nonce: its base
  * must be ours byte for byte, its headers must verify against the dev
@@ -819,7 +799,6 @@ static CU_TestInfo  tests[] = {
     { "content digest", test_digest },
     { "labels", test_labels },
     { "reasons", test_reasons },
-    { "body hash", test_body_hash },
     { "sign-request.sh agrees", test_sign_request_script },
     CU_TEST_INFO_NULL
 };
