@@ -16,6 +16,7 @@
 
 #include <openssl/sha.h>
 
+#include "dg_redis_cmd.h"
 #include "ngx_http_dossier.h"
 #include "ngx_http_dossier_nonce.h"
 #include "ngx_http_dossier_table.h"
@@ -95,11 +96,10 @@ ngx_int_t
 ngx_http_dossier_nonce_check(ngx_http_request_t *r, u_char *key,
     time_t expires, ngx_http_dossier_nonce_pt handler)
 {
-    u_char                         ttl[NGX_TIME_T_LEN], *name;
+    u_char                        *name, *p;
     size_t                         len;
-    const char                    *argv[6];
-    size_t                         argvlen[6];
     ngx_str_t                     *prefix;
+    dg_redis_cmd_t                 cmd;
     dg_sig_nonce_e                 local;
     ngx_pool_cleanup_t            *cln;
     ngx_http_dossier_ctx_t        *ctx;
@@ -123,28 +123,17 @@ ngx_http_dossier_nonce_check(ngx_http_request_t *r, u_char *key,
         return local;
     }
 
-    argv[0] = "SET";
-    argv[1] = (char *) name;
-    argv[2] = "1";
-    argv[3] = "NX";
-    argv[4] = "EX";
-    argv[5] = (char *) ttl;
+    p = ngx_cpymem(ngx_cpymem(ngx_cpymem(name, prefix->data, prefix->len),
+                              "n:", 2),
+                   key, len);
 
-    argvlen[0] = 3;
-    argvlen[1] = ngx_cpymem(ngx_cpymem(ngx_cpymem(name, prefix->data,
-                                                  prefix->len),
-                                       "n:", 2),
-                            key, len) - name;
-    argvlen[2] = 1;
-    argvlen[3] = 2;
-    argvlen[4] = 2;
-    argvlen[5] = ngx_sprintf(ttl, "%T", ngx_max(expires - ngx_time(), 1) + 1)
-                 - ttl;
-
-    if (ngx_http_dossier_redis_command(
-            ngx_http_dossier_cache_redis(dmcf->cache), 6, argv, argvlen,
-            ngx_http_dossier_nonce_reply, r, &ctx->nonce_cmd)
-        != NGX_OK)
+    if (dg_nonce_command(&cmd, (char *) name, p - name,
+                         ngx_max(expires - ngx_time(), 1) + 1) != 0
+        || ngx_http_dossier_redis_command(
+               ngx_http_dossier_cache_redis(dmcf->cache), cmd.argc,
+               cmd.argv, cmd.argvlen, ngx_http_dossier_nonce_reply, r,
+               &ctx->nonce_cmd)
+           != NGX_OK)
     {
         /* Redis is away: this node's memory decides */
         return local;
