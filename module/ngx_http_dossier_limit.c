@@ -242,7 +242,8 @@ ngx_http_dossier_limit_zone_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     }
 
     lmcf->zone = ngx_http_dossier_table_zone(cf,
-                     &ngx_http_dossier_limit_zone_name, capacity);
+                     &ngx_http_dossier_limit_zone_name, capacity,
+                     &ngx_http_dossier_limit_module);
 
     zone = ngx_shared_memory_add(cf, &ngx_http_dossier_limit_counters_name,
                                  8 * ngx_pagesize

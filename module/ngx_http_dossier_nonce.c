@@ -85,7 +85,8 @@ ngx_http_dossier_nonce_enable(ngx_conf_t *cf)
     if (nmcf->zone == NULL) {
         nmcf->zone = ngx_http_dossier_table_zone(cf,
                          &ngx_http_dossier_nonce_zone_name,
-                         NGX_HTTP_DOSSIER_NONCE_CAPACITY);
+                         NGX_HTTP_DOSSIER_NONCE_CAPACITY,
+                         &ngx_http_dossier_nonce_module);
     }
 
     return nmcf->zone ? NGX_OK : NGX_ERROR;

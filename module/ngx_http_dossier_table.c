@@ -5,7 +5,6 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 
-#include "ngx_http_dossier.h"
 #include "ngx_http_dossier_table.h"
 
 
@@ -22,7 +21,7 @@ static ngx_int_t ngx_http_dossier_table_init(ngx_shm_zone_t *zone,
 
 ngx_shm_zone_t *
 ngx_http_dossier_table_zone(ngx_conf_t *cf, ngx_str_t *name,
-    uint32_t capacity)
+    uint32_t capacity, void *tag)
 {
     size_t                     size;
     ngx_shm_zone_t            *zone;
@@ -41,7 +40,7 @@ ngx_http_dossier_table_zone(ngx_conf_t *cf, ngx_str_t *name,
     size = ngx_align(t->size, ngx_pagesize) + t->size / 64
            + 16 * ngx_pagesize;
 
-    zone = ngx_shared_memory_add(cf, name, size, &ngx_http_dossier_module);
+    zone = ngx_shared_memory_add(cf, name, size, tag);
     if (zone == NULL) {
         return NULL;
     }

@@ -13,9 +13,9 @@
 #include "dg_limit.h"
 
 
-/* Declares the zone at configuration time. */
+/* Declares the zone at configuration time; tag: the module it is for. */
 ngx_shm_zone_t *ngx_http_dossier_table_zone(ngx_conf_t *cf, ngx_str_t *name,
-    uint32_t capacity);
+    uint32_t capacity, void *tag);
 
 /* dg_limit_charge under the zone's lock. */
 void ngx_http_dossier_table_charge(ngx_shm_zone_t *zone,
