@@ -115,7 +115,6 @@ local_fallback_shared_and_kept(void)
     itest_response_free(&last);
 
     CU_ASSERT_EQUAL(itest_stackctl("nginx-reload"), 0);
-    sleep(1);
 
     CU_ASSERT_EQUAL(submit_as(citizen, 1, &last), 0);
     CU_ASSERT_EQUAL(last.status, 429);
