@@ -19,16 +19,10 @@
 #include "itest.h"
 
 
-typedef struct {
-    char    *data;
-    size_t   len;
-} itest_buf_t;
-
-
 static const char *itest_env(const char *name);
 
 
-static size_t
+size_t
 itest_collect(char *p, size_t size, size_t n, void *arg)
 {
     itest_buf_t  *b = arg;

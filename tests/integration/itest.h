@@ -10,6 +10,15 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+/* What a curl write callback collected (itest_collect), NUL-ended. */
+typedef struct {
+    char    *data;
+    size_t   len;
+} itest_buf_t;
+
+size_t itest_collect(char *p, size_t size, size_t n, void *arg);
+
+
 typedef struct {
     long     status;
     char    *body;

@@ -313,36 +313,10 @@ surge_leaves_other_sectors_alone(void)
  * on it (PostgreSQL really stood still).  Every 503 must be the queue's
  * ("saturated"), never a timeout's.
  */
-typedef struct {
-    char    *data;
-    size_t   len;
-} flood_body_t;
-
-
-static size_t
-flood_body(char *p, size_t size, size_t n, void *arg)
-{
-    char          *data;
-    flood_body_t  *b = arg;
-
-    data = realloc(b->data, b->len + size * n + 1);
-    if (data == NULL) {
-        return 0;
-    }
-
-    memcpy(data + b->len, p, size * n);
-    b->data = data;
-    b->len += size * n;
-    b->data[b->len] = '\0';
-
-    return size * n;
-}
-
-
 static void
 saturated_queue_answers_503_per_sector(void)
 {
-    static flood_body_t  bodies[FLOOD_BTXH + FLOOD_CT];
+    static itest_buf_t  bodies[FLOOD_BTXH + FLOOD_CT];
 
     int                 i, h, n, running, created, busy, busy_other;
     int                 ct_created, limited, waiting, held;
@@ -390,7 +364,7 @@ saturated_queue_answers_503_per_sector(void)
 
         e[i] = itest_signed_handle("/v1/dossiers", json[i], &headers[i]);
         curl_easy_setopt(e[i], CURLOPT_PRIVATE, (void *) (intptr_t) i);
-        curl_easy_setopt(e[i], CURLOPT_WRITEFUNCTION, flood_body);
+        curl_easy_setopt(e[i], CURLOPT_WRITEFUNCTION, itest_collect);
         curl_easy_setopt(e[i], CURLOPT_WRITEDATA, &bodies[i]);
         curl_multi_add_handle(multi, e[i]);
     }
