@@ -36,6 +36,7 @@ struct ngx_http_dossier_pg_conn_s {
     ngx_http_dossier_pg_t        *pg;
     PGconn                       *conn;
     ngx_connection_t             *c;
+    ino_t                         ino;        /* c's socket */
     ngx_uint_t                    state;
     ngx_msec_t                    backoff;
     ngx_event_t                   retry;
@@ -422,22 +423,25 @@ ngx_http_dossier_pg_connect(ngx_event_t *ev)
 
 /*
  * Gives libpq's current socket to nginx.  libpq may replace the socket
- * while connecting (another address, or a retry without SSL), so this runs
- * again whenever PQsocket() changes; the old descriptor is libpq's to close.
+ * while connecting (the next host of a list, or a retry without SSL), so
+ * this runs again whenever the socket changes: a new socket may get the
+ * old one's number, hence the inode.  The old descriptor is libpq's to
+ * close, and closing it took it out of the event set.
  */
 static ngx_int_t
 ngx_http_dossier_pg_wrap_socket(ngx_http_dossier_pg_conn_t *pc)
 {
     int                fd;
+    struct stat        st;
     ngx_msec_int_t     timer;
     ngx_connection_t  *c;
 
     fd = PQsocket(pc->conn);
-    if (fd == -1) {
+    if (fd == -1 || fstat(fd, &st) == -1) {
         return NGX_ERROR;
     }
 
-    if (pc->c && pc->c->fd == fd) {
+    if (pc->c && pc->c->fd == fd && pc->ino == st.st_ino) {
         return NGX_OK;
     }
 
@@ -448,6 +452,14 @@ ngx_http_dossier_pg_wrap_socket(ngx_http_dossier_pg_conn_t *pc)
             timer = ngx_max((ngx_msec_int_t) (pc->c->read->timer.key
                                               - ngx_current_msec), 1);
             ngx_del_timer(pc->c->read);
+        }
+
+        if (pc->c->read->posted) {
+            ngx_delete_posted_event(pc->c->read);
+        }
+
+        if (pc->c->write->posted) {
+            ngx_delete_posted_event(pc->c->write);
         }
 
         /* the old descriptor is already closed by libpq */
@@ -469,6 +481,7 @@ ngx_http_dossier_pg_wrap_socket(ngx_http_dossier_pg_conn_t *pc)
     c->read->log = pc->pg->log;
     c->write->log = pc->pg->log;
     pc->c = c;
+    pc->ino = st.st_ino;
 
     if (ngx_add_event(c->read, NGX_READ_EVENT, NGX_LEVEL_EVENT) != NGX_OK) {
         return NGX_ERROR;
