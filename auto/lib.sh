@@ -9,6 +9,10 @@
 #   DOSSIER_PG_PORT      PostgreSQL (loopback + unix socket)  (5433)
 #   DOSSIER_REDIS_PORT   Redis (loopback)            (6380)
 #   DOSSIER_WORKERS      nginx worker processes      (2)
+#   DG_PG_HOST           where psql finds PostgreSQL (DG_VAR/pg/run)
+#   DG_PG_SERVER         the servers of nginx's conninfo
+#                        (host=DG_VAR/pg/run port=DOSSIER_PG_PORT)
+#   DG_REDIS_SERVER      nginx's dossier_redis  (127.0.0.1:DOSSIER_REDIS_PORT)
 
 DG_ROOT=${DG_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 DG_VAR=${DG_VAR:-$DG_ROOT/var}
@@ -54,6 +58,8 @@ dg_reachable_var() {
 
 dg_reachable_var
 
+DG_PG_HOST=${DG_PG_HOST:-$DG_VAR/pg/run}
+
 # PostgreSQL refuses to run as root: use the postgres account then.
 dg_as_pg() {
     if [ "$(id -u)" = 0 ]; then
@@ -64,7 +70,7 @@ dg_as_pg() {
 }
 
 dg_psql() {
-    PGOPTIONS="-c client_min_messages=warning" "$DG_PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$DG_VAR/pg/run" \
+    PGOPTIONS="-c client_min_messages=warning" "$DG_PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$DG_PG_HOST" \
         -p "$DOSSIER_PG_PORT" -U gateway -d dossier "$@"
 }
 
@@ -92,11 +98,20 @@ dg_pg_conf() {
     grep -q "^include_if_exists = 'gateway.conf'" "$d/data/postgresql.conf" \
         || echo "include_if_exists = 'gateway.conf'" \
            | dg_as_pg tee -a "$d/data/postgresql.conf" >/dev/null
-    dg_as_pg tee "$d/data/gateway.conf" >/dev/null <<CONF
+    { cat <<CONF
 # written by auto/lib.sh: the development/test cluster of the gateway
 listen_addresses = '127.0.0.1'
 port = $DOSSIER_PG_PORT
 unix_socket_directories = '$d/run'
+CONF
+      dg_pg_settings
+    } | dg_as_pg tee "$d/data/gateway.conf" >/dev/null
+}
+
+# The gateway's server settings, shared with auto/cluster's Patroni
+# members (their custom_conf).
+dg_pg_settings() {
+    cat <<CONF
 max_connections = 100
 shared_buffers = 128MB
 fsync = on
@@ -129,11 +144,11 @@ dg_pg_stop() {
 }
 
 # Role, database, numbered migrations (each once, in order, recorded in
-# schema_version) and the sample catalog.
+# schema_version) and the sample catalog, on the server at DG_PG_HOST.
 dg_pg_setup() {
-    local sock=$DG_VAR/pg/run f v
+    local f v
     PGOPTIONS="-c client_min_messages=warning" \
-    "$DG_PG_BIN/psql" -X -q -h "$sock" -p "$DOSSIER_PG_PORT" -U postgres \
+    "$DG_PG_BIN/psql" -X -q -h "$DG_PG_HOST" -p "$DOSSIER_PG_PORT" -U postgres \
         -d postgres -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
 SELECT 'CREATE ROLE gateway LOGIN'
  WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'gateway')\gexec
@@ -161,6 +176,8 @@ SQL
     dg_psql -f "$DG_ROOT/sql/seed/sample-catalog.sql" >/dev/null
 }
 
+# dg_redis_start [ARGS]: ARGS go to redis-server (auto/cluster: a
+# replica's --replicaof).
 dg_redis_start() {
     local d=$DG_VAR/redis
     mkdir -p "$d"
@@ -169,7 +186,7 @@ dg_redis_start() {
     # a cache only: nothing is persisted, a restart starts empty
     redis-server --bind 127.0.0.1 --port "$DOSSIER_REDIS_PORT" \
         --dir "$d" --daemonize yes --pidfile "$d/redis.pid" \
-        --logfile "$d/redis.log" --save "" --appendonly no \
+        --logfile "$d/redis.log" --save "" --appendonly no "$@" \
         || dg_die "Redis did not start, see $d/redis.log"
     local i
     for i in $(seq 50); do
@@ -200,6 +217,8 @@ dg_nginx_conf() {
         -e "s|@PUBLIC_PORT@|$DOSSIER_PUBLIC_PORT|g" \
         -e "s|@ADMIN_PORT@|$DOSSIER_ADMIN_PORT|g" \
         -e "s|@PG_PORT@|$DOSSIER_PG_PORT|g" \
+        -e "s|@PG_SERVER@|${DG_PG_SERVER:-host=$DG_VAR/pg/run port=$DOSSIER_PG_PORT}|g" \
+        -e "s|@REDIS_SERVER@|${DG_REDIS_SERVER:-127.0.0.1:$DOSSIER_REDIS_PORT}|g" \
         -e "s|@REDIS_PORT@|$DOSSIER_REDIS_PORT|g" \
         "${DG_NGINX_TEMPLATE:-$DG_ROOT/conf/nginx.conf.in}" >"$d/nginx.conf"
 }

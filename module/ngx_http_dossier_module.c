@@ -81,7 +81,7 @@ static ngx_command_t  ngx_http_dossier_commands[] = {
       NULL },
 
     { ngx_string("dossier_redis"),
-      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE12,
       ngx_http_dossier_redis_directive,
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
@@ -269,8 +269,9 @@ ngx_http_dossier_pg_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
-/* "dossier_redis 127.0.0.1:6379;" or "dossier_redis off;" (the default:
- * lookups and writes go to PostgreSQL only). */
+/* "dossier_redis 127.0.0.1:6379;", "dossier_redis sentinel=ADDR,...
+ * master=NAME;" or "dossier_redis off;" (the default: lookups and writes
+ * go to PostgreSQL only). */
 static char *
 ngx_http_dossier_redis_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf)
@@ -292,6 +293,7 @@ ngx_http_dossier_redis_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     }
 
     rv = ngx_http_dossier_redis_parse_addr(cf, &value[1],
+                                           cf->args->nelts - 1,
                                            &dmcf->cache_conf.redis);
     if (rv != NGX_CONF_OK) {
         return rv;

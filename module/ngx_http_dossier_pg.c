@@ -37,6 +37,7 @@ struct ngx_http_dossier_pg_conn_s {
     ngx_http_dossier_pg_t        *pg;
     PGconn                       *conn;
     ngx_connection_t             *c;
+    ino_t                         ino;        /* c's socket */
     ngx_uint_t                    state;
     ngx_msec_t                    backoff;
     ngx_event_t                   retry;
@@ -114,6 +115,9 @@ static void ngx_http_dossier_pg_dequeue(ngx_http_dossier_pg_item_t *item);
 static void ngx_http_dossier_pg_query_done(ngx_http_dossier_pg_query_t *q,
     PGresult *res, const char *sqlstate);
 static void ngx_http_dossier_pg_refresh(ngx_event_t *ev);
+static char *ngx_http_dossier_pg_check_servers(const char *host,
+    const char *hostaddr, const char *port, const char *attrs);
+static ngx_uint_t ngx_http_dossier_pg_count(const char *list);
 static char *ngx_http_dossier_pg_strdup(ngx_pool_t *pool, const char *s);
 static void ngx_http_dossier_pg_log(ngx_http_dossier_pg_conn_t *pc,
     const char *what, const char *why);
@@ -420,22 +424,25 @@ ngx_http_dossier_pg_connect(ngx_event_t *ev)
 
 /*
  * Gives libpq's current socket to nginx.  libpq may replace the socket
- * while connecting (another address, or a retry without SSL), so this runs
- * again whenever PQsocket() changes; the old descriptor is libpq's to close.
+ * while connecting (the next host of a list, or a retry without SSL), so
+ * this runs again whenever the socket changes: a new socket may get the
+ * old one's number, hence the inode.  The old descriptor is libpq's to
+ * close, and closing it took it out of the event set.
  */
 static ngx_int_t
 ngx_http_dossier_pg_wrap_socket(ngx_http_dossier_pg_conn_t *pc)
 {
     int                fd;
+    struct stat        st;
     ngx_msec_int_t     timer;
     ngx_connection_t  *c;
 
     fd = PQsocket(pc->conn);
-    if (fd == -1) {
+    if (fd == -1 || fstat(fd, &st) == -1) {
         return NGX_ERROR;
     }
 
-    if (pc->c && pc->c->fd == fd) {
+    if (pc->c && pc->c->fd == fd && pc->ino == st.st_ino) {
         return NGX_OK;
     }
 
@@ -446,6 +453,14 @@ ngx_http_dossier_pg_wrap_socket(ngx_http_dossier_pg_conn_t *pc)
             timer = ngx_max((ngx_msec_int_t) (pc->c->read->timer.key
                                               - ngx_current_msec), 1);
             ngx_del_timer(pc->c->read);
+        }
+
+        if (pc->c->read->posted) {
+            ngx_delete_posted_event(pc->c->read);
+        }
+
+        if (pc->c->write->posted) {
+            ngx_delete_posted_event(pc->c->write);
         }
 
         /* the old descriptor is already closed by libpq */
@@ -467,6 +482,7 @@ ngx_http_dossier_pg_wrap_socket(ngx_http_dossier_pg_conn_t *pc)
     c->read->log = pc->pg->log;
     c->write->log = pc->pg->log;
     pc->c = c;
+    pc->ino = st.st_ino;
 
     if (ngx_add_event(c->read, NGX_READ_EVENT, NGX_LEVEL_EVENT) != NGX_OK) {
         return NGX_ERROR;
@@ -868,6 +884,13 @@ ngx_http_dossier_pg_complete(ngx_http_dossier_pg_conn_t *pc)
     PQclear(pc->result);
     pc->result = NULL;
 
+    /* a primary demoted under us (25006 read_only_sql_transaction):
+     * reconnect, and libpq's target_session_attrs finds the new one */
+    if (pc->failed && ngx_strcmp(pc->sqlstate, "25006") == 0) {
+        ngx_http_dossier_pg_fail(pc, "the server has become read-only");
+        return;
+    }
+
     /* a connection goes back to the pool only outside any transaction */
     if (PQtransactionStatus(pc->conn) != PQTRANS_IDLE) {
         ngx_http_dossier_pg_fail(pc, "left inside a transaction");
@@ -1259,7 +1282,7 @@ char *
 ngx_http_dossier_pg_parse_conninfo(ngx_conf_t *cf, ngx_str_t *conninfo,
     ngx_http_dossier_pg_conf_t *conf)
 {
-    char              *err, *host, *hostaddr;
+    char              *err, *host, *hostaddr, *port, *attrs;
     u_char            *text;
     ngx_uint_t         n, i;
     PQconninfoOption  *opts, *o;
@@ -1283,6 +1306,8 @@ ngx_http_dossier_pg_parse_conninfo(ngx_conf_t *cf, ngx_str_t *conninfo,
 
     host = NULL;
     hostaddr = NULL;
+    port = NULL;
+    attrs = NULL;
     n = 0;
 
     for (o = opts; o->keyword; o++) {
@@ -1297,26 +1322,16 @@ ngx_http_dossier_pg_parse_conninfo(ngx_conf_t *cf, ngx_str_t *conninfo,
 
         } else if (ngx_strcmp(o->keyword, "hostaddr") == 0) {
             hostaddr = o->val;
+
+        } else if (ngx_strcmp(o->keyword, "port") == 0) {
+            port = o->val;
+
+        } else if (ngx_strcmp(o->keyword, "target_session_attrs") == 0) {
+            attrs = o->val;
         }
     }
 
-    err = NULL;
-
-    if (host == NULL && hostaddr == NULL) {
-        err = "set \"host\" to a unix-socket directory or \"hostaddr\" to "
-              "a numeric address";
-
-    } else if ((host && ngx_strchr(host, ',')) 
-               || (hostaddr && ngx_strchr(hostaddr, ',')))
-    {
-        err = "only one server may be given";
-
-    } else if (hostaddr == NULL && host[0] != '/') {
-        err = "\"host\" must be a unix-socket directory; give a TCP server "
-              "as \"hostaddr\" (a numeric address: workers resolve no "
-              "names)";
-    }
-
+    err = ngx_http_dossier_pg_check_servers(host, hostaddr, port, attrs);
     if (err) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "PostgreSQL conninfo: %s",
                            err);
@@ -1349,6 +1364,101 @@ ngx_http_dossier_pg_parse_conninfo(ngx_conf_t *cf, ngx_str_t *conninfo,
     PQconninfoFree(opts);
 
     return NGX_CONF_OK;
+}
+
+
+/*
+ * The servers of a conninfo: numeric "hostaddr" addresses, or "host"
+ * unix-socket directories, so that no worker ever resolves a name.
+ * Several servers (a Patroni cluster) are tried by libpq in order; they
+ * need target_session_attrs=read-write (or primary), or a standby could
+ * take the writes.
+ */
+static char *
+ngx_http_dossier_pg_check_servers(const char *host, const char *hostaddr,
+    const char *port, const char *attrs)
+{
+    u_char      addr[NGX_SOCKADDR_STRLEN + 1], buf[sizeof(struct in6_addr)];
+    size_t      len;
+    ngx_uint_t  n;
+    const char *p, *end;
+
+    if (host == NULL && hostaddr == NULL) {
+        return "set \"host\" to a unix-socket directory or \"hostaddr\" "
+               "to a numeric address";
+    }
+
+    n = ngx_http_dossier_pg_count(hostaddr ? hostaddr : host);
+
+    for (p = hostaddr ? hostaddr : host; *p; p = *end ? end + 1 : end) {
+        end = ngx_strchr(p, ',');
+        if (end == NULL) {
+            end = p + ngx_strlen(p);
+        }
+
+        len = end - p;
+
+        if (hostaddr == NULL) {
+            if (len == 0 || p[0] != '/') {
+                return "\"host\" must be a unix-socket directory; give a "
+                       "TCP server as \"hostaddr\" (a numeric address: "
+                       "workers resolve no names)";
+            }
+
+            continue;
+        }
+
+        if (len == 0 || len >= sizeof(addr)) {
+            return "\"hostaddr\" must list numeric addresses";
+        }
+
+        ngx_memcpy(addr, p, len);
+        addr[len] = '\0';
+
+        if (inet_pton(AF_INET, (char *) addr, buf) != 1
+            && inet_pton(AF_INET6, (char *) addr, buf) != 1)
+        {
+            return "\"hostaddr\" must list numeric addresses "
+                   "(\"127.0.0.1,10.0.0.2\"): workers resolve no names";
+        }
+    }
+
+    if (hostaddr && host && ngx_http_dossier_pg_count(host) != n) {
+        return "\"host\" must name as many servers as \"hostaddr\"";
+    }
+
+    if (port && ngx_http_dossier_pg_count(port) != 1
+        && ngx_http_dossier_pg_count(port) != n)
+    {
+        return "\"port\" must be one port or one per server";
+    }
+
+    if (n > 1
+        && (attrs == NULL
+            || (ngx_strcmp(attrs, "read-write") != 0
+                && ngx_strcmp(attrs, "primary") != 0)))
+    {
+        return "several servers need target_session_attrs=read-write: "
+               "only the primary may take the writes";
+    }
+
+    return NULL;
+}
+
+
+/* The elements of a comma-separated libpq list. */
+static ngx_uint_t
+ngx_http_dossier_pg_count(const char *list)
+{
+    ngx_uint_t  n;
+
+    for (n = 1; *list; list++) {
+        if (*list == ',') {
+            n++;
+        }
+    }
+
+    return n;
 }
 
 

@@ -165,9 +165,11 @@ ngx_uint_t ngx_http_dossier_pg_ready(ngx_http_dossier_pg_t *pg);
 int64_t ngx_http_dossier_pg_status(PGresult *res, int row, int col,
     dg_status_t *s);
 
-/* Checks a conninfo string for use in a worker: one host, given as a
- * numeric hostaddr or a unix-socket directory, so no DNS lookup ever
- * happens in a worker.  Fills conf->keywords and conf->values. */
+/* Checks a conninfo string for use in a worker: numeric hostaddr
+ * addresses or unix-socket directories, so no DNS lookup ever happens in
+ * a worker; several servers (tried in order by libpq) need
+ * target_session_attrs=read-write.  Fills conf->keywords and
+ * conf->values. */
 char *ngx_http_dossier_pg_parse_conninfo(ngx_conf_t *cf, ngx_str_t *conninfo,
     ngx_http_dossier_pg_conf_t *conf);
 

@@ -9,6 +9,11 @@
 #   duration=S  connections=C                 ($LT_DURATION, $LT_CONNECTIONS)
 #   mode=submit|retry|lookup  source=PHASE  retry_set=N  lookup=0.8
 #                         (retry_set: how many of source's dossiers, 2000)
+#   source_status=201     which of source's answers to take: a status, or
+#                         "503|0" (the refused and the unanswered, to
+#                         resend after a failover)
+#   source_file=FILE      the dossiers themselves ("MaHoSo sector id"
+#                         lines) instead of a source phase's
 #   peak=1                this phase measures the peak rate
 #   mark=TEXT             shade this phase in the charts (e.g. surge)
 #   label=TEXT            what the phase is, for the report
@@ -23,12 +28,14 @@ lt_phase() {
     shift
     local target=gateway mix=$LT_MIX invalid=$LT_INVALID rate="" \
           duration=$LT_DURATION connections=$LT_CONNECTIONS mode=submit \
-          source="" retry_set=2000 lookup=0 peak=0 mark="" label=$name
+          source="" source_status=201 source_file="" retry_set=2000 \
+          lookup=0 peak=0 mark="" label=$name
     for kv in "$@"; do
         k=${kv%%=*} v=${kv#*=}
         case $k in
             target|mix|invalid|rate|duration|connections|mode|source|\
-            retry_set|lookup|peak|mark|label) printf -v "$k" '%s' "$v" ;;
+            source_status|source_file|retry_set|lookup|peak|mark|label)
+                printf -v "$k" '%s' "$v" ;;
             *) lt_die "phase $name: unknown option $k" ;;
         esac
     done
@@ -52,11 +59,16 @@ lt_phase() {
     mkdir -p "$d"
     # retry/lookup: the source phase's accepted dossiers, the same subset
     # for every connection (the storm hits the same dossiers)
-    if [ -n "$source" ]; then
+    if [ -n "$source_file" ]; then
+        cp "$source_file" "$d/source.tsv"
+        source=${source:-$(basename "$source_file")}
+    elif [ -n "$source" ]; then
         [ -f "$LT_OUTDIR/phases/$source/meta.env" ] \
             || lt_die "phase $name: source phase $source has not run"
-        awk -F '\t' -v OFS='\t' '$4 == 201 { print $6, $2, $7 }' \
-            "$LT_OUTDIR/phases/$source"/t*.log | LC_ALL=C sort \
+        lt_records "$LT_OUTDIR/phases/$source" \
+            | awk -F '\t' -v OFS='\t' -v want="^($source_status)\$" \
+                '$3 != "i" && $4 ~ want { print $6, $2, $7 }' \
+            | LC_ALL=C sort -u \
             | awk -v n="$retry_set" 'NR <= n' \
             >"$d/source.tsv"
         [ -s "$d/source.tsv" ] || lt_die "phase $name: no accepted dossier in phase $source"

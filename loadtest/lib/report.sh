@@ -177,6 +177,8 @@ lt_report() {
         echo
         cat "$LT_OUTDIR/audit.md" 2>/dev/null || echo "not run"
         echo
+        # a profile's own section (failover: the kills, seconds of 503)
+        cat "$LT_OUTDIR/profile.md" 2>/dev/null || true
         if [ -f "$LT_OUTDIR/throughput.png" ]; then
             echo "## Charts"
             echo

@@ -36,7 +36,9 @@ lt_phase_stats() {
           if (($3 == "v" || $3 == "r") && ($4 == 200 || $4 == 201)) durable++
           if ($3 == "v" && $4 != 201) bad["valid"]++
           if ($3 == "i" && $4 != 422) bad["invalid"]++
-          if ($3 == "r" && ($4 != 200 || $7 != $8)) bad["resent"]++
+          # resent after a refusal (no first id): 201, or 200 if stored
+          if ($3 == "r" && $8 == "-" && $4 != 200 && $4 != 201) bad["resent"]++
+          if ($3 == "r" && $8 != "-" && ($4 != 200 || $7 != $8)) bad["resent"]++
           if ($3 == "l" && $4 != 200) bad["lookup"]++ }
         END {
           printf "duration_s=%.3f\nanswered=%d\nunanswered=%d\n", secs, n, lost

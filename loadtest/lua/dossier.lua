@@ -10,10 +10,15 @@
 --   LT_RATE     target requests/s over all connections (absent: as fast as
 --               the answers come)
 --   LT_CONNECTIONS  connection count (= wrk threads, see below)
---   LT_MODE     submit | retry | lookup
---   LT_SOURCE   retry/lookup: a file of accepted dossiers to resend/look up
+--   LT_MODE     submit | retry | lookup | resend
+--   LT_SOURCE   retry/lookup: a file of accepted dossiers to resend/look up;
+--               resend: dossiers to send again once each (those refused or
+--               unanswered during a failover), connection t taking t,
+--               t + C, t + 2C... and then idling
 --   LT_LOOKUP   lookup mode: share of GET lookups (the rest are submissions)
 --   LT_SIGN     0: unsigned requests (default: signed, see sign.lua)
+--   LT_NODES    "HOST:PORT,HOST:PORT,...": gateway nodes; connection t goes
+--               to node (t - 1) % n instead of the URL's (numeric hosts)
 --   LT_GO_MS, LT_STOP_MS  the measured window (wall clock, ms): every
 --               connection sends its first request at LT_GO_MS and none
 --               after LT_STOP_MS
@@ -83,9 +88,17 @@ local MIX = parse_mix(env("LT_MIX") or "HT:30,BTXH:15,DD:20,XD:10,HKD:10,CT:15")
 
 local threads = {}
 
+local NODES = {}
+for host, port in (env("LT_NODES") or ""):gmatch("([^,]+):(%d+)") do
+    NODES[#NODES + 1] = wrk.lookup(host, port)[1]
+end
+
 function setup(thread)
     threads[#threads + 1] = thread
     thread:set("tid", #threads)
+    if #NODES > 0 then
+        thread.addr = NODES[(#threads - 1) % #NODES + 1]
+    end
 end
 
 local function write(path, text)
@@ -175,11 +188,21 @@ local function record(p, status, id, end_ms, lat)
                          p.expect or "-", p.start_ms)
 end
 
+-- resend: this connection's k-th source
+local function resend_source(k)
+    return sources[tid + (k - 1) * CONNS]
+end
+
 -- The next request of this connection: what it is and its bytes.
 local function next_request()
     n = n + 1
     local p = {}
-    if MODE == "retry" then
+    if MODE == "resend" then
+        -- sources[1]: only for wrk's check of the script, never sent
+        local s = resend_source(n) or sources[1]
+        p.mhs, p.sector, p.kind, p.expect = s.mhs, s.sector, "r", s.id
+        p.body = gen.dossier(s.mhs, s.sector, nil, EPOCH)
+    elseif MODE == "retry" then
         local s = sources[r:int(1, #sources)]
         p.mhs, p.sector, p.kind, p.expect = s.mhs, s.sector, "r", s.id
         p.body = gen.dossier(s.mhs, s.sector, nil, EPOCH)
@@ -273,6 +296,12 @@ function delay()
     local now = clock.wall_ms()
     if STOP > 0 and now >= STOP then
         return 3600000          -- until wrk stops
+    end
+    -- resend: idle once this connection's share is sent (the next one is
+    -- the kept first request, or a new one)
+    if MODE == "resend" and not resend_source(
+            (first and pending == first.p) and n or n + 1) then
+        return 3600000
     end
     if not next_at then
         next_at = math.max(GO, now) + r:float() * interval
