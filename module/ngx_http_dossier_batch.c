@@ -548,8 +548,8 @@ ngx_http_dossier_batch_merge_loc_conf(ngx_conf_t *cf, void *parent,
                               8 * 1024 * 1024);
 
     if (conf->max_body == 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"dossier_batch_max_body\" must not be zero");
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "\"dossier_batch_max_body\" "
+                           "must be greater than zero");
         return NGX_CONF_ERROR;
     }
 

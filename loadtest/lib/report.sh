@@ -186,6 +186,7 @@ lt_report() {
         echo
         echo "- command: \`$(lt_get "$r" command)\`"
         echo "- run id \`$(lt_get "$r" run)\`, commit $(lt_get "$r" commit), gateway $(lt_get "$r" gateway_url) ($(lt_get "$r" workers) nginx workers)"
+        echo "- configuration: $(lt_get "$r" template)"
         echo "- machine: $(lt_get "$r" machine); load average at start: $(lt_get "$r" load)"
         echo "- one wrk thread per connection (see loadtest/README.md, \"How it measures\")"
         echo
