@@ -11,7 +11,8 @@
  * signature checked: they protect that work.  The others (client,
  * citizen, sector) are charged together once the caller and the dossier
  * are known, all or nothing: a request refused by one consumes none of
- * them.
+ * them.  A batch's dossiers are charged one by one, each as a submission
+ * (ngx_http_dossier_limit_items()).
  *
  * The state is a table in shared memory (all workers, kept across
  * reloads), or with redis=on the same arithmetic in one Redis script, so
@@ -85,6 +86,9 @@ typedef struct {
 } ngx_http_dossier_limit_t;
 
 
+typedef struct ngx_http_dossier_charges_s  ngx_http_dossier_charges_t;
+
+
 /* One stage's limits as charged: keys and limits live here until the
  * answer (Redis is asynchronous). */
 typedef struct {
@@ -96,7 +100,19 @@ typedef struct {
     dg_limit_outcome_t         out;
     ngx_http_dossier_redis_cmd_t  *cmd;
     ngx_http_request_t        *request;
+    ngx_http_dossier_limit_item_t  *item;     /* a batch's, or NULL */
+    ngx_http_dossier_charges_t     *charges;
 } ngx_http_dossier_charge_t;
+
+
+/* The items of one request, charged one by one. */
+struct ngx_http_dossier_charges_s {
+    ngx_http_dossier_charge_t  *charge;       /* one per item */
+    ngx_uint_t                  n;
+    ngx_uint_t                  pending;      /* Redis replies awaited */
+    ngx_http_dossier_charge_t  *last;         /* the last with limits: its
+                                                 RateLimit headers */
+};
 
 
 static ngx_int_t ngx_http_dossier_limit_collect(ngx_http_request_t *r,
@@ -105,11 +121,21 @@ static ngx_int_t ngx_http_dossier_limit_collect(ngx_http_request_t *r,
 static ngx_int_t ngx_http_dossier_limit_redis(ngx_http_request_t *r,
     ngx_http_dossier_charge_t *ch);
 static void ngx_http_dossier_limit_replied(void *data, redisReply *reply);
+static void ngx_http_dossier_limit_item_replied(void *data,
+    redisReply *reply);
+static void ngx_http_dossier_limit_reply(ngx_http_dossier_charge_t *ch,
+    redisReply *reply);
 static void ngx_http_dossier_limit_local(ngx_http_request_t *r,
     ngx_http_dossier_charge_t *ch, ngx_uint_t share);
+static void ngx_http_dossier_limit_charged(ngx_http_dossier_charge_t *ch);
+static void ngx_http_dossier_limit_count(ngx_http_request_t *r,
+    ngx_http_dossier_charge_t *ch);
+static ngx_int_t ngx_http_dossier_limit_headers(ngx_http_request_t *r,
+    ngx_http_dossier_charge_t *ch);
 static ngx_int_t ngx_http_dossier_limit_verdict(ngx_http_request_t *r,
     ngx_http_dossier_charge_t *ch);
 static void ngx_http_dossier_limit_cleanup(void *data);
+static void ngx_http_dossier_limit_items_cleanup(void *data);
 static ngx_int_t ngx_http_dossier_limit_parse_rate(ngx_str_t *value,
     ngx_int_t burst, dg_gcra_limit_t *limit);
 
@@ -612,6 +638,83 @@ ngx_http_dossier_limit(ngx_http_request_t *r, ngx_uint_t stage,
 }
 
 
+ngx_int_t
+ngx_http_dossier_limit_items(ngx_http_request_t *r,
+    ngx_http_dossier_limit_item_t *items, ngx_uint_t n)
+{
+    ngx_uint_t                           i, redis;
+    ngx_pool_cleanup_t                  *cln;
+    ngx_http_dossier_ctx_t              *ctx;
+    ngx_http_dossier_charge_t           *ch;
+    ngx_http_dossier_charges_t          *all;
+    ngx_http_dossier_limit_loc_conf_t   *llcf;
+    ngx_http_dossier_limit_main_conf_t  *lmcf;
+
+    llcf = ngx_http_get_module_loc_conf(r, ngx_http_dossier_limit_module);
+    lmcf = ngx_http_get_module_main_conf(r, ngx_http_dossier_limit_module);
+    ctx = ngx_http_dossier_ctx(r);
+
+    if (llcf->limits == NULL || ctx == NULL || n == 0
+        || (ctx->limited & NGX_HTTP_DOSSIER_LIMIT_LATE))
+    {
+        return NGX_OK;
+    }
+
+    all = ngx_pcalloc(r->pool, sizeof(ngx_http_dossier_charges_t));
+    ch = ngx_pcalloc(r->pool, n * sizeof(ngx_http_dossier_charge_t));
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (all == NULL || ch == NULL || cln == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    all->charge = ch;
+    all->n = n;
+    cln->handler = ngx_http_dossier_limit_items_cleanup;
+    cln->data = all;
+    ctx->limited |= NGX_HTTP_DOSSIER_LIMIT_LATE;
+
+    redis = lmcf->redis && ngx_http_dossier_redis(r);
+
+    /* in order: Redis runs the pipelined scripts as they were sent */
+    for (i = 0; i < n; i++, ch++) {
+        ch->request = r;
+        ch->item = &items[i];
+        ch->charges = all;
+        items[i].charge = ch;
+        items[i].refused = 0;
+
+        if (ngx_http_dossier_limit_collect(r, llcf->limits,
+                                           NGX_HTTP_DOSSIER_LIMIT_LATE,
+                                           items[i].sector, items[i].citizen,
+                                           ch)
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (ch->n == 0) {
+            continue;
+        }
+
+        all->last = ch;
+
+        if (redis && ngx_http_dossier_limit_redis(r, ch) == NGX_OK) {
+            all->pending++;
+            continue;
+        }
+
+        ngx_http_dossier_limit_local(r, ch, redis ? lmcf->local_share : 100);
+        ngx_http_dossier_limit_charged(ch);
+    }
+
+    if (all->pending) {
+        return NGX_DONE;
+    }
+
+    return all->last ? ngx_http_dossier_limit_headers(r, all->last) : NGX_OK;
+}
+
+
 static ngx_int_t
 ngx_http_dossier_limit_collect(ngx_http_request_t *r, ngx_array_t *limits,
     ngx_uint_t stage, const char *sector, const char *citizen,
@@ -762,8 +865,30 @@ ngx_http_dossier_limit_redis(ngx_http_request_t *r,
     }
 
     return ngx_http_dossier_redis_command(ngx_http_dossier_redis(r), cmd.argc,
-               cmd.argv, cmd.argvlen, ngx_http_dossier_limit_replied, ch,
-               &ch->cmd);
+               cmd.argv, cmd.argvlen,
+               ch->item ? ngx_http_dossier_limit_item_replied
+                        : ngx_http_dossier_limit_replied,
+               ch, &ch->cmd);
+}
+
+
+/* The script's outcome; this node's table at its share when Redis could
+ * not say. */
+static void
+ngx_http_dossier_limit_reply(ngx_http_dossier_charge_t *ch,
+    redisReply *reply)
+{
+    ngx_http_dossier_limit_main_conf_t  *lmcf;
+
+    ch->cmd = NULL;
+    lmcf = ngx_http_get_module_main_conf(ch->request,
+                                         ngx_http_dossier_limit_module);
+
+    if (reply == NULL
+        || dg_limit_redis_reply(reply, ch->reqs, ch->n, &ch->out) != 0)
+    {
+        ngx_http_dossier_limit_local(ch->request, ch, lmcf->local_share);
+    }
 }
 
 
@@ -774,18 +899,11 @@ ngx_http_dossier_limit_replied(void *data, redisReply *reply)
     ngx_connection_t                    *c;
     ngx_http_request_t                  *r;
     ngx_http_dossier_charge_t           *ch = data;
-    ngx_http_dossier_limit_main_conf_t  *lmcf;
 
     r = ch->request;
     c = r->connection;
-    ch->cmd = NULL;
-    lmcf = ngx_http_get_module_main_conf(r, ngx_http_dossier_limit_module);
 
-    if (reply == NULL
-        || dg_limit_redis_reply(reply, ch->reqs, ch->n, &ch->out) != 0)
-    {
-        ngx_http_dossier_limit_local(r, ch, lmcf->local_share);
-    }
+    ngx_http_dossier_limit_reply(ch, reply);
 
     rc = ngx_http_dossier_limit_verdict(r, ch);
 
@@ -799,23 +917,100 @@ ngx_http_dossier_limit_replied(void *data, redisReply *reply)
 }
 
 
+static void
+ngx_http_dossier_limit_item_replied(void *data, redisReply *reply)
+{
+    ngx_int_t                    rc;
+    ngx_connection_t            *c;
+    ngx_http_request_t          *r;
+    ngx_http_dossier_charge_t   *ch = data;
+    ngx_http_dossier_charges_t  *all = ch->charges;
+
+    r = ch->request;
+    c = r->connection;
+
+    ngx_http_dossier_limit_reply(ch, reply);
+    ngx_http_dossier_limit_charged(ch);
+
+    if (--all->pending) {
+        return;
+    }
+
+    rc = ngx_http_dossier_limit_headers(r, all->last);
+
+    if (rc != NGX_OK) {
+        ngx_http_dossier_finalize(r, rc);
+        return;
+    }
+
+    ngx_http_dossier_resume(r);
+    ngx_http_run_posted_requests(c);
+}
+
+
+/* A batch item's outcome, counted. */
+static void
+ngx_http_dossier_limit_charged(ngx_http_dossier_charge_t *ch)
+{
+    ngx_http_dossier_limit_item_t  *item = ch->item;
+
+    ngx_http_dossier_limit_count(ch->request, ch);
+
+    if (ch->out.allowed) {
+        return;
+    }
+
+    /* limit names are [a-z0-9_] and NUL-ended in the configuration */
+    item->refused = 1;
+    item->limit = (const char *) ch->owners[ch->out.refused]->name.data;
+    item->retry_after = (time_t) dg_gcra_retry_after_s(ch->out.retry_after_us);
+}
+
+
 /* Counts, adds the RateLimit headers, and answers 429 when refused. */
 static ngx_int_t
 ngx_http_dossier_limit_verdict(ngx_http_request_t *r,
     ngx_http_dossier_charge_t *ch)
 {
-    size_t                         i;
-    ngx_int_t                      k;
-    ngx_table_elt_t               *h;
-    ngx_http_dossier_ctx_t        *ctx;
-    ngx_http_dossier_limit_t      *l;
-    ngx_http_dossier_limit_slot_t *slot;
+    ngx_int_t                  rc;
+    ngx_http_dossier_ctx_t    *ctx;
+    ngx_http_dossier_limit_t  *l;
+
+    ngx_http_dossier_limit_count(r, ch);
+
+    rc = ngx_http_dossier_limit_headers(r, ch);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (ch->out.allowed) {
+        return NGX_OK;
+    }
+
+    ctx = ngx_http_dossier_ctx(r);
+    l = ch->owners[ch->out.refused];
+    ctx->retry_after = (time_t) dg_gcra_retry_after_s(ch->out.retry_after_us);
+
+    ngx_http_dossier_discard_body(r);
+
+    /* limit names are [a-z0-9_] and NUL-ended in the configuration */
+    return ngx_http_dossier_send_error(r, DG_ERR_RATE_LIMITED,
+                                       (char *) l->name.data,
+                                       (int) ctx->retry_after);
+}
+
+
+/* The refusals (and shadow refusals) of each limit name. */
+static void
+ngx_http_dossier_limit_count(ngx_http_request_t *r,
+    ngx_http_dossier_charge_t *ch)
+{
+    size_t                               i;
+    ngx_http_dossier_limit_t            *l;
+    ngx_http_dossier_limit_slot_t       *slot;
     ngx_http_dossier_limit_main_conf_t  *lmcf;
-    char                           policy[DG_RATELIMIT_HEADER_MAX];
-    char                           state[DG_RATELIMIT_HEADER_MAX];
 
     lmcf = ngx_http_get_module_main_conf(r, ngx_http_dossier_limit_module);
-    ctx = ngx_http_dossier_ctx(r);
 
     for (i = 0; i < ch->n; i++) {
         if (ch->out.results[i].allowed) {
@@ -833,6 +1028,21 @@ ngx_http_dossier_limit_verdict(ngx_http_request_t *r,
                           &l->name);
         }
     }
+}
+
+
+/* The RateLimit headers of a charge (a later one replaces them). */
+static ngx_int_t
+ngx_http_dossier_limit_headers(ngx_http_request_t *r,
+    ngx_http_dossier_charge_t *ch)
+{
+    ngx_int_t                k;
+    ngx_table_elt_t         *h;
+    ngx_http_dossier_ctx_t  *ctx;
+    char                     policy[DG_RATELIMIT_HEADER_MAX];
+    char                     state[DG_RATELIMIT_HEADER_MAX];
+
+    ctx = ngx_http_dossier_ctx(r);
 
     if (ch->out.header >= 0
         && dg_ratelimit_headers(ch->reqs, &ch->out, policy, sizeof(policy),
@@ -864,19 +1074,7 @@ ngx_http_dossier_limit_verdict(ngx_http_request_t *r,
         }
     }
 
-    if (ch->out.allowed) {
-        return NGX_OK;
-    }
-
-    l = ch->owners[ch->out.refused];
-    ctx->retry_after = (time_t) dg_gcra_retry_after_s(ch->out.retry_after_us);
-
-    ngx_http_dossier_discard_body(r);
-
-    /* limit names are [a-z0-9_] and NUL-ended in the configuration */
-    return ngx_http_dossier_send_error(r, DG_ERR_RATE_LIMITED,
-                                       (char *) l->name.data,
-                                       (int) ctx->retry_after);
+    return NGX_OK;
 }
 
 
@@ -888,6 +1086,20 @@ ngx_http_dossier_limit_cleanup(void *data)
     if (ch->cmd) {
         ngx_http_dossier_redis_cancel(ch->cmd);
         ch->cmd = NULL;
+    }
+}
+
+
+/* The replies still awaited are dropped with the request. */
+static void
+ngx_http_dossier_limit_items_cleanup(void *data)
+{
+    ngx_http_dossier_charges_t  *all = data;
+
+    ngx_uint_t  i;
+
+    for (i = 0; i < all->n; i++) {
+        ngx_http_dossier_limit_cleanup(&all->charge[i]);
     }
 }
 

@@ -106,6 +106,11 @@ static void ngx_http_dossier_pg_fail(ngx_http_dossier_pg_conn_t *pc,
 static void ngx_http_dossier_pg_close(ngx_http_dossier_pg_conn_t *pc);
 static void ngx_http_dossier_pg_answer(ngx_http_dossier_pg_item_t *item,
     ngx_http_dossier_outcome_e outcome);
+static void ngx_http_dossier_pg_group_done(ngx_event_t *ev);
+static ngx_int_t ngx_http_dossier_pg_admit(ngx_http_dossier_pg_t *pg,
+    ngx_http_dossier_pg_item_t *item);
+static void ngx_http_dossier_pg_queue(ngx_http_dossier_pg_t *pg,
+    ngx_http_dossier_pg_item_t *item);
 static void ngx_http_dossier_pg_fail_queue(ngx_http_dossier_pg_t *pg);
 static ngx_uint_t *ngx_http_dossier_pg_sector(ngx_http_dossier_pg_t *pg,
     ngx_str_t *sector);
@@ -161,8 +166,10 @@ ngx_http_dossier_pg_create(ngx_cycle_t *cycle,
         pc = &pg->conns[i];
         pc->pg = pg;
 
+        /* a group larger than a batch goes alone */
         pc->items = ngx_pcalloc(cycle->pool,
-                         conf->batch_size * sizeof(ngx_http_dossier_pg_item_t *));
+                        ngx_max(conf->batch_size, NGX_HTTP_DOSSIER_PG_GROUP_MAX)
+                        * sizeof(ngx_http_dossier_pg_item_t *));
         if (pc->items == NULL) {
             return NULL;
         }
@@ -206,6 +213,28 @@ ngx_int_t
 ngx_http_dossier_pg_submit(ngx_http_dossier_pg_t *pg,
     ngx_http_dossier_pg_item_t *item)
 {
+    if (ngx_http_dossier_pg_admit(pg, item) != NGX_OK) {
+        return NGX_BUSY;
+    }
+
+    if (!ngx_http_dossier_pg_usable(pg)) {
+        return NGX_DECLINED;
+    }
+
+    item->group = NULL;
+    ngx_http_dossier_pg_queue(pg, item);
+
+    ngx_http_dossier_pg_dispatch(pg);
+
+    return NGX_OK;
+}
+
+
+/* Admission control: room in the queue and in the sector's share. */
+static ngx_int_t
+ngx_http_dossier_pg_admit(ngx_http_dossier_pg_t *pg,
+    ngx_http_dossier_pg_item_t *item)
+{
     ngx_uint_t  *count;
 
     if (pg->queued >= pg->conf->queue_size) {
@@ -221,18 +250,97 @@ ngx_http_dossier_pg_submit(ngx_http_dossier_pg_t *pg,
         return NGX_BUSY;
     }
 
+    item->sector_count = count;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_dossier_pg_queue(ngx_http_dossier_pg_t *pg,
+    ngx_http_dossier_pg_item_t *item)
+{
+    item->deadline = ngx_current_msec + pg->conf->query_timeout;
+    item->conn = NULL;
+    ngx_http_dossier_pg_enqueue(pg, item, 0);
+}
+
+
+ngx_int_t
+ngx_http_dossier_pg_submit_group(ngx_http_dossier_pg_t *pg,
+    ngx_http_dossier_pg_group_t *g)
+{
+    ngx_uint_t                   i;
+    ngx_http_dossier_pg_item_t  *item;
+
+    if (g->nitems == 0 || g->nitems > NGX_HTTP_DOSSIER_PG_GROUP_MAX) {
+        return NGX_ERROR;
+    }
+
     if (!ngx_http_dossier_pg_usable(pg)) {
         return NGX_DECLINED;
     }
 
-    item->deadline = ngx_current_msec + pg->conf->query_timeout;
-    item->conn = NULL;
-    item->sector_count = count;
-    ngx_http_dossier_pg_enqueue(pg, item, 0);
+    g->pending = 0;
+    g->queued = 0;
+    g->solo = 0;
+    g->done.handler = ngx_http_dossier_pg_group_done;
+    g->done.data = g;
+    g->done.log = pg->log;
 
+    /* item by item, in order: one after the other in the queue */
+    for (i = 0; i < g->nitems; i++) {
+        item = g->items[i];
+        item->group = g;
+
+        if (ngx_http_dossier_pg_admit(pg, item) != NGX_OK) {
+            item->outcome = NGX_HTTP_DOSSIER_SATURATED;
+            continue;
+        }
+
+        ngx_http_dossier_pg_queue(pg, item);
+        g->pending++;
+    }
+
+    if (g->pending == 0) {
+        return NGX_BUSY;
+    }
+
+    /* an answer while dispatching (a connection failing) waits for this
+     * call to return */
+    g->submitting = 1;
     ngx_http_dossier_pg_dispatch(pg);
+    g->submitting = 0;
 
     return NGX_OK;
+}
+
+
+void
+ngx_http_dossier_pg_cancel_group(ngx_http_dossier_pg_group_t *g)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < g->nitems; i++) {
+        if (g->items[i]->group == g) {
+            ngx_http_dossier_pg_cancel(g->items[i]);
+        }
+    }
+
+    g->pending = 0;
+
+    if (g->done.posted) {
+        ngx_delete_posted_event(&g->done);
+    }
+}
+
+
+static void
+ngx_http_dossier_pg_group_done(ngx_event_t *ev)
+{
+    ngx_http_dossier_pg_group_t  *g = ev->data;
+
+    g->handler(g);
 }
 
 
@@ -754,6 +862,7 @@ ngx_http_dossier_pg_send_batch(ngx_http_dossier_pg_conn_t *pc)
     ngx_queue_t                 *q, *next;
     ngx_http_dossier_pg_t       *pg = pc->pg;
     ngx_http_dossier_pg_item_t  *item;
+    ngx_http_dossier_pg_group_t *g;
 
     n = 0;
     len = sizeof("[]");
@@ -768,6 +877,40 @@ ngx_http_dossier_pg_send_batch(ngx_http_dossier_pg_conn_t *pc)
         if ((ngx_msec_int_t) (ngx_current_msec - item->deadline) >= 0) {
             ngx_http_dossier_pg_dequeue(item);
             ngx_http_dossier_pg_answer(item, NGX_HTTP_DOSSIER_UNAVAILABLE);
+            continue;
+        }
+
+        g = item->group;
+
+        if (g) {
+            /* a group goes whole, in order, in one transaction: beside
+             * the others if it fits, else alone */
+            if (n > 0 && (g->solo || n + g->queued > pg->conf->batch_size)) {
+                break;
+            }
+
+            /* its items wait one after the other */
+            while (item->group == g) {
+                next = ngx_queue_next(q);
+
+                ngx_http_dossier_pg_dequeue(item);
+                item->conn = pc;
+                item->slot = n;
+                pc->items[n++] = item;
+                len += item->json.len + 1;
+
+                q = next;
+                if (q == ngx_queue_sentinel(&pg->queue)) {
+                    break;
+                }
+
+                item = ngx_queue_data(q, ngx_http_dossier_pg_item_t, queue);
+            }
+
+            if (g->solo) {
+                break;
+            }
+
             continue;
         }
 
@@ -907,7 +1050,7 @@ ngx_http_dossier_pg_batch_done(ngx_http_dossier_pg_conn_t *pc, ngx_uint_t ok)
 {
     ngx_int_t                    ord;
     dg_store_outcome_e           outcome;
-    ngx_uint_t                   i, rows;
+    ngx_uint_t                   i, rows, data;
     ngx_http_dossier_pg_t       *pg = pc->pg;
     ngx_http_dossier_pg_item_t  *item;
 
@@ -942,9 +1085,20 @@ ngx_http_dossier_pg_batch_done(ngx_http_dossier_pg_conn_t *pc, ngx_uint_t ok)
     /*
      * What is left was not stored: the transaction rolled back.  An error
      * about the data (SQLSTATE classes 22 and 23) may be one item's fault,
-     * so a batch of several is retried one by one to isolate it; any other
-     * failure is the server's, and the client may retry.
+     * so a batch of several is retried one by one to isolate it, a group
+     * whole and alone (in order: from the last item, each at the head);
+     * any other failure is the server's, and the client may retry.
      */
+    data = pc->failed && (ngx_strncmp(pc->sqlstate, "22", 2) == 0
+                          || ngx_strncmp(pc->sqlstate, "23", 2) == 0);
+
+    for (i = pc->nitems; data && i-- > 0; /* void */) {
+        item = pc->items[i];
+        if (item && item->group && !item->group->solo) {
+            ngx_http_dossier_pg_enqueue(pg, item, 1);
+        }
+    }
+
     for (i = 0; i < pc->nitems; i++) {
         item = pc->items[i];
         if (item == NULL) {
@@ -954,11 +1108,13 @@ ngx_http_dossier_pg_batch_done(ngx_http_dossier_pg_conn_t *pc, ngx_uint_t ok)
         pc->items[i] = NULL;
         item->conn = NULL;
 
-        if (pc->failed
-            && (ngx_strncmp(pc->sqlstate, "22", 2) == 0
-                || ngx_strncmp(pc->sqlstate, "23", 2) == 0))
-        {
-            if (pc->nitems > 1) {
+        if (item->queued) {
+            item->group->solo = 1;
+            continue;
+        }
+
+        if (data) {
+            if (pc->nitems > 1 && item->group == NULL) {
                 item->solo = 1;
                 ngx_http_dossier_pg_enqueue(pg, item, 1);
                 continue;
@@ -1177,6 +1333,10 @@ ngx_http_dossier_pg_enqueue(ngx_http_dossier_pg_t *pg,
 
     pg->queued++;
     (*item->sector_count)++;
+
+    if (item->group) {
+        item->group->queued++;
+    }
 }
 
 
@@ -1187,6 +1347,10 @@ ngx_http_dossier_pg_dequeue(ngx_http_dossier_pg_item_t *item)
     item->queued = 0;
     item->pg->queued--;
     (*item->sector_count)--;
+
+    if (item->group) {
+        item->group->queued--;
+    }
 }
 
 
@@ -1273,8 +1437,25 @@ static void
 ngx_http_dossier_pg_answer(ngx_http_dossier_pg_item_t *item,
     ngx_http_dossier_outcome_e outcome)
 {
+    ngx_http_dossier_pg_group_t  *g = item->group;
+
     item->outcome = outcome;
-    item->handler(item);
+
+    if (g == NULL) {
+        item->handler(item);
+        return;
+    }
+
+    if (--g->pending) {
+        return;
+    }
+
+    if (g->submitting) {
+        ngx_post_event(&g->done, &ngx_posted_events);
+        return;
+    }
+
+    g->handler(g);
 }
 
 

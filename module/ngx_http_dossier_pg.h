@@ -7,7 +7,8 @@
  * call of dossier_submit_batch(): one transaction, one round trip.  At low
  * load that is a batch of one; under load the batches grow by themselves.
  * An item's handler runs once, after COMMIT has been confirmed or the
- * batch has certainly or possibly failed.
+ * batch has certainly or possibly failed.  A group of items (a batch
+ * request) shares one transaction and one handler.
  */
 
 #ifndef NGX_HTTP_DOSSIER_PG_H
@@ -26,6 +27,11 @@ typedef struct ngx_http_dossier_pg_conn_s  ngx_http_dossier_pg_conn_t;
 typedef struct ngx_http_dossier_pg_item_s  ngx_http_dossier_pg_item_t;
 typedef struct ngx_http_dossier_pg_query_s ngx_http_dossier_pg_query_t;
 typedef struct ngx_http_dossier_pg_waiter_s ngx_http_dossier_pg_waiter_t;
+typedef struct ngx_http_dossier_pg_group_s  ngx_http_dossier_pg_group_t;
+
+
+/* The most items of one group: a batch request's (CONTRACT.md section 6) */
+#define NGX_HTTP_DOSSIER_PG_GROUP_MAX  100
 
 
 typedef struct {
@@ -47,7 +53,10 @@ typedef enum {
     NGX_HTTP_DOSSIER_STORED_BEFORE,      /* identical dossier was stored */
     NGX_HTTP_DOSSIER_CONFLICT,           /* same MaHoSo, other content */
     NGX_HTTP_DOSSIER_UNAVAILABLE,        /* not stored: retry later */
-    NGX_HTTP_DOSSIER_REJECTED            /* PostgreSQL refused the row */
+    NGX_HTTP_DOSSIER_REJECTED,           /* PostgreSQL refused the row */
+    NGX_HTTP_DOSSIER_SATURATED           /* a group's item not queued: the
+                                            queue or its sector's share is
+                                            full */
 } ngx_http_dossier_outcome_e;
 
 
@@ -70,12 +79,31 @@ struct ngx_http_dossier_pg_item_s {
 
     /* private */
     ngx_http_dossier_pg_t       *pg;
+    ngx_http_dossier_pg_group_t *group;
     ngx_http_dossier_pg_conn_t  *conn;        /* in flight on */
     ngx_uint_t                  *sector_count;
     ngx_uint_t                   slot;
     unsigned                     queued:1;
     unsigned                     solo:1;      /* retry alone: its batch
                                                  failed on data */
+};
+
+
+typedef void (*ngx_http_dossier_pg_group_pt)(ngx_http_dossier_pg_group_t *g);
+
+struct ngx_http_dossier_pg_group_s {
+    ngx_http_dossier_pg_item_t  **items;      /* in order; their handlers
+                                                 are not used */
+    ngx_uint_t                    nitems;
+    ngx_http_dossier_pg_group_pt  handler;
+    void                         *data;
+
+    /* private */
+    ngx_uint_t                    pending;    /* items without an outcome */
+    ngx_uint_t                    queued;     /* of which in the queue */
+    ngx_event_t                   done;       /* answered while queued */
+    unsigned                      submitting:1;
+    unsigned                      solo:1;
 };
 
 
@@ -133,6 +161,24 @@ ngx_int_t ngx_http_dossier_pg_submit(ngx_http_dossier_pg_t *pg,
 
 /* Withdraws an item whose request is going away; its handler won't run. */
 void ngx_http_dossier_pg_cancel(ngx_http_dossier_pg_item_t *item);
+
+/*
+ * Queues a group (at most NGX_HTTP_DOSSIER_PG_GROUP_MAX items) that shares
+ * one transaction and one answer: g->handler runs once, after this
+ * returns, when every item has its outcome.  Admission counts items, in
+ * order: an item beyond the queue or its sector's share is not queued
+ * (outcome NGX_HTTP_DOSSIER_SATURATED).  The others wait together and go
+ * in one call of dossier_submit_batch(), beside other items when they fit
+ * into dossier_pg_batch_size, else alone; the same MaHoSo twice is judged
+ * in order.  NGX_OK: queued.  NGX_BUSY: no item was admitted.
+ * NGX_DECLINED: no connection is up or coming up.  In both refusals
+ * nothing was queued and the handler won't run.
+ */
+ngx_int_t ngx_http_dossier_pg_submit_group(ngx_http_dossier_pg_t *pg,
+    ngx_http_dossier_pg_group_t *g);
+
+/* Withdraws a group whose request is going away; its handler won't run. */
+void ngx_http_dossier_pg_cancel_group(ngx_http_dossier_pg_group_t *g);
 
 /* Queues one statement (a lookup, a progress update); answers as
  * ngx_http_dossier_pg_submit() does.  Queries go before batches: they are

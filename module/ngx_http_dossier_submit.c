@@ -24,8 +24,8 @@
 #include "ngx_http_dossier_auth.h"
 #include "ngx_http_dossier_body.h"
 #include "ngx_http_dossier_limit.h"
-#include "ngx_http_dossier_plugins.h"
 #include "ngx_http_dossier_response.h"
+#include "ngx_http_dossier_submission.h"
 
 
 typedef struct {
@@ -47,16 +47,12 @@ static ngx_int_t ngx_http_dossier_submit_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_dossier_submit_step(ngx_http_request_t *r);
 static ngx_int_t ngx_http_dossier_submit_refused(ngx_http_request_t *r,
     dg_submission_t *sub);
-static ngx_int_t ngx_http_dossier_submit_wait(ngx_http_request_t *r,
-    ngx_http_dossier_submit_ctx_t *sctx);
-static void ngx_http_dossier_submit_waited(ngx_http_dossier_pg_waiter_t *w,
-    ngx_uint_t ready);
 static ngx_int_t ngx_http_dossier_submit_queue(ngx_http_request_t *r,
     ngx_http_dossier_submit_ctx_t *sctx);
 static void ngx_http_dossier_submit_done(ngx_http_dossier_pg_item_t *item);
 static void ngx_http_dossier_submit_cached(ngx_http_dossier_cache_put_t *put);
 static ngx_int_t ngx_http_dossier_submit_accepted(ngx_http_request_t *r,
-    ngx_http_dossier_pg_item_t *item);
+    ngx_http_dossier_submit_ctx_t *sctx);
 static void ngx_http_dossier_submit_cleanup(void *data);
 static char *ngx_http_dossier_submit_directive(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
@@ -167,15 +163,10 @@ ngx_http_dossier_submit_step(ngx_http_request_t *r)
                                    sctx->body.len);
     }
 
-    rc = dg_submission_validate(sub, ngx_time(),
-                                ngx_http_dossier_catalog(r));
-    if (rc == 1) {
+    if (ngx_http_dossier_submission_judge(r, sub) == NGX_AGAIN) {
         /* a worker just started: wait for its catalog, then go on */
-        return ngx_http_dossier_submit_wait(r, sctx);
+        return ngx_http_dossier_submission_wait(r, &sctx->waiter);
     }
-
-    (void) dg_submission_check(sub, ngx_http_dossier_plugins(r), ngx_time());
-    (void) dg_submission_allow(sub, &ctx->caller);
 
     if (sub->stage == DG_SUBMISSION_REFUSED) {
         return ngx_http_dossier_submit_refused(r, sub);
@@ -188,10 +179,7 @@ ngx_http_dossier_submit_step(ngx_http_request_t *r)
         return rc;
     }
 
-    if (dg_submission_prepare(sub, &ctx->caller,
-                              ngx_http_dossier_request_id(r))
-        != 0)
-    {
+    if (ngx_http_dossier_submission_item(r, sub, &sctx->item) != NGX_OK) {
         return ngx_http_dossier_submit_refused(r, sub);
     }
 
@@ -208,60 +196,12 @@ ngx_http_dossier_submit_refused(ngx_http_request_t *r, dg_submission_t *sub)
 
 
 static ngx_int_t
-ngx_http_dossier_submit_wait(ngx_http_request_t *r,
-    ngx_http_dossier_submit_ctx_t *sctx)
-{
-    ngx_http_dossier_pg_t  *pool;
-
-    pool = ngx_http_dossier_pool(r);
-
-    sctx->waiter.handler = ngx_http_dossier_submit_waited;
-    sctx->waiter.data = sctx;
-
-    if (pool == NULL
-        || ngx_http_dossier_pg_wait_catalog(pool, &sctx->waiter) != NGX_OK)
-    {
-        return ngx_http_dossier_send_error(r, DG_ERR_STORAGE_STARTING);
-    }
-
-    return NGX_DONE;
-}
-
-
-static void
-ngx_http_dossier_submit_waited(ngx_http_dossier_pg_waiter_t *w,
-    ngx_uint_t ready)
-{
-    ngx_http_request_t             *r;
-    ngx_http_dossier_submit_ctx_t  *sctx = w->data;
-
-    r = sctx->request;
-
-    if (!ready) {
-        ngx_http_dossier_finalize(r,
-            ngx_http_dossier_send_error(r, DG_ERR_STORAGE_STARTING));
-        return;
-    }
-
-    ngx_http_dossier_resume(r);
-    ngx_http_run_posted_requests(r->connection);
-}
-
-
-static ngx_int_t
 ngx_http_dossier_submit_queue(ngx_http_request_t *r,
     ngx_http_dossier_submit_ctx_t *sctx)
 {
     ngx_int_t                    rc;
-    dg_submission_t             *sub = &sctx->sub;
     ngx_http_dossier_pg_item_t  *item = &sctx->item;
 
-    item->json.data = (u_char *) sub->item;
-    item->json.len = ngx_strlen(sub->item);
-    item->ma_ho_so.data = (u_char *) sub->dossier.ma_ho_so;
-    item->ma_ho_so.len = ngx_strlen(sub->dossier.ma_ho_so);
-    item->sector.data = (u_char *) sub->dossier.ma_linh_vuc;
-    item->sector.len = ngx_strlen(sub->dossier.ma_linh_vuc);
     item->handler = ngx_http_dossier_submit_done;
     item->data = sctx;
 
@@ -280,50 +220,33 @@ ngx_http_dossier_submit_queue(ngx_http_request_t *r,
 static void
 ngx_http_dossier_submit_done(ngx_http_dossier_pg_item_t *item)
 {
-    ngx_int_t                       rc;
     ngx_http_request_t             *r;
     ngx_http_dossier_cache_t       *cache;
     ngx_http_dossier_submit_ctx_t  *sctx = item->data;
 
     r = sctx->request;
 
-    switch (item->outcome) {
+    ngx_http_dossier_submission_stored(&sctx->sub, item);
 
-    case NGX_HTTP_DOSSIER_STORED_NEW:
-        /* a lookup right after the 201 finds the entry in the cache */
-        cache = ngx_http_dossier_cache(r);
-        sctx->put.handler = ngx_http_dossier_submit_cached;
-        sctx->put.data = sctx;
-
-        if (cache
-            && ngx_http_dossier_cache_put_status(cache, &item->status,
-                                                 &sctx->put)
-               == NGX_OK)
-        {
-            return;
-        }
-
-        rc = ngx_http_dossier_submit_accepted(r, item);
-        break;
-
-    case NGX_HTTP_DOSSIER_STORED_BEFORE:
-        rc = ngx_http_dossier_submit_accepted(r, item);
-        break;
-
-    case NGX_HTTP_DOSSIER_CONFLICT:
-        rc = ngx_http_dossier_send_error(r, DG_ERR_CONFLICT);
-        break;
-
-    case NGX_HTTP_DOSSIER_REJECTED:
-        rc = ngx_http_dossier_send_error(r, DG_ERR_STORAGE_REJECTED);
-        break;
-
-    default:
-        rc = ngx_http_dossier_send_error(r, DG_ERR_STORAGE_UNAVAILABLE);
-        break;
+    if (sctx->sub.stage == DG_SUBMISSION_REFUSED) {
+        ngx_http_dossier_finalize(r,
+            ngx_http_dossier_submit_refused(r, &sctx->sub));
+        return;
     }
 
-    ngx_http_dossier_finalize(r, rc);
+    /* a lookup right after the 201 finds the entry in the cache */
+    cache = ngx_http_dossier_cache(r);
+    sctx->put.handler = ngx_http_dossier_submit_cached;
+    sctx->put.data = sctx;
+
+    if (sctx->sub.status == NGX_HTTP_CREATED && cache
+        && ngx_http_dossier_cache_put_status(cache, &item->status, &sctx->put)
+           == NGX_OK)
+    {
+        return;
+    }
+
+    ngx_http_dossier_finalize(r, ngx_http_dossier_submit_accepted(r, sctx));
 }
 
 
@@ -335,21 +258,20 @@ ngx_http_dossier_submit_cached(ngx_http_dossier_cache_put_t *put)
 
     r = sctx->request;
 
-    ngx_http_dossier_finalize(r,
-        ngx_http_dossier_submit_accepted(r, &sctx->item));
+    ngx_http_dossier_finalize(r, ngx_http_dossier_submit_accepted(r, sctx));
 }
 
 
 /* 201 (or 200 for a retry) with Location and the acceptance view. */
 static ngx_int_t
 ngx_http_dossier_submit_accepted(ngx_http_request_t *r,
-    ngx_http_dossier_pg_item_t *item)
+    ngx_http_dossier_submit_ctx_t *sctx)
 {
     char             *json;
     u_char           *p;
     ngx_int_t         rc;
     ngx_uint_t        i;
-    ngx_str_t        *code = &item->ma_ho_so;
+    ngx_str_t        *code = &sctx->item.ma_ho_so;
     dg_status_t       view;
     ngx_table_elt_t  *location;
 
@@ -377,8 +299,8 @@ ngx_http_dossier_submit_accepted(ngx_http_request_t *r,
 
     location->value.len = p - location->value.data;
 
-    view = item->status;
-    view.id = item->id;
+    view = sctx->item.status;
+    view.id = sctx->sub.id;
     view.ma_ho_so = (const char *) code->data;
 
     json = dg_status_json(&view, DG_STATUS_VIEW_ACCEPTED);
@@ -386,10 +308,8 @@ ngx_http_dossier_submit_accepted(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    rc = ngx_http_dossier_send_json(r,
-             item->outcome == NGX_HTTP_DOSSIER_STORED_NEW ? NGX_HTTP_CREATED
-                                                          : NGX_HTTP_OK,
-             (u_char *) json, ngx_strlen(json));
+    rc = ngx_http_dossier_send_json(r, sctx->sub.status, (u_char *) json,
+                                    ngx_strlen(json));
     free(json);
 
     return rc;

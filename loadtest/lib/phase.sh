@@ -7,13 +7,14 @@
 #   rate=N | rate=N%      target requests/s, or a share of the peak measured
 #                         by the phase marked peak=1          (unthrottled)
 #   duration=S  connections=C                 ($LT_DURATION, $LT_CONNECTIONS)
-#   mode=submit|retry|lookup  source=PHASE  retry_set=N  lookup=0.8
+#   mode=submit|retry|lookup|batch  source=PHASE  retry_set=N  lookup=0.8
 #                         (retry_set: how many of source's dossiers, 2000)
 #   source_status=201     which of source's answers to take: a status, or
 #                         "503|0" (the refused and the unanswered, to
 #                         resend after a failover)
 #   source_file=FILE      the dossiers themselves ("MaHoSo sector id"
 #                         lines) instead of a source phase's
+#   batch=100             batch mode: dossiers per request
 #   peak=1                this phase measures the peak rate
 #   mark=TEXT             shade this phase in the charts (e.g. surge)
 #   label=TEXT            what the phase is, for the report
@@ -29,12 +30,12 @@ lt_phase() {
     local target=gateway mix=$LT_MIX invalid=$LT_INVALID rate="" \
           duration=$LT_DURATION connections=$LT_CONNECTIONS mode=submit \
           source="" source_status=201 source_file="" retry_set=2000 \
-          lookup=0 peak=0 mark="" label=$name
+          lookup=0 batch=100 peak=0 mark="" label=$name
     for kv in "$@"; do
         k=${kv%%=*} v=${kv#*=}
         case $k in
             target|mix|invalid|rate|duration|connections|mode|source|\
-            source_status|source_file|retry_set|lookup|peak|mark|label)
+            source_status|source_file|retry_set|lookup|batch|peak|mark|label)
                 printf -v "$k" '%s' "$v" ;;
             *) lt_die "phase $name: unknown option $k" ;;
         esac
@@ -89,6 +90,7 @@ lt_phase() {
     LT_OUT=$d LT_RUN=$LT_RUN LT_PHASE=$name LT_EPOCH=$LT_EPOCH LT_MIX=$mix \
     LT_INVALID=$invalid LT_RATE=${rate:-0} LT_CONNECTIONS=$connections \
     LT_MODE=$mode LT_SOURCE=${source:+$d/source.tsv} LT_LOOKUP=$lookup \
+    LT_BATCH=$batch \
     LT_SIGN=${LT_SIGN:-1} LT_GO_MS=$go_ms LT_STOP_MS=$stop_ms \
         timeout -k 5 $((duration + 60)) \
         wrk -t"$connections" -c"$connections" \
@@ -120,6 +122,7 @@ rate=${rate:-}
 duration=$duration
 connections=$connections
 mode=$mode
+batch=$([ "$mode" = batch ] && echo "$batch")
 source=$source
 mark=$mark
 start_ms=$go_ms

@@ -64,6 +64,7 @@ lt_report_headline() {
         echo "| latency at peak, p50 / p99 (per request, Lua) | $(lt_get "$P/peak/stats.env" p50_ms) / $(lt_get "$P/peak/stats.env" p99_ms) ms | | | |"
         echo "| all answers/s at peak vs bare nginx (same requests) | $acc | ${bare:-n/a} | $(lt_ratio "$acc" "$bare") | |"
     fi
+    lt_report_batch_headline
     if [ -n "$half_p99" ]; then
         echo "| p99 at half the peak rate (phase half: target $(lt_get "$P/half/meta.env" rate) req/s, achieved $(lt_get "$P/half/stats.env" rps)) | $half_p99 ms (wrk) / $half_lua ms (Lua) | | | < 20 ms: $(lt_goal "$half_p99" "<" 20) |"
     fi
@@ -72,6 +73,23 @@ lt_report_headline() {
         echo "| invalid-dossier path, 422/s (phase invalid) | $inv | bare nginx, same requests: ${bare_inv:-n/a} req/s | $r | ≥ 0.5: $(lt_goal "$r" ">=" 0.5) |"
     fi
     echo
+}
+
+# The batch profile's phase "batch": rows stored per second in batches
+# (every dossier answered 201/200 is a committed row) against pgbench's 32
+# rows a transaction, and the latency of a whole batch.
+lt_report_batch_headline() {
+    local P=$LT_OUTDIR/phases/batch B=$LT_OUTDIR/baselines rows p32 r
+    [ -f "$P/stats.env" ] || return 0
+    rows=$(lt_get "$P/stats.env" durable_rps)
+    p32=$(lt_get "$B/pgbench-32.env" rows_per_s)
+    r=$(lt_ratio "$rows" "$p32")
+    echo "| rows stored/s in batches of $(lt_get "$P/meta.env" batch) (phase batch, $(lt_get "$P/meta.env" connections) connections; dossiers answered 201/200) | $rows | pgbench 32 rows/tx: ${p32:-n/a} rows/s | $r | ≥ 0.8: $(lt_goal "$r" ">=" 0.8) |"
+    echo "| | | the gateway's SQL function alone, 32 dossiers a call: $(lt_get "$B/pgbench-fn-32.env" rows_per_s) rows/s | $(lt_ratio "$rows" "$(lt_get "$B/pgbench-fn-32.env" rows_per_s)") | |"
+    echo "| batches/s (statuses), dossiers accepted per batch | $(lt_get "$P/stats.env" batch_rps) ($(lt_get "$P/stats.env" batch_statuses)), $(lt_get "$P/stats.env" batch_accepted) of $(lt_get "$P/stats.env" batch_items) | | | |"
+    echo "| latency per batch, p50 / p99 / max (per request, Lua) | $(lt_get "$P/stats.env" batch_p50_ms) / $(lt_get "$P/stats.env" batch_p99_ms) / $(lt_get "$P/stats.env" batch_max_ms) ms | | | |"
+    echo "| latency per batch, p50 / p99 (wrk) | $(lt_get "$P/stats.env" wrk_p50_ms) / $(lt_get "$P/stats.env" wrk_p99_ms) ms | | | |"
+    echo "| dossiers per group commit (PostgreSQL ms per commit) | $(lt_get "$P/stats.env" pg_batch_items) ($(lt_get "$P/stats.env" pg_batch_ms) ms) | | | |"
 }
 
 lt_report_phases() {
@@ -168,6 +186,7 @@ lt_report() {
         echo
         echo "- command: \`$(lt_get "$r" command)\`"
         echo "- run id \`$(lt_get "$r" run)\`, commit $(lt_get "$r" commit), gateway $(lt_get "$r" gateway_url) ($(lt_get "$r" workers) nginx workers)"
+        echo "- configuration: $(lt_get "$r" template)"
         echo "- machine: $(lt_get "$r" machine); load average at start: $(lt_get "$r" load)"
         echo "- one wrk thread per connection (see loadtest/README.md, \"How it measures\")"
         echo

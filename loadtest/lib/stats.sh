@@ -62,6 +62,26 @@ lt_phase_stats() {
         echo "wrk_${k}_ms=$(lt_calc "$(lt_get "$d/summary.env" "lat_${k}_us") / 1000")"
     done >>"$d/stats.env"
 
+    # batch mode: the requests themselves (lua/dossier.lua's b*.log):
+    # batches/s, their statuses and latency, dossiers per batch
+    if ls "$d"/b*.log >/dev/null 2>&1; then
+        cat "$d"/b*.log | awk -F '\t' -v s="$(lt_get "$d/meta.env" start_ms)" \
+                -v e="$(lt_get "$d/meta.env" end_ms)" -v secs="$secs" '
+            $1 >= s && $1 <= e { n++; st[$2]++; items += $4; ok += $5 }
+            END { printf "batches=%d\nbatch_rps=%.1f\nbatch_items=%.1f\n",
+                         n, n / secs, n ? items / n : 0
+                  printf "batch_accepted=%.1f\n", n ? ok / n : 0
+                  b = ""
+                  for (k in st) b = b (b == "" ? "" : " ") k ":" st[k]
+                  printf "batch_statuses=%s\n", b }' >>"$d/stats.env"
+        cat "$d"/b*.log | awk -F '\t' -v s="$(lt_get "$d/meta.env" start_ms)" \
+                -v e="$(lt_get "$d/meta.env" end_ms)" \
+                '$1 >= s && $1 <= e { print "batch\t" $3 }' \
+            | lt_percentiles | awk -F '\t' '{
+                printf "batch_p50_ms=%s\nbatch_p90_ms=%s\nbatch_p99_ms=%s\nbatch_max_ms=%s\n",
+                       $3, $4, $5, $7 }' >>"$d/stats.env"
+    fi
+
     # per sector: answers, rate, status classes, latency
     lt_window "$d" | awk -F '\t' '$4 > 0 { print $2 "\t" $5 }' \
         | lt_percentiles >"$d/sector-latency.tsv"

@@ -10,7 +10,8 @@
 --   LT_RATE     target requests/s over all connections (absent: as fast as
 --               the answers come)
 --   LT_CONNECTIONS  connection count (= wrk threads, see below)
---   LT_MODE     submit | retry | lookup | resend
+--   LT_MODE     submit | retry | lookup | resend | batch
+--   LT_BATCH    batch mode: dossiers per request (POST /v1/dossiers/batch)
 --   LT_SOURCE   retry/lookup: a file of accepted dossiers to resend/look up;
 --               resend: dossiers to send again once each (those refused or
 --               unanswered during a failover), connection t taking t,
@@ -39,6 +40,11 @@
 -- Records, one file per thread (wrk threads have separate Lua states):
 --   t<thread>.log  end_ms sector kind status latency_us MaHoSo id expect_id start_ms
 --     kind: v valid, i invalid, r resent, l lookup; status 0: never answered
+--     (batch mode: one record per dossier, its own status and id from the
+--     answer's results, the batch's latency; a batch refused whole gives
+--     each of its dossiers the batch's status)
+--   b<thread>.log  batch mode, one line per batch:
+--     end_ms status latency_us dossiers accepted start_ms
 --   counts.tsv, summary.env, unanswered.log: written by done() at the end
 --
 -- No JIT: with one Lua state per connection every state would compile the
@@ -65,6 +71,7 @@ local RATE = tonumber(env("LT_RATE") or "0")
 local CONNS = tonumber(env("LT_CONNECTIONS") or "1")
 local MODE = env("LT_MODE") or "submit"
 local LOOKUP = tonumber(env("LT_LOOKUP") or "0")
+local BATCH = tonumber(env("LT_BATCH") or "100")
 local GO = tonumber(env("LT_GO_MS") or "0")
 local STOP = tonumber(env("LT_STOP_MS") or "0")
 
@@ -139,7 +146,7 @@ end
 counts = {}          -- status -> answers (read by done())
 pending_line = nil   -- the record of the request in flight (read by done())
 
-local tid, log, r, n = 0, nil, nil, 0
+local tid, log, blog, r, n, items = 0, nil, nil, nil, 0, 0
 local pending = nil
 local sources = {}   -- retry: {mhs, sector, id}; lookup: accepted MaHoSo
 local headers = { ["Content-Type"] = "application/json; charset=utf-8" }
@@ -166,6 +173,10 @@ function init(args)
     log = assert(io.open(OUT .. "/t" .. tid .. ".log", "w"))
     -- flushed by the C library when wrk exits
     log:setvbuf("full", 65536)
+    if MODE == "batch" then
+        blog = assert(io.open(OUT .. "/b" .. tid .. ".log", "w"))
+        blog:setvbuf("full", 65536)
+    end
     if (env("LT_SOURCE") or "") ~= "" then
         sources = load_source(env("LT_SOURCE"))
         assert(#sources > 0, "no accepted dossiers in " .. env("LT_SOURCE"))
@@ -193,6 +204,58 @@ local function resend_source(k)
     return sources[tid + (k - 1) * CONNS]
 end
 
+-- A batch's records, one per dossier: status[k] and id[k] from the
+-- answer (a dossier without a result gets the batch's status).
+local function batch_records(p, status, st, ids, end_ms, lat)
+    local lines = {}
+    for k, it in ipairs(p.items) do
+        it.start_ms = p.start_ms
+        lines[k] = record(it, st[k] or status, ids[k], end_ms, lat)
+    end
+    return table.concat(lines, "\n")
+end
+
+-- Batch mode: a few dossiers per sector made by the generator, then each
+-- dossier of a batch is one of them under a code and an applicant ID of
+-- its own (the last 6 digits; the per-citizen limit must not bite): the
+-- full generator costs too much CPU to feed batches of 100 from the same
+-- 2 cores.  Template codes hold no pattern characters.
+local templates = {}
+
+local function template(sector)
+    local list = templates[sector]
+    if not list then
+        list = {}
+        for i = 1, 8 do
+            local mhs = "LTTPL" .. tid .. "X" .. sector .. i .. "Z"
+            local body = gen.dossier(mhs, sector, nil, EPOCH)
+            list[i] = { mhs = mhs, body = body,
+                        id = body:match('"SoGiayToChuHoSo":"(%d+)"') }
+        end
+        templates[sector] = list
+    end
+    return list[r:int(1, #list)]
+end
+
+local function batch_dossier()
+    items = items + 1
+    local it = { mhs = "LT" .. RUN .. "-" .. PHASE .. "-" .. tid .. "-" .. items,
+                 sector = pick_sector() }
+    local bad = INVALID > 0 and r:chance(INVALID)
+                and r:pick(gen.invalid_kinds) or nil
+    it.kind = bad and "i" or "v"
+    if bad then
+        return it, gen.dossier(it.mhs, it.sector, bad, EPOCH)
+    end
+    local t = template(it.sector)
+    local body = t.body:gsub(t.mhs, it.mhs)
+    if t.id then
+        body = body:gsub(t.id, t.id:sub(1, #t.id - 6)
+                         .. string.format("%06d", (items * 64 + tid) % 1000000))
+    end
+    return it, body
+end
+
 -- The next request of this connection: what it is and its bytes.
 local function next_request()
     n = n + 1
@@ -206,6 +269,15 @@ local function next_request()
         local s = sources[r:int(1, #sources)]
         p.mhs, p.sector, p.kind, p.expect = s.mhs, s.sector, "r", s.id
         p.body = gen.dossier(s.mhs, s.sector, nil, EPOCH)
+    elseif MODE == "batch" then
+        local parts = {}
+        p.items = {}
+        for k = 1, BATCH do
+            p.items[k], parts[k] = batch_dossier()
+        end
+        p.mhs, p.sector, p.kind = p.items[1].mhs, p.items[1].sector, "b"
+        p.path = "/v1/dossiers/batch"
+        p.body = '{"data":[' .. table.concat(parts, ",") .. ']}'
     elseif MODE == "lookup" and #sources > 0 and r:chance(LOOKUP) then
         local s = sources[r:int(1, #sources)]
         p.mhs, p.sector, p.kind = s.mhs, s.sector, "l"
@@ -232,7 +304,8 @@ local first = nil
 local function start(p, req)
     pending = p
     p.start_ms = clock.wall_ms()
-    pending_line = record(p, 0, nil, p.start_ms, 0)
+    pending_line = p.items and batch_records(p, 0, {}, {}, p.start_ms, 0)
+                   or record(p, 0, nil, p.start_ms, 0)
     p.t0 = clock.mono_us()
     return req
 end
@@ -247,7 +320,9 @@ function request()
     end
     if pending then
         -- no answer came (wrk reconnected after an error): keep the fact
-        log:write(record(pending, 0, nil, clock.wall_ms(), 0), "\n")
+        local now = clock.wall_ms()
+        log:write(pending.items and batch_records(pending, 0, {}, {}, now, 0)
+                  or record(pending, 0, nil, now, 0), "\n")
     end
     local p = next_request()
     local h = headers
@@ -272,6 +347,27 @@ function response(status, hdrs, body)
         return
     end
     pending, pending_line = nil, nil
+    if p.items then
+        -- {"results":[{"index":0,"status":201,"id":17,...},...]}
+        local st, ids, ok = {}, {}, 0
+        if status == 200 then
+            for i, s, at in body:gmatch('"index":(%d+),"status":(%d+)()') do
+                local k = tonumber(i) + 1
+                st[k] = tonumber(s)
+                ids[k] = body:match('^,"id":(%d+)', at)
+            end
+        end
+        for k = 1, #p.items do
+            local s = st[k] or status
+            counts[s] = (counts[s] or 0) + 1
+            ok = ok + ((s == 200 or s == 201) and 1 or 0)
+        end
+        local now = clock.wall_ms()
+        log:write(batch_records(p, status, st, ids, now, t1 - p.t0), "\n")
+        blog:write(string.format("%d\t%d\t%d\t%d\t%d\t%d\n", now, status,
+                                 t1 - p.t0, #p.items, ok, p.start_ms))
+        return
+    end
     local id = nil
     if status == 200 or status == 201 then
         id = body:match('"id":%s*(%d+)')

@@ -34,6 +34,13 @@ static const dg_error_t  dg_errors[DG_ERR__COUNT] = {
         "Dịch vụ tạm thời không khả dụng",
         "service temporarily unavailable" },
 
+    [DG_ERR_BATCH_TYPE] = { 422, "type",
+        "Nội dung phải là đối tượng JSON {\"data\": [...]}",
+        "the body must be a JSON object {\"data\": [...]}" },
+    [DG_ERR_BATCH_SIZE] = { 422, "batch.size",
+        "\"data\" phải là mảng từ 1 đến %d hồ sơ",
+        "\"data\" must be an array of 1 to %d dossiers" },
+
     [DG_ERR_CONFLICT] = { 409, "conflict",
         "Mã hồ sơ đã tồn tại với nội dung khác",
         "MaHoSo already exists with different content" },

@@ -31,6 +31,10 @@ typedef enum {
     DG_ERR_HTTP_MALFORMED,
     DG_ERR_UNAVAILABLE,
 
+    /* a batch's body (each item is judged as a dossier) */
+    DG_ERR_BATCH_TYPE,
+    DG_ERR_BATCH_SIZE,              /* args: the most items (int) */
+
     /* storage */
     DG_ERR_CONFLICT,
     DG_ERR_STORAGE_STARTING,        /* no catalog or connection yet */

@@ -247,8 +247,7 @@ dg_problem_json(int status, const char *title, const char *request_id,
     const dg_problems_t *errors)
 {
     char    *out;
-    size_t   i;
-    json_t  *root, *list, *item;
+    json_t  *root;
 
     if (title == NULL) {
         title = dg_status_title(status);
@@ -263,34 +262,45 @@ dg_problem_json(int status, const char *title, const char *request_id,
         return NULL;
     }
 
-    if (errors != NULL && errors->n > 0) {
-        list = json_array();
-        if (list == NULL || json_object_set_new(root, "errors", list) != 0) {
-            goto failed;
-        }
-
-        for (i = 0; i < errors->n; i++) {
-            item = json_pack("{s:s, s:s, s:s}",
-                             "pointer", errors->items[i].pointer,
-                             "code", errors->items[i].code,
-                             "message", errors->items[i].message);
-
-            if (item == NULL || json_array_append_new(list, item) != 0) {
-                goto failed;
-            }
-        }
+    if (errors != NULL && errors->n > 0
+        && json_object_set_new(root, "errors", dg_problems_array(errors))
+           != 0)
+    {
+        json_decref(root);
+        return NULL;
     }
 
     out = json_dumps(root, JSON_COMPACT);
     json_decref(root);
 
     return out;
+}
 
-failed:
 
-    json_decref(root);
+json_t *
+dg_problems_array(const dg_problems_t *p)
+{
+    size_t   i;
+    json_t  *list, *item;
 
-    return NULL;
+    list = json_array();
+    if (list == NULL) {
+        return NULL;
+    }
+
+    for (i = 0; i < p->n; i++) {
+        item = json_pack("{s:s, s:s, s:s}",
+                         "pointer", p->items[i].pointer,
+                         "code", p->items[i].code,
+                         "message", p->items[i].message);
+
+        if (item == NULL || json_array_append_new(list, item) != 0) {
+            json_decref(list);
+            return NULL;
+        }
+    }
+
+    return list;
 }
 
 

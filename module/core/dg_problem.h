@@ -11,6 +11,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <jansson.h>
 
 typedef struct {
     char  *pointer;
@@ -60,6 +61,10 @@ size_t dg_pointer_append(char *dst, size_t size, const char *parent,
     const char *member);
 size_t dg_pointer_append_index(char *dst, size_t size, const char *parent,
     size_t index);
+
+/* The problems as a JSON array of {"pointer", "code", "message"} (the
+ * "errors" member), or NULL when out of memory. */
+json_t *dg_problems_array(const dg_problems_t *p);
 
 /*
  * Renders application/problem+json.  errors may be NULL or empty (the

@@ -206,3 +206,25 @@ dg_submission_prepare(dg_submission_t *s, const dg_caller_t *caller,
 
     return 0;
 }
+
+
+int
+dg_submission_stored(dg_submission_t *s, int created, long long id)
+{
+    if (s->stage != DG_SUBMISSION_READY) {
+        return -1;
+    }
+
+    s->stage = DG_SUBMISSION_STORED;
+    s->status = created ? 201 : 200;
+    s->id = id;
+
+    return 0;
+}
+
+
+const char *
+dg_submission_code(const dg_submission_t *s)
+{
+    return json_string_value(json_object_get(s->root, "MaHoSo"));
+}

@@ -3,15 +3,17 @@
  * keep their result:
  *
  *   NEW ─parse/take─► PARSED ─validate─► VALID ─check─► CHECKED
- *       ─allow─► ALLOWED ─prepare─► READY
+ *       ─allow─► ALLOWED ─prepare─► READY ─stored─► STORED
  *
  * parse reads a single submission's body (a batch item is taken as the
  * json_t it already is); validate applies CONTRACT.md section 2 and the
  * catalog (without a catalog it applies the rest and waits in VALID for
  * one); check runs the sector's plugins; allow applies the caller's grants
  * and stamps a VNeID dossier; prepare makes the canonical hash and the
- * element the group-commit writer stores.  Any stage may refuse: the
- * submission is then REFUSED with the status to answer and its problems.
+ * element the group-commit writer stores; stored records what the store
+ * answered for it (201 new, 200 an identical retry, with the row's id).
+ * Any stage may refuse: the submission is then REFUSED with the status to
+ * answer and its problems (a conflict, 409, is a refusal by the store).
  *
  * The nginx side keeps one of these per dossier (one per batch item) in
  * the request and, after every wait (nonce, limits, catalog, queue),
@@ -40,19 +42,22 @@ typedef enum {
     DG_SUBMISSION_CHECKED,
     DG_SUBMISSION_ALLOWED,
     DG_SUBMISSION_READY,
+    DG_SUBMISSION_STORED,
     DG_SUBMISSION_REFUSED
 } dg_submission_stage_e;
 
 typedef struct {
     dg_submission_stage_e  stage;
     unsigned               cataloged:1;     /* the catalog rules ran */
-    int                    status;          /* REFUSED: the answer's */
+    int                    status;          /* STORED, REFUSED: the
+                                               answer's */
     const char            *title;           /* REFUSED: problem title */
     json_t                *root;
     dg_dossier_t           dossier;         /* VALID on: borrows root */
     dg_problems_t          problems;
     char                   hash[65];        /* READY */
     char                  *item;            /* READY: the store element */
+    long long              id;              /* STORED: the row's */
 } dg_submission_t;
 
 /* pointer: where this dossier is in the request ("" alone, "/data/3" in
@@ -90,6 +95,14 @@ int dg_submission_allow(dg_submission_t *s, const dg_caller_t *caller);
  * (request_id may be NULL). */
 int dg_submission_prepare(dg_submission_t *s, const dg_caller_t *caller,
     const char *request_id);
+
+/* READY → STORED: created (201) or an identical dossier was there (200),
+ * row id. */
+int dg_submission_stored(dg_submission_t *s, int created, long long id);
+
+/* The dossier's MaHoSo when it has one as a string (also when REFUSED,
+ * for the answer), else NULL. */
+const char *dg_submission_code(const dg_submission_t *s);
 
 /* Any stage → REFUSED with one problem on the whole dossier (its texts'
  * conversions take the arguments that follow).  Returns -1. */

@@ -66,6 +66,18 @@ check "submit without PostgreSQL" refused \
 check "submit with PostgreSQL" accepted "" \
     "$pg $(server 'location = /v1/dossiers { dossier_submit; }')"
 
+check "batch without PostgreSQL" refused \
+    '"dossier_batch" needs "dossier_pg"' \
+    "$(server 'location = /v1/dossiers/batch { dossier_batch; }')"
+
+check "batch with PostgreSQL" accepted "" \
+    "$pg $(server 'location = /v1/dossiers/batch { dossier_batch; }')"
+
+check "dossier_batch_max_body 0" refused \
+    '"dossier_batch_max_body" must be greater than zero' \
+    "$pg dossier_batch_max_body 0;
+    $(server 'location = /v1/dossiers/batch { dossier_batch; }')"
+
 check "a limit without any zone" refused \
     '"dossier_limit" needs "dossier_limit_zone"' \
     "$(server 'dossier_limit a key=addr rate=10r/s;')"

@@ -95,7 +95,62 @@ stages_in_order(void)
     CU_ASSERT_EQUAL(dg_submission_check(&s, NULL, NOW), 0);
     CU_ASSERT_EQUAL(s.stage, DG_SUBMISSION_READY);
 
+    /* the store's answer: a retry is 200 with the first id */
+    CU_ASSERT_EQUAL(dg_submission_stored(&s, 0, 17), 0);
+    CU_ASSERT_EQUAL(s.stage, DG_SUBMISSION_STORED);
+    CU_ASSERT_EQUAL(s.status, 200);
+    CU_ASSERT_EQUAL(s.id, 17);
+    CU_ASSERT_EQUAL(dg_submission_stored(&s, 1, 18), -1);
+    CU_ASSERT_EQUAL(s.id, 17);
+    CU_ASSERT_STRING_EQUAL(dg_submission_code(&s), "HP-1");
+
     dg_submission_free(&s);
+    dg_catalog_free(cat);
+}
+
+
+/* Only a dossier ready for the store can be stored; a conflict is the
+ * store's refusal; a refused dossier still names its MaHoSo. */
+static void
+stored_and_conflict(void)
+{
+    dg_caller_t       caller = { DG_CALLER_OPEN, "anonymous", NULL, "" };
+    dg_catalog_t     *cat;
+    dg_submission_t   s;
+
+    cat = catalog();
+    dg_submission_init(&s, "/data/1");
+    parse(&s, SAMPLE("031185001234"));
+
+    CU_ASSERT_EQUAL(dg_submission_stored(&s, 1, 5), -1);
+    CU_ASSERT_EQUAL(s.stage, DG_SUBMISSION_PARSED);
+
+    CU_ASSERT_EQUAL(dg_submission_validate(&s, NOW, cat), 0);
+    CU_ASSERT_EQUAL(dg_submission_check(&s, NULL, NOW), 0);
+    CU_ASSERT_EQUAL(dg_submission_allow(&s, &caller), 0);
+    CU_ASSERT_EQUAL(dg_submission_prepare(&s, &caller, NULL), 0);
+    CU_ASSERT_EQUAL(dg_submission_stored(&s, 1, 5), 0);
+    CU_ASSERT_EQUAL(s.status, 201);
+    dg_submission_free(&s);
+
+    parse(&s, SAMPLE("031185001234"));
+    CU_ASSERT_EQUAL(dg_submission_refuse(&s, DG_ERR_CONFLICT), -1);
+    CU_ASSERT_EQUAL(s.stage, DG_SUBMISSION_REFUSED);
+    CU_ASSERT_EQUAL(s.status, 409);
+    CU_ASSERT_EQUAL_FATAL(s.problems.n, 1);
+    CU_ASSERT_STRING_EQUAL(s.problems.items[0].pointer, "/data/1");
+    CU_ASSERT_STRING_EQUAL(s.problems.items[0].code, "conflict");
+    CU_ASSERT_STRING_EQUAL(dg_submission_code(&s), "HP-1");
+    dg_submission_free(&s);
+
+    /* no MaHoSo, or not a string, or not even an object */
+    parse(&s, "{\"MaHoSo\":7}");
+    CU_ASSERT_PTR_NULL(dg_submission_code(&s));
+    dg_submission_free(&s);
+    parse(&s, "[]");
+    CU_ASSERT_PTR_NULL(dg_submission_code(&s));
+    dg_submission_free(&s);
+
     dg_catalog_free(cat);
 }
 
@@ -211,6 +266,7 @@ citizen_grants_and_stamp(void)
 static CU_TestInfo  tests[] = {
     { "malformed body: 400, stays refused", malformed_is_400 },
     { "stages in order, each once", stages_in_order },
+    { "stored from ready only; conflict refused", stored_and_conflict },
     { "catalog rules once the catalog arrives", catalog_later },
     { "batch items: absolute pointers", item_pointers_are_absolute },
     { "citizen: own dossier stamped, other 403", citizen_grants_and_stamp },
