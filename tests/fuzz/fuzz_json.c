@@ -3,7 +3,10 @@
  * dossier rules (dg_dossier.h) and the progress rules (dg_progress.h),
  * the canonical hash, the batch item, and the problem+json answer.
  *
- *   - malformed: exactly one problem, at "", with a json.* code;
+ *   - malformed: exactly one problem, at "", with a json.* code; parsed:
+ *     nested 32 levels at most;
+ *   - a problem's pointer names a member of the body (RFC 6901), but for
+ *     "required", which names the one missing;
  *   - every failure yields a problem body that parses back (400, 422);
  *   - a valid dossier hashes to 64 hex digits, the same after any
  *     re-serialisation (key order, spacing), and becomes a batch item;
@@ -53,6 +56,50 @@ check_hash(json_t *root, const char *hash)
 }
 
 
+/* levels of containers, the top one counting 1 */
+static size_t
+depth(json_t *v)
+{
+    size_t       i, d, max;
+    json_t      *m;
+    const char  *key;
+
+    max = 0;
+
+    if (json_is_object(v)) {
+        json_object_foreach(v, key, m) {
+            d = depth(m);
+            max = d > max ? d : max;
+        }
+
+    } else if (json_is_array(v)) {
+        json_array_foreach(v, i, m) {
+            d = depth(m);
+            max = d > max ? d : max;
+        }
+
+    } else {
+        return 0;
+    }
+
+    return max + 1;
+}
+
+
+static void
+check_pointers(json_t *root, const dg_problems_t *p)
+{
+    size_t  i;
+
+    for (i = 0; i < p->n; i++) {
+        if (strcmp(p->items[i].code, "required") != 0) {
+            FUZZ_ASSERT(dg_json_pointer_get(root, p->items[i].pointer)
+                        != NULL);
+        }
+    }
+}
+
+
 static void
 fuzz_dossier(json_t *root)
 {
@@ -70,6 +117,7 @@ fuzz_dossier(json_t *root)
     if (rc != 0) {
         FUZZ_ASSERT(p.n > 0);
         fuzz_check_problems(422, &p);
+        check_pointers(root, &p);
         dg_problems_free(&p);
         return;
     }
@@ -118,6 +166,7 @@ fuzz_progress(json_t *root)
     if (rc != 0) {
         FUZZ_ASSERT(p.n > 0);
         fuzz_check_problems(422, &p);
+        check_pointers(root, &p);
 
     } else {
         FUZZ_ASSERT(p.n == 0);
@@ -151,6 +200,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
 
     FUZZ_ASSERT(p.n == 0);
+    FUZZ_ASSERT(depth(root) <= DG_JSON_MAX_DEPTH);
 
     fuzz_dossier(root);
     fuzz_progress(root);

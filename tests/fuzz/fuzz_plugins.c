@@ -4,8 +4,10 @@
  * run over dossiers that passed the contract's rules (dg_dossier.h).
  *
  * On a valid dossier no plugin fails (that would answer 500), every
- * problem carries its plugin's name and renders as problem+json, and the
- * dossier is left as it was.
+ * problem carries its plugin's name, points at a member of the dossier
+ * (but for a code ending in "required", which names the one missing,
+ * as ht.late_registration_required names DangKyMuon) and renders
+ * as problem+json, and the dossier is left as it was.
  */
 
 #include <string.h>
@@ -63,7 +65,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     int             n;
     char            before[65], after[65], prefix[64];
-    size_t          i;
+    size_t          i, len;
     json_t         *root;
     dg_dossier_t    d;
     dg_problems_t   p;
@@ -97,6 +99,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         pl = dg_plugins_find(reg, prefix);
         FUZZ_ASSERT(pl != NULL && dg_plugin_serves(pl, d.ma_linh_vuc));
         FUZZ_ASSERT(p.items[i].code[strlen(prefix)] == '.');
+        len = strlen(p.items[i].code);
+        FUZZ_ASSERT((len > 8 && strcmp(p.items[i].code + len - 8,
+                                       "required") == 0)
+                    || dg_json_pointer_get(root, p.items[i].pointer)
+                       != NULL);
     }
 
     fuzz_check_problems(422, &p);
