@@ -440,61 +440,6 @@ dg_plugin_code(const dg_plugin_t *plugin, const char *code, char *buf,
 }
 
 
-/*
- * A plugin's message goes into JSON: bytes that are not UTF-8 become '?',
- * and a character cut by truncation is dropped.
- */
-static void
-dg_plugin_utf8_clean(char *s)
-{
-    size_t          n, i;
-    unsigned char  *p, lo, hi;
-
-    for (p = (unsigned char *) s; *p != '\0'; p += n) {
-        lo = 0x80;
-        hi = 0xbf;
-
-        if (*p < 0x80) {
-            n = 1;
-            continue;
-        }
-
-        if (*p >= 0xc2 && *p <= 0xdf) {
-            n = 2;
-
-        } else if (*p >= 0xe0 && *p <= 0xef) {
-            n = 3;
-            lo = *p == 0xe0 ? 0xa0 : 0x80;
-            hi = *p == 0xed ? 0x9f : 0xbf;    /* no surrogates */
-
-        } else if (*p >= 0xf0 && *p <= 0xf4) {
-            n = 4;
-            lo = *p == 0xf0 ? 0x90 : 0x80;
-            hi = *p == 0xf4 ? 0x8f : 0xbf;    /* up to U+10FFFF */
-
-        } else {
-            n = 0;
-        }
-
-        for (i = 1; i < n; i++) {
-            if (p[i] == '\0') {
-                *p = '\0';
-                return;
-            }
-
-            if (p[i] < (i == 1 ? lo : 0x80) || p[i] > (i == 1 ? hi : 0xbf)) {
-                break;
-            }
-        }
-
-        if (n == 0 || i < n) {
-            *p = '?';
-            n = 1;
-        }
-    }
-}
-
-
 /* 1 when the dossier already has all the problems one plugin may report. */
 static int
 dg_host_full(dossier_doc_t *doc)
@@ -542,8 +487,9 @@ dg_host_add(dossier_doc_t *doc, const char *pointer, const char *code,
         pointer = "";
     }
 
-    dg_plugin_utf8_clean(vi);
-    dg_plugin_utf8_clean(en);
+    /* a character cut by vsnprintf is dropped, not shown as '?' */
+    dg_utf8_clean(vi);
+    dg_utf8_clean(en);
 
     if (dg_problems_put(doc->problems, pointer, full, vi, en) != 0)
     {

@@ -50,6 +50,61 @@ dg_problems_free(dg_problems_t *p)
 }
 
 
+/*
+ * A problem goes into JSON, which must be UTF-8: bytes that are not become
+ * '?', a character cut by the string's end is dropped.
+ */
+void
+dg_utf8_clean(char *s)
+{
+    size_t          n, i;
+    unsigned char  *p, lo, hi;
+
+    for (p = (unsigned char *) s; *p != '\0'; p += n) {
+        lo = 0x80;
+        hi = 0xbf;
+
+        if (*p < 0x80) {
+            n = 1;
+            continue;
+        }
+
+        if (*p >= 0xc2 && *p <= 0xdf) {
+            n = 2;
+
+        } else if (*p >= 0xe0 && *p <= 0xef) {
+            n = 3;
+            lo = *p == 0xe0 ? 0xa0 : 0x80;
+            hi = *p == 0xed ? 0x9f : 0xbf;    /* no surrogates */
+
+        } else if (*p >= 0xf0 && *p <= 0xf4) {
+            n = 4;
+            lo = *p == 0xf0 ? 0x90 : 0x80;
+            hi = *p == 0xf4 ? 0x8f : 0xbf;    /* up to U+10FFFF */
+
+        } else {
+            n = 0;
+        }
+
+        for (i = 1; i < n; i++) {
+            if (p[i] == '\0') {
+                *p = '\0';
+                return;
+            }
+
+            if (p[i] < (i == 1 ? lo : 0x80) || p[i] > (i == 1 ? hi : 0xbf)) {
+                break;
+            }
+        }
+
+        if (n == 0 || i < n) {
+            *p = '?';
+            n = 1;
+        }
+    }
+}
+
+
 int
 dg_problems_add(dg_problems_t *p, const char *pointer, const char *code,
     const char *vi_fmt, const char *en_fmt, ...)
@@ -148,6 +203,11 @@ dg_problems_push(dg_problems_t *p, const char *pointer, const char *code,
     }
 
     memcpy(ptr + plen, pointer, len + 1);
+
+    /* whatever bytes the arguments held, the problem renders as JSON */
+    dg_utf8_clean(msg);
+    dg_utf8_clean(ptr);
+    dg_utf8_clean(cod);
 
     if (p->n == p->cap) {
         cap = p->cap ? 2 * p->cap : 8;
@@ -253,8 +313,8 @@ dg_problem_json(int status, const char *title, const char *request_id,
         title = dg_status_title(status);
     }
 
-    /* "s*" leaves request_id out when it is NULL; a message that is not
-     * valid UTF-8 makes json_pack fail, reported like out of memory */
+    /* "s*" leaves request_id out when it is NULL; the problems are UTF-8
+     * (dg_problems_vadd), so a failure here is out of memory */
     root = json_pack("{s:s, s:s, s:i, s:s*}", "type", "about:blank",
                      "title", title, "status", status,
                      "request_id", request_id);

@@ -33,7 +33,7 @@ void dg_problems_clear(dg_problems_t *p);
 /*
  * Adds one problem.  vi_fmt and en_fmt are printf formats that receive the
  * same arguments.  Returns 0, or -1 when out of memory (the list is then
- * left as it was).
+ * left as it was).  Bytes that are not UTF-8 become '?' (dg_utf8_clean).
  */
 int dg_problems_add(dg_problems_t *p, const char *pointer, const char *code,
     const char *vi_fmt, const char *en_fmt, ...)
@@ -45,6 +45,12 @@ int dg_problems_add(dg_problems_t *p, const char *pointer, const char *code,
 /* Adds one problem with its two texts ready (no formats). */
 int dg_problems_put(dg_problems_t *p, const char *pointer, const char *code,
     const char *vi, const char *en);
+
+/*
+ * Makes s valid UTF-8 in place: bytes that are not become '?', a character
+ * cut by the end of s is dropped.  Every problem added goes through it.
+ */
+void dg_utf8_clean(char *s);
 
 /* dg_problems_add with a va_list, for wrappers that count or filter. */
 int dg_problems_vadd(dg_problems_t *p, const char *pointer, const char *code,
