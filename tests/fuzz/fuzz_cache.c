@@ -110,7 +110,7 @@ fuzz_entry(fuzz_in_t *in)
     s.ma_ho_so = code;
     s.ma_tthc = tthc;
 
-    json = dg_status_json(&s);
+    json = dg_status_json(&s, DG_STATUS_VIEW_LOOKUP);
 
     /* names that are not UTF-8 have no JSON; they never reach here,
      * the dossier's rules refuse them */
