@@ -212,9 +212,9 @@ static void
 ngx_http_dossier_progress_applied(ngx_http_dossier_pg_query_t *q,
     PGresult *res)
 {
-    char                             *outcome;
     ngx_int_t                         rc;
     dg_status_t                       s;
+    dg_outcome_e                      outcome;
     dg_problems_t                     problems;
     ngx_http_request_t               *r;
     ngx_http_dossier_progress_ctx_t  *ctx = q->data;
@@ -231,9 +231,9 @@ ngx_http_dossier_progress_applied(ngx_http_dossier_pg_query_t *q,
         return;
     }
 
-    outcome = PQgetvalue(res, 0, 0);
+    outcome = ngx_http_dossier_pg_outcome(res, 0, 0);
 
-    if (outcome[0] == 'u' && outcome[1] == 'p') {
+    if (outcome == DG_OUTCOME_UPDATED) {
         rc = ngx_http_dossier_progress_updated(ctx, res);
         if (rc != NGX_DONE) {
             ngx_http_dossier_progress_finalize(ctx, rc);
@@ -242,14 +242,14 @@ ngx_http_dossier_progress_applied(ngx_http_dossier_pg_query_t *q,
         return;
     }
 
-    if (outcome[0] == 'u') {
+    if (outcome == DG_OUTCOME_UNKNOWN) {
         ngx_http_dossier_progress_finalize(ctx,
             ngx_http_dossier_send_error(r, NGX_HTTP_NOT_FOUND, "not_found",
                 "Không có hồ sơ với mã này", "no dossier has this code"));
         return;
     }
 
-    if (outcome[0] == 'f') {
+    if (outcome == DG_OUTCOME_FORBIDDEN) {
         ngx_http_dossier_progress_finalize(ctx,
             ngx_http_dossier_send_error(r, NGX_HTTP_FORBIDDEN, "auth.sector",
                 "Không được cập nhật hồ sơ của lĩnh vực này",
@@ -257,7 +257,15 @@ ngx_http_dossier_progress_applied(ngx_http_dossier_pg_query_t *q,
         return;
     }
 
-    /* "transition": the move from the current status is not allowed */
+    if (outcome != DG_OUTCOME_TRANSITION) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "dossier: unexpected outcome of a progress update");
+        ngx_http_dossier_progress_finalize(ctx,
+                                           NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    /* the move from the current status is not allowed */
     (void) ngx_http_dossier_pg_status(res, 0, 1, &s);
     dg_problems_init(&problems);
 
