@@ -54,6 +54,7 @@ typedef struct {
     dg_clients_t                   *clients;    /* dossier_clients */
     dg_jwks_t                      *jwks;       /* dossier_vneid_jwks */
     ngx_shm_zone_t                 *nonce_zone;
+    size_t                          nonce_size;     /* 0: the default */
     ngx_shm_zone_t                 *limit_zone;
     ngx_flag_t                      limit_redis;
     ngx_uint_t                      limit_local_share;
@@ -112,6 +113,7 @@ typedef struct {
     time_t                           nonce_expires;
     ngx_http_dossier_redis_cmd_t    *nonce_cmd;
     ngx_http_dossier_nonce_pt        nonce_handler;
+    dg_sig_nonce_e                   nonce_local;  /* this node's answer */
     ngx_uint_t                       limited;   /* stages charged */
     ngx_table_elt_t                 *ratelimit[2];
     time_t                           retry_after;  /* 0: the default */
@@ -158,6 +160,8 @@ const char *ngx_http_dossier_update_sectors(ngx_http_request_t *r);
 ngx_int_t ngx_http_dossier_nonce_check(ngx_http_request_t *r, u_char *key,
     time_t expires, ngx_http_dossier_nonce_pt handler);
 ngx_shm_zone_t *ngx_http_dossier_nonce_zone(ngx_conf_t *cf);
+char *ngx_http_dossier_nonce_zone_directive(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
 
 /* The request's $request_id as a C string from r->pool, or NULL. */
 char *ngx_http_dossier_request_id(ngx_http_request_t *r);

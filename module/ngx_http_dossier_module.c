@@ -208,6 +208,13 @@ static ngx_command_t  ngx_http_dossier_commands[] = {
       0,
       NULL },
 
+    { ngx_string("dossier_nonce_zone"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_dossier_nonce_zone_directive,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("dossier_clients"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_http_dossier_clients_directive,
@@ -480,25 +487,17 @@ ngx_http_dossier_jwks_free(void *data)
 }
 
 
-/* The client registry; signed requests' nonces then need their table. */
+/* The client registry; signed requests' nonces then need their table
+ * (declared once the http block is read: ngx_http_dossier_init_main_conf). */
 static char *
 ngx_http_dossier_clients_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf)
 {
     ngx_http_dossier_main_conf_t  *dmcf = conf;
 
-    char  *rv;
-
-    rv = ngx_http_dossier_conf_file(cf, (void **) &dmcf->clients,
-                                    ngx_http_dossier_clients_load,
-                                    ngx_http_dossier_clients_free);
-    if (rv != NGX_CONF_OK) {
-        return rv;
-    }
-
-    dmcf->nonce_zone = ngx_http_dossier_nonce_zone(cf);
-
-    return dmcf->nonce_zone ? NGX_CONF_OK : NGX_CONF_ERROR;
+    return ngx_http_dossier_conf_file(cf, (void **) &dmcf->clients,
+                                      ngx_http_dossier_clients_load,
+                                      ngx_http_dossier_clients_free);
 }
 
 
@@ -641,6 +640,13 @@ ngx_http_dossier_init_main_conf(ngx_conf_t *cf, void *conf)
                            "dossier_pg_pool_size, dossier_pg_batch_size and "
                            "dossier_pg_batch_connections must be at least 1");
         return NGX_CONF_ERROR;
+    }
+
+    if (dmcf->clients) {
+        dmcf->nonce_zone = ngx_http_dossier_nonce_zone(cf);
+        if (dmcf->nonce_zone == NULL) {
+            return NGX_CONF_ERROR;
+        }
     }
 
     return NGX_CONF_OK;
