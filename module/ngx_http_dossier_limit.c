@@ -72,7 +72,7 @@ static ngx_int_t ngx_http_dossier_limit_collect(ngx_http_request_t *r,
 static ngx_int_t ngx_http_dossier_limit_redis(ngx_http_request_t *r,
     ngx_http_dossier_charge_t *ch);
 static void ngx_http_dossier_limit_replied(void *data, redisReply *reply);
-static void ngx_http_dossier_limit_local(ngx_http_request_t *r,
+static ngx_int_t ngx_http_dossier_limit_local(ngx_http_request_t *r,
     ngx_http_dossier_charge_t *ch, ngx_uint_t share);
 static ngx_int_t ngx_http_dossier_limit_verdict(ngx_http_request_t *r,
     ngx_http_dossier_charge_t *ch);
@@ -509,10 +509,14 @@ ngx_http_dossier_limit(ngx_http_request_t *r, ngx_uint_t stage,
         }
 
         /* Redis is away: this node alone, at its share of the rates */
-        ngx_http_dossier_limit_local(r, ch, dmcf->limit_local_share);
+        if (ngx_http_dossier_limit_local(r, ch, dmcf->limit_local_share)
+            != NGX_OK)
+        {
+            return NGX_HTTP_SERVICE_UNAVAILABLE;
+        }
 
-    } else {
-        ngx_http_dossier_limit_local(r, ch, 100);
+    } else if (ngx_http_dossier_limit_local(r, ch, 100) != NGX_OK) {
+        return NGX_HTTP_SERVICE_UNAVAILABLE;
     }
 
     return ngx_http_dossier_limit_verdict(r, ch);
@@ -623,7 +627,9 @@ ngx_http_dossier_limit_collect(ngx_http_request_t *r, ngx_array_t *limits,
 }
 
 
-static void
+/* NGX_ERROR: the table could not judge; the request is refused (503),
+ * a limit never opens */
+static ngx_int_t
 ngx_http_dossier_limit_local(ngx_http_request_t *r,
     ngx_http_dossier_charge_t *ch, ngx_uint_t share)
 {
@@ -647,8 +653,8 @@ ngx_http_dossier_limit_local(ngx_http_request_t *r,
     }
 
 
-    ngx_http_dossier_table_charge(dmcf->limit_zone, ch->reqs, ch->n,
-                                  &ch->out);
+    return ngx_http_dossier_table_charge(dmcf->limit_zone, ch->reqs, ch->n,
+                                         &ch->out);
 }
 
 
@@ -691,13 +697,16 @@ ngx_http_dossier_limit_replied(void *data, redisReply *reply)
     ch->cmd = NULL;
     dmcf = ngx_http_get_module_main_conf(r, ngx_http_dossier_module);
 
-    if (reply == NULL
-        || dg_limit_redis_reply(reply, ch->reqs, ch->n, &ch->out) != 0)
+    if ((reply == NULL
+         || dg_limit_redis_reply(reply, ch->reqs, ch->n, &ch->out) != 0)
+        && ngx_http_dossier_limit_local(r, ch, dmcf->limit_local_share)
+           != NGX_OK)
     {
-        ngx_http_dossier_limit_local(r, ch, dmcf->limit_local_share);
-    }
+        rc = NGX_HTTP_SERVICE_UNAVAILABLE;
 
-    rc = ngx_http_dossier_limit_verdict(r, ch);
+    } else {
+        rc = ngx_http_dossier_limit_verdict(r, ch);
+    }
 
     if (rc == NGX_OK) {
         ctx = ngx_http_dossier_ctx(r);
@@ -723,9 +732,9 @@ ngx_http_dossier_limit_verdict(ngx_http_request_t *r,
     ngx_http_dossier_limit_t      *l;
     ngx_http_dossier_limit_slot_t *slot;
     ngx_http_dossier_main_conf_t  *dmcf;
+    u_char                        *vi, *en;
     char                           policy[DG_RATELIMIT_HEADER_MAX];
     char                           state[DG_RATELIMIT_HEADER_MAX];
-    char                           vi[160], en[160];
 
     dmcf = ngx_http_get_module_main_conf(r, ngx_http_dossier_module);
     ctx = ngx_http_dossier_ctx(r);
@@ -784,19 +793,28 @@ ngx_http_dossier_limit_verdict(ngx_http_request_t *r,
     l = ch->owners[ch->out.refused];
     ctx->retry_after = (time_t) dg_gcra_retry_after_s(ch->out.retry_after_us);
 
-    ngx_snprintf((u_char *) vi, sizeof(vi) - 1,
-                 "Vượt giới hạn \"%V\", vui lòng thử lại sau %T giây%Z",
-                 &l->name, ctx->retry_after);
-    ngx_snprintf((u_char *) en, sizeof(en) - 1,
-                 "limit \"%V\" reached, retry in %T s%Z", &l->name,
-                 ctx->retry_after);
+    /* sized for the name, however long: the texts always end */
+    vi = ngx_pnalloc(r->pool, sizeof("Vượt giới hạn \"\", vui lòng thử lại "
+                                     "sau  giây") + l->name.len
+                              + NGX_TIME_T_LEN);
+    en = ngx_pnalloc(r->pool, sizeof("limit \"\" reached, retry in  s")
+                              + l->name.len + NGX_TIME_T_LEN);
+    if (vi == NULL || en == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_sprintf(vi, "Vượt giới hạn \"%V\", vui lòng thử lại sau %T giây%Z",
+                &l->name, ctx->retry_after);
+    ngx_sprintf(en, "limit \"%V\" reached, retry in %T s%Z", &l->name,
+                ctx->retry_after);
 
     if (ngx_http_discard_request_body(r) != NGX_OK) {
         r->keepalive = 0;
     }
 
     return ngx_http_dossier_send_error(r, NGX_HTTP_TOO_MANY_REQUESTS,
-                                       "rate_limited", vi, en);
+                                       "rate_limited", (char *) vi,
+                                       (char *) en);
 }
 
 
