@@ -25,6 +25,32 @@ DG_PG_BIN=${DG_PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null \
 dg_say() { printf '%s\n' "$*" >&2; }
 dg_die() { dg_say "error: $*"; exit 1; }
 
+# dg_bind_retry LOG COMMAND...: runs COMMAND (a server start) until it
+# succeeds or fails for another reason than its port being taken.  The
+# ports sit in Linux's ephemeral range, where a client connection of
+# anything on the machine may hold one, closed, for a minute (TIME_WAIT).
+dg_bind_retry() {
+    local log=$1 err i size
+    shift
+    err=$(mktemp)
+    for i in $(seq 90); do
+        size=$(stat -c %s "$log" 2>/dev/null || echo 0)
+        "$@" 2>"$err" && { rm -f "$err"; return 0; }
+        if ! { cat "$err"; tail -c +"$((size + 1))" "$log" 2>/dev/null; } \
+             | grep -q -i "address already in use"
+        then
+            cat "$err" >&2
+            rm -f "$err"
+            return 1
+        fi
+        [ "$i" = 1 ] && dg_say "a port is taken, waiting for it (up to 90 s)"
+        sleep 1
+    done
+    cat "$err" >&2
+    rm -f "$err"
+    return 1
+}
+
 # Started as root, PostgreSQL runs as "postgres" and nginx's workers as
 # "nobody": both must reach DG_VAR.  A checkout in a private directory
 # (mode 700, as mktemp -d makes) hides it from them; the state then lives
@@ -114,8 +140,9 @@ dg_pg_start() {
     if ! dg_as_pg "$DG_PG_BIN/pg_ctl" -D "$d/data" status >/dev/null 2>&1
     then
         dg_pg_conf
-        dg_as_pg "$DG_PG_BIN/pg_ctl" -D "$d/data" -l "$d/postgres.log" \
-            -w -t 30 start >/dev/null \
+        dg_bind_retry "$d/postgres.log" \
+            dg_as_pg "$DG_PG_BIN/pg_ctl" -D "$d/data" -l "$d/postgres.log" \
+                -w -t 30 start >/dev/null \
             || dg_die "PostgreSQL did not start, see $d/postgres.log"
     fi
     dg_pg_setup
@@ -166,17 +193,24 @@ dg_redis_start() {
     mkdir -p "$d"
     [ -f "$d/redis.pid" ] && kill -0 "$(cat "$d/redis.pid")" 2>/dev/null \
         && return 0
+    dg_bind_retry "$d/redis.log" dg_redis_run \
+        || dg_die "Redis is not answering, see $d/redis.log"
+}
+
+dg_redis_run() {
+    local d=$DG_VAR/redis i size
+    size=$(stat -c %s "$d/redis.log" 2>/dev/null || echo 0)
     # a cache only: nothing is persisted, a restart starts empty
     redis-server --bind 127.0.0.1 --port "$DOSSIER_REDIS_PORT" \
         --dir "$d" --daemonize yes --pidfile "$d/redis.pid" \
-        --logfile "$d/redis.log" --save "" --appendonly no \
-        || dg_die "Redis did not start, see $d/redis.log"
-    local i
+        --logfile "$d/redis.log" --save "" --appendonly no || return 1
     for i in $(seq 50); do
         redis-cli -p "$DOSSIER_REDIS_PORT" ping >/dev/null 2>&1 && return 0
+        # daemonized: a failed start shows only in the log
+        tail -c +"$((size + 1))" "$d/redis.log" | grep -q aborting && return 1
         sleep 0.1
     done
-    dg_die "Redis is not answering, see $d/redis.log"
+    return 1
 }
 
 dg_redis_stop() {
@@ -211,7 +245,8 @@ dg_nginx() {
 dg_nginx_start() {
     dg_nginx_conf
     dg_nginx -t -q || dg_die "nginx configuration test failed"
-    dg_nginx || dg_die "nginx did not start, see $DG_VAR/nginx/logs/error.log"
+    dg_bind_retry "$DG_VAR/nginx/logs/error.log" dg_nginx \
+        || dg_die "nginx did not start, see $DG_VAR/nginx/logs/error.log"
     # ready: every worker asked has PostgreSQL and the catalog
     local i ok=0
     for i in $(seq 100); do
