@@ -7,8 +7,10 @@
 #   rate=N | rate=N%      target requests/s, or a share of the peak measured
 #                         by the phase marked peak=1          (unthrottled)
 #   duration=S  connections=C                 ($LT_DURATION, $LT_CONNECTIONS)
-#   mode=submit|retry|lookup  source=PHASE  retry_set=N  lookup=0.8
-#                         (retry_set: how many of source's dossiers, 2000)
+#   mode=submit|retry|lookup|resend  source=PHASE  retry_set=N  lookup=0.8
+#                         (retry_set: how many of source's dossiers, 2000;
+#                         resend: source's valid dossiers answered in doubt,
+#                         5xx or never, each sent once)
 #   peak=1                this phase measures the peak rate
 #   mark=TEXT             shade this phase in the charts (e.g. surge)
 #   label=TEXT            what the phase is, for the report
@@ -51,15 +53,19 @@ lt_phase() {
     rm -rf "$d"
     mkdir -p "$d"
     # retry/lookup: the source phase's accepted dossiers, the same subset
-    # for every connection (the storm hits the same dossiers)
+    # for every connection (the storm hits the same dossiers); resend: its
+    # valid dossiers whose answer was in doubt
     if [ -n "$source" ]; then
         [ -f "$LT_OUTDIR/phases/$source/meta.env" ] \
             || lt_die "phase $name: source phase $source has not run"
-        awk -F '\t' -v OFS='\t' '$4 == 201 { print $6, $2, $7 }' \
-            "$LT_OUTDIR/phases/$source"/t*.log | LC_ALL=C sort \
-            | awk -v n="$retry_set" 'NR <= n' \
+        lt_records "$LT_OUTDIR/phases/$source" \
+            | awk -F '\t' -v OFS='\t' -v m="$mode" '
+                m == "resend" ? ($3 == "v" && ($4 == 0 || $4 >= 500)) : $4 == 201 {
+                    print $6, $2, $7 }' \
+            | LC_ALL=C sort -u -t "$(printf '\t')" -k1,1 \
+            | awk -v n="$retry_set" -v m="$mode" 'm == "resend" || NR <= n' \
             >"$d/source.tsv"
-        [ -s "$d/source.tsv" ] || lt_die "phase $name: no accepted dossier in phase $source"
+        [ -s "$d/source.tsv" ] || lt_die "phase $name: no dossier to send again in phase $source"
     fi
 
     lt_say "phase $name: $target, $connections connections, ${duration}s," \

@@ -177,6 +177,7 @@ lt_report() {
         echo
         cat "$LT_OUTDIR/audit.md" 2>/dev/null || echo "not run"
         echo
+        [ ! -f "$LT_OUTDIR/faults.md" ] || { cat "$LT_OUTDIR/faults.md"; echo; }
         if [ -f "$LT_OUTDIR/throughput.png" ]; then
             echo "## Charts"
             echo

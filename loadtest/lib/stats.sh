@@ -26,18 +26,20 @@ lt_phase_stats() {
 
     # counts: answered, by status, and answers that are not what the kind
     # of request expects (valid -> 201, invalid -> 422, resent -> 200 with
-    # the first id, lookup -> 200)
+    # the first id, lookup -> 200, resent after an answer in doubt -> 201,
+    # or 200 when the first attempt was stored)
     # (bare nginx answers 200 to everything: anything else is unexpected)
     lt_window "$d" | awk -F '\t' -v secs="$secs" \
             -v bare="$([ "$(lt_get "$d/meta.env" target)" = bare ] && echo 1)" '
         $4 == 0 { lost++; next }
         bare { n++; st[$4]++; served++; if ($4 != 200) bad["valid"]++; next }
         { n++; st[$4]++; if ($4 != 503) served++
-          if (($3 == "v" || $3 == "r") && ($4 == 200 || $4 == 201)) durable++
+          if (($3 == "v" || $3 == "r" || $3 == "d") && ($4 == 200 || $4 == 201)) durable++
           if ($3 == "v" && $4 != 201) bad["valid"]++
           if ($3 == "i" && $4 != 422) bad["invalid"]++
           if ($3 == "r" && ($4 != 200 || $7 != $8)) bad["resent"]++
-          if ($3 == "l" && $4 != 200) bad["lookup"]++ }
+          if ($3 == "l" && $4 != 200) bad["lookup"]++
+          if ($3 == "d" && $4 != 200 && $4 != 201) bad["retried"]++ }
         END {
           printf "duration_s=%.3f\nanswered=%d\nunanswered=%d\n", secs, n, lost
           printf "rps=%.1f\nserved_rps=%.1f\ndurable_rps=%.1f\n",
@@ -48,6 +50,7 @@ lt_phase_stats() {
           for (k in st) printf "n_%s=%d\n", k, st[k]
           printf "unexpected_valid=%d\nunexpected_invalid=%d\n", bad["valid"], bad["invalid"]
           printf "unexpected_resent=%d\nunexpected_lookup=%d\n", bad["resent"], bad["lookup"]
+          printf "unexpected_retried=%d\n", bad["retried"]
         }' >"$d/stats.env"
 
     # Lua-measured percentiles over every answer, and wrk's own

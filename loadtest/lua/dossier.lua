@@ -10,8 +10,10 @@
 --   LT_RATE     target requests/s over all connections (absent: as fast as
 --               the answers come)
 --   LT_CONNECTIONS  connection count (= wrk threads, see below)
---   LT_MODE     submit | retry | lookup
---   LT_SOURCE   retry/lookup: a file of accepted dossiers to resend/look up
+--   LT_MODE     submit | retry | lookup | resend
+--   LT_SOURCE   retry/lookup: a file of accepted dossiers to resend/look up;
+--               resend: of dossiers whose answer was in doubt, each sent
+--               once (connection k sends lines k, k + connections, ...)
 --   LT_LOOKUP   lookup mode: share of GET lookups (the rest are submissions)
 --   LT_SIGN     0: unsigned requests (default: signed, see sign.lua)
 --   LT_GO_MS, LT_STOP_MS  the measured window (wall clock, ms): every
@@ -33,7 +35,8 @@
 --
 -- Records, one file per thread (wrk threads have separate Lua states):
 --   t<thread>.log  end_ms sector kind status latency_us MaHoSo id expect_id start_ms
---     kind: v valid, i invalid, r resent, l lookup; status 0: never answered
+--     kind: v valid, i invalid, r resent, l lookup, d resent after an
+--     answer in doubt; status 0: never answered
 --   counts.tsv, summary.env, unanswered.log: written by done() at the end
 --
 -- No JIT: with one Lua state per connection every state would compile the
@@ -183,6 +186,10 @@ local function next_request()
         local s = sources[r:int(1, #sources)]
         p.mhs, p.sector, p.kind, p.expect = s.mhs, s.sector, "r", s.id
         p.body = gen.dossier(s.mhs, s.sector, nil, EPOCH)
+    elseif MODE == "resend" then
+        local s = sources[math.min(tid + (n - 1) * CONNS, #sources)]
+        p.mhs, p.sector, p.kind, p.expect = s.mhs, s.sector, "d", s.id
+        p.body = gen.dossier(s.mhs, s.sector, nil, EPOCH)
     elseif MODE == "lookup" and #sources > 0 and r:chance(LOOKUP) then
         local s = sources[r:int(1, #sources)]
         p.mhs, p.sector, p.kind = s.mhs, s.sector, "l"
@@ -273,6 +280,11 @@ function delay()
     local now = clock.wall_ms()
     if STOP > 0 and now >= STOP then
         return 3600000          -- until wrk stops
+    end
+    -- resend: this connection's share sent (the kept first request aside)
+    if MODE == "resend" and tid + n * CONNS > #sources
+       and not (first and pending == first.p) then
+        return 3600000
     end
     if not next_at then
         next_at = math.max(GO, now) + r:float() * interval
