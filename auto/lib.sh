@@ -9,6 +9,9 @@
 #   DOSSIER_PG_PORT      PostgreSQL (loopback + unix socket)  (5433)
 #   DOSSIER_REDIS_PORT   Redis (loopback)            (6380)
 #   DOSSIER_WORKERS      nginx worker processes      (2)
+#   DG_PG_INITDB_OPTS    more initdb options of a new cluster (the fault
+#                        suite: its WAL on a file system of its own)
+#   DG_PG_CONF_EXTRA     more lines of its gateway.conf
 
 DG_ROOT=${DG_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 DG_VAR=${DG_VAR:-$DG_ROOT/var}
@@ -106,8 +109,9 @@ dg_pg_init() {
                       "directories world-searchable (chmod o+x)"
     fi
 
+    # shellcheck disable=SC2086
     dg_as_pg "$DG_PG_BIN/initdb" -D "$d/data" -A trust -U postgres \
-        -E UTF8 --locale=C.UTF-8 >"$d/initdb.log" \
+        -E UTF8 --locale=C.UTF-8 ${DG_PG_INITDB_OPTS:-} >"$d/initdb.log" \
         || dg_die "initdb failed, see $d/initdb.log"
 }
 
@@ -131,6 +135,7 @@ log_min_messages = warning
 # per-statement counts: tests check the gateway's queries with them
 shared_preload_libraries = 'pg_stat_statements'
 pg_stat_statements.track = all
+${DG_PG_CONF_EXTRA:-}
 CONF
 }
 
@@ -244,7 +249,9 @@ dg_nginx() {
 
 dg_nginx_start() {
     dg_nginx_conf
-    dg_nginx -t -q || dg_die "nginx configuration test failed"
+    # the test binds the listeners too
+    dg_bind_retry "$DG_VAR/nginx/logs/error.log" dg_nginx -t -q \
+        || dg_die "nginx configuration test failed"
     dg_bind_retry "$DG_VAR/nginx/logs/error.log" dg_nginx \
         || dg_die "nginx did not start, see $DG_VAR/nginx/logs/error.log"
     # ready: every worker asked has PostgreSQL and the catalog
