@@ -10,7 +10,8 @@
 #   mode=submit|retry|lookup|resend  source=PHASE  retry_set=N  lookup=0.8
 #                         (retry_set: how many of source's dossiers, 2000;
 #                         resend: source's valid dossiers answered in doubt,
-#                         5xx or never, each sent once)
+#                         5xx or never, each sent once; source=/FILE: those
+#                         of a list, "MaHoSo sector id" lines)
 #   peak=1                this phase measures the peak rate
 #   mark=TEXT             shade this phase in the charts (e.g. surge)
 #   label=TEXT            what the phase is, for the report
@@ -55,7 +56,9 @@ lt_phase() {
     # retry/lookup: the source phase's accepted dossiers, the same subset
     # for every connection (the storm hits the same dossiers); resend: its
     # valid dossiers whose answer was in doubt
-    if [ -n "$source" ]; then
+    if [ "${source#/}" != "$source" ]; then
+        cp "$source" "$d/source.tsv"
+    elif [ -n "$source" ]; then
         [ -f "$LT_OUTDIR/phases/$source/meta.env" ] \
             || lt_die "phase $name: source phase $source has not run"
         lt_records "$LT_OUTDIR/phases/$source" \

@@ -145,9 +145,10 @@ concurrent_gets(const char *path, int n, long want)
 /*
  * Lookups and progress whose sends fail at once (a preloaded
  * PQsendQueryParams that fails for their statements, on connections that
- * look idle): the driver learns it inside the call that queued them.  Each answers 503, no
- * worker dies; before, the lookup's handler ran inside that call and
- * freed a node it then put in its tree.
+ * look idle): the driver learns it inside the call that queued them.
+ * Each answers 503, no worker dies; before, the lookup's handler ran
+ * inside that call and freed a node it then put in its tree (the
+ * workers died of SIGSEGV).
  */
 static void
 failed_send_answers_later(void)
