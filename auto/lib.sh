@@ -39,9 +39,9 @@ dg_bind_retry() {
     for i in $(seq 90); do
         size=$(stat -c %s "$log" 2>/dev/null || echo 0)
         "$@" 2>"$err" && { rm -f "$err"; return 0; }
-        if ! { cat "$err"; tail -c +"$((size + 1))" "$log" 2>/dev/null; } \
-             | grep -q -i "address already in use"
-        then
+        # no "grep -q" in a pipe: under pipefail its early exit fails it
+        tail -c +"$((size + 1))" "$log" >>"$err" 2>/dev/null
+        if ! grep -q -i "address already in use" "$err"; then
             cat "$err" >&2
             rm -f "$err"
             return 1
@@ -212,7 +212,8 @@ dg_redis_run() {
     for i in $(seq 50); do
         redis-cli -p "$DOSSIER_REDIS_PORT" ping >/dev/null 2>&1 && return 0
         # daemonized: a failed start shows only in the log
-        tail -c +"$((size + 1))" "$d/redis.log" | grep -q aborting && return 1
+        [ "$(tail -c +"$((size + 1))" "$d/redis.log" | grep -c aborting)" = 0 ] \
+            || return 1
         sleep 0.1
     done
     return 1

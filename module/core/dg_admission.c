@@ -210,28 +210,3 @@ dg_admission_reenter(dg_admission_t *a, dg_admission_sector_t *place)
     a->waiting++;
 }
 
-
-size_t
-dg_admission_waiting(const dg_admission_t *a)
-{
-    return a->waiting;
-}
-
-
-size_t
-dg_admission_sector_waiting(const dg_admission_t *a, const char *sector,
-    size_t len)
-{
-    dg_admission_sector_t  *s;
-
-    s = dg_admission_find(a, sector, len, dg_admission_hash(sector, len));
-
-    return s ? s->waiting : 0;
-}
-
-
-size_t
-dg_admission_share(const dg_admission_t *a)
-{
-    return a->share;
-}

@@ -46,12 +46,4 @@ void dg_admission_leave(dg_admission_t *a, dg_admission_sector_t *place);
  * comes back to the queue (retried alone after its batch failed). */
 void dg_admission_reenter(dg_admission_t *a, dg_admission_sector_t *place);
 
-/* Dossiers waiting, in all and of one sector. */
-size_t dg_admission_waiting(const dg_admission_t *a);
-size_t dg_admission_sector_waiting(const dg_admission_t *a,
-    const char *sector, size_t len);
-
-/* The places one sector may hold. */
-size_t dg_admission_share(const dg_admission_t *a);
-
 #endif /* DG_ADMISSION_H */

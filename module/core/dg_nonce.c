@@ -35,8 +35,6 @@ typedef struct {
     uint64_t  mul;                  /* the hash's secret: odd */
     uint64_t  mask;
     uint64_t  size;
-    uint64_t  recorded;
-    uint64_t  refused_full;
 } dg_nonce_table_t;
 
 typedef struct {
@@ -295,13 +293,11 @@ dg_nonce_record(void *mem, const unsigned char *key, int64_t now,
         /* its window is over (not yet dropped, behind a later one): a new
          * window starts */
         e->expires = expires;
-        t->recorded++;
 
         return DG_NONCE_RECORDED;
     }
 
     if (t->count == t->capacity) {
-        t->refused_full++;
         return DG_NONCE_FULL;
     }
 
@@ -315,19 +311,6 @@ dg_nonce_record(void *mem, const unsigned char *key, int64_t now,
     buckets[b] = idx;
 
     t->count++;
-    t->recorded++;
 
     return DG_NONCE_RECORDED;
-}
-
-
-void
-dg_nonce_table_stats(const void *mem, dg_nonce_stats_t *st)
-{
-    const dg_nonce_table_t  *t = mem;
-
-    st->capacity = t->capacity;
-    st->count = t->count;
-    st->recorded = t->recorded;
-    st->refused_full = t->refused_full;
 }

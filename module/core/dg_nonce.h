@@ -39,14 +39,6 @@ typedef enum {
     DG_NONCE_ERROR              /* not recorded: not a table, bad key */
 } dg_nonce_e;
 
-typedef struct {
-    uint32_t  capacity;
-    uint32_t  count;            /* entries held */
-    uint64_t  recorded;         /* since the table was laid out */
-    uint64_t  refused_full;
-} dg_nonce_stats_t;
-
-
 /* Bytes for capacity entries; 0 when capacity is not 1..2^26. */
 size_t dg_nonce_table_size(uint32_t capacity);
 
@@ -70,7 +62,5 @@ int dg_nonce_table_valid(const void *mem, size_t size);
  */
 dg_nonce_e dg_nonce_record(void *mem, const unsigned char *key,
     int64_t now, int64_t expires);
-
-void dg_nonce_table_stats(const void *mem, dg_nonce_stats_t *st);
 
 #endif /* DG_NONCE_H */

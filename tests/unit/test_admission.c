@@ -1,7 +1,8 @@
 /*
  * Admission to the PostgreSQL queue: the total, each sector's share, as
  * many sectors as come (the driver once stopped at 32), long names kept
- * apart, handles that survive the table's growth.
+ * apart, handles that survive the table's growth.  Seen from outside: what
+ * dg_admission_enter() answers.
  */
 
 #include <stdio.h>
@@ -21,6 +22,21 @@ enter(dg_admission_t *a, const char *sector, dg_admission_sector_t **place)
 }
 
 
+/* How many more dossiers of sector are admitted now (each keeps its
+ * place). */
+static size_t
+fill(dg_admission_t *a, const char *sector)
+{
+    size_t  n;
+
+    for (n = 0; enter(a, sector, NULL) == DG_ADMISSION_OK; n++) {
+        /* void */
+    }
+
+    return n;
+}
+
+
 static void
 bad_arguments(void)
 {
@@ -37,19 +53,24 @@ share_arithmetic(void)
     dg_admission_t  *a;
 
     a = dg_admission_create(512, 50);
-    CU_ASSERT_EQUAL(dg_admission_share(a), 256);
+    CU_ASSERT_EQUAL(fill(a, "BTXH"), 256);
+    CU_ASSERT_EQUAL(enter(a, "BTXH", NULL), DG_ADMISSION_SHARE);
     dg_admission_free(a);
 
     a = dg_admission_create(7, 33);         /* 2.31 */
-    CU_ASSERT_EQUAL(dg_admission_share(a), 2);
+    CU_ASSERT_EQUAL(fill(a, "HT"), 2);
     dg_admission_free(a);
 
     a = dg_admission_create(3, 10);         /* 0.3: still one place */
-    CU_ASSERT_EQUAL(dg_admission_share(a), 1);
+    CU_ASSERT_EQUAL(fill(a, "HT"), 1);
+    CU_ASSERT_EQUAL(fill(a, "DD"), 1);
+    CU_ASSERT_EQUAL(fill(a, "XD"), 1);
+    CU_ASSERT_EQUAL(enter(a, "CT", NULL), DG_ADMISSION_FULL);
     dg_admission_free(a);
 
-    a = dg_admission_create((size_t) -1, 100);   /* no overflow */
-    CU_ASSERT_EQUAL(dg_admission_share(a), (size_t) -1);
+    a = dg_admission_create(3, 100);
+    CU_ASSERT_EQUAL(fill(a, "HT"), 3);
+    CU_ASSERT_EQUAL(enter(a, "HT", NULL), DG_ADMISSION_FULL);
     dg_admission_free(a);
 }
 
@@ -69,30 +90,35 @@ share_then_total(void)
 
     /* BTXH holds its five; CT still gets places */
     CU_ASSERT_EQUAL(enter(a, "BTXH", NULL), DG_ADMISSION_SHARE);
-    CU_ASSERT_EQUAL(dg_admission_sector_waiting(a, "BTXH", 4), 5);
 
     for (i = 0; i < 5; i++) {
         CU_ASSERT_EQUAL(enter(a, "CT", &ct), DG_ADMISSION_OK);
     }
 
-    CU_ASSERT_EQUAL(dg_admission_waiting(a), 10);
+    /* the queue is full before any share is asked about */
     CU_ASSERT_EQUAL(enter(a, "HT", NULL), DG_ADMISSION_FULL);
-    CU_ASSERT_EQUAL(dg_admission_sector_waiting(a, "HT", 2), 0);
+    CU_ASSERT_EQUAL(enter(a, "BTXH", NULL), DG_ADMISSION_FULL);
 
-    /* a refusal counts nothing */
-    CU_ASSERT_EQUAL(dg_admission_waiting(a), 10);
-
+    /* a place given back is BTXH's again, and the queue's */
     dg_admission_leave(a, btxh);
-    CU_ASSERT_EQUAL(dg_admission_waiting(a), 9);
-    CU_ASSERT_EQUAL(dg_admission_sector_waiting(a, "BTXH", 4), 4);
+    CU_ASSERT_EQUAL(enter(a, "CT", NULL), DG_ADMISSION_SHARE);
     CU_ASSERT_EQUAL(enter(a, "BTXH", NULL), DG_ADMISSION_OK);
+    CU_ASSERT_EQUAL(enter(a, "BTXH", NULL), DG_ADMISSION_FULL);
 
-    /* a dossier coming back takes its place without the checks */
+    /* a dossier coming back takes its place without the checks: CT then
+     * holds six, the queue eleven */
     dg_admission_leave(a, ct);
     dg_admission_reenter(a, ct);
     dg_admission_reenter(a, ct);
-    CU_ASSERT_EQUAL(dg_admission_waiting(a), 11);
-    CU_ASSERT_EQUAL(dg_admission_sector_waiting(a, "CT", 2), 6);
+
+    for (i = 0; i < 6; i++) {
+        dg_admission_leave(a, ct);
+    }
+
+    /* CT back to none, BTXH five: five places free, HT takes them, and
+     * the queue is full again */
+    CU_ASSERT_EQUAL(fill(a, "HT"), 5);
+    CU_ASSERT_EQUAL(enter(a, "CT", NULL), DG_ADMISSION_FULL);
 
     dg_admission_free(a);
 }
@@ -105,27 +131,34 @@ many_sectors(void)
     int                     i;
     char                    name[32];
     dg_admission_t         *a;
-    dg_admission_sector_t  *place[1000];
+    dg_admission_sector_t  *place[1000], *again;
 
-    a = dg_admission_create(4096, 1);
-    CU_ASSERT_EQUAL_FATAL(dg_admission_share(a), 40);
+    a = dg_admission_create(3000, 1);      /* 30 places a sector */
 
     for (i = 0; i < 1000; i++) {
         snprintf(name, sizeof(name), "S%03d", i);
         CU_ASSERT_EQUAL_FATAL(enter(a, name, &place[i]), DG_ADMISSION_OK);
-        CU_ASSERT_EQUAL_FATAL(enter(a, name, NULL), DG_ADMISSION_OK);
     }
 
-    CU_ASSERT_EQUAL(dg_admission_waiting(a), 2000);
+    /* the table grew meanwhile: every sector is found where it was */
+    for (i = 0; i < 1000; i++) {
+        snprintf(name, sizeof(name), "S%03d", i);
+        CU_ASSERT_EQUAL_FATAL(enter(a, name, &again), DG_ADMISSION_OK);
+        CU_ASSERT_PTR_EQUAL_FATAL(again, place[i]);
+    }
 
-    /* handles made before the table grew still count their sector */
+    /* two each: S000 has 28 places left, then the queue has 972 */
+    CU_ASSERT_EQUAL(fill(a, "S000"), 28);
+    CU_ASSERT_EQUAL(fill(a, "NEW"), 30);
+    CU_ASSERT_EQUAL(fill(a, "NEW2"), 30);
+
     for (i = 0; i < 1000; i++) {
         dg_admission_leave(a, place[i]);
-        snprintf(name, sizeof(name), "S%03d", i);
-        CU_ASSERT_EQUAL(dg_admission_sector_waiting(a, name, 4), 1);
+        dg_admission_leave(a, place[i]);
     }
 
-    CU_ASSERT_EQUAL(dg_admission_waiting(a), 1000);
+    /* 88 wait now: S999, back to none, may take its 30 again */
+    CU_ASSERT_EQUAL(fill(a, "S999"), 30);
     dg_admission_free(a);
 }
 
@@ -151,7 +184,7 @@ names_compared_whole(void)
     CU_ASSERT_EQUAL(dg_admission_enter(a, bin, 3, &x), DG_ADMISSION_OK);
     CU_ASSERT_EQUAL(dg_admission_enter(a, bin, 1, &y), DG_ADMISSION_OK);
     CU_ASSERT_PTR_NOT_EQUAL(x, y);
-    CU_ASSERT_EQUAL(dg_admission_sector_waiting(a, "A", 1), 1);
+    CU_ASSERT_EQUAL(dg_admission_enter(a, "A", 1, &y), DG_ADMISSION_SHARE);
 
     dg_admission_free(a);
 }

@@ -100,10 +100,9 @@ seen_until_window_ends(void)
 static void
 full_never_evicts(void)
 {
-    int               i;
-    size_t            size;
-    void             *mem;
-    dg_nonce_stats_t  st;
+    int      i;
+    size_t   size;
+    void    *mem;
 
     mem = table(100, &size);
 
@@ -124,12 +123,6 @@ full_never_evicts(void)
         CU_ASSERT_EQUAL(dg_nonce_record(mem, key(i), NOW + 299, NOW + 599),
                         DG_NONCE_SEEN);
     }
-
-    dg_nonce_table_stats(mem, &st);
-    CU_ASSERT_EQUAL(st.capacity, 100);
-    CU_ASSERT_EQUAL(st.count, 100);
-    CU_ASSERT_EQUAL(st.recorded, 100);
-    CU_ASSERT_EQUAL(st.refused_full, 2);
 
     /* the first window ends (NOW + 300): exactly one place comes free */
     CU_ASSERT_EQUAL(dg_nonce_record(mem, key(100), NOW + 301, NOW + 601),
