@@ -25,7 +25,7 @@ HEADERS   = $(wildcard module/core/*.h plugins/include/*.h tests/unit/*.h)
 all: core unit integration plugins tools
 core: $(B)/libdgcore.a
 unit: $(B)/unit-tests $(B)/unit-tests-san
-integration: $(B)/integration-tests
+integration: $(B)/integration-tests $(B)/fixtures/fault-send.so
 plugins: $(PLUGINS:%=$(B)/plugins/%.so)
 tools: $(TOOLS_SRC:plugins/tools/%.c=$(B)/bin/%)
 
@@ -57,6 +57,11 @@ $(B)/integration-tests: $(ITEST_SRC:%.c=$(B)/obj/%.o) \
 	$(CC) $(CFLAGS) -o $@ $^ -lcunit -lcurl -lpq -ljansson -lcrypto -lpthread
 
 $(B)/obj/tests/integration/%.o: CPPFLAGS += -Itests/unit -I/usr/include/postgresql
+
+# Preloaded into nginx by tests that need a send to PostgreSQL to fail.
+$(B)/fixtures/fault-send.so: tests/integration/fixtures/fault_send.c
+	@mkdir -p $(dir $@)
+	$(CC) -I/usr/include/postgresql $(CFLAGS) -shared -o $@ $< -ldl
 
 # A plugin sees only plugins/include: it links no gateway or nginx symbol.
 $(B)/plugins/%.so: plugins/%/plugin.c plugins/include/*.h
@@ -97,7 +102,7 @@ $(B)/fuzz/plugins/%.so: plugins/%/plugin.c plugins/include/*.h
 	    -fsanitize=fuzzer-no-link -shared -o $@ $<
 
 clean:
-	rm -rf $(B)/obj $(B)/san $(B)/plugins $(B)/bin $(B)/*.a \
+	rm -rf $(B)/obj $(B)/san $(B)/plugins $(B)/bin $(B)/fixtures $(B)/*.a \
 	       $(B)/unit-tests $(B)/unit-tests-san $(B)/integration-tests
 
 .PHONY: all core unit integration plugins tools fuzz clean

@@ -13,6 +13,9 @@
 #   DG_PG_SERVER         the servers of nginx's conninfo
 #                        (host=DG_VAR/pg/run port=DOSSIER_PG_PORT)
 #   DG_REDIS_SERVER      nginx's dossier_redis  (127.0.0.1:DOSSIER_REDIS_PORT)
+#   DG_PG_INITDB_OPTS    more initdb options of a new cluster (the fault
+#                        suite: its WAL on a file system of its own)
+#   DG_PG_CONF_EXTRA     more lines of its gateway.conf
 
 DG_ROOT=${DG_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 DG_VAR=${DG_VAR:-$DG_ROOT/var}
@@ -28,6 +31,32 @@ DG_PG_BIN=${DG_PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null \
 
 dg_say() { printf '%s\n' "$*" >&2; }
 dg_die() { dg_say "error: $*"; exit 1; }
+
+# dg_bind_retry LOG COMMAND...: runs COMMAND (a server start) until it
+# succeeds or fails for another reason than its port being taken.  The
+# ports sit in Linux's ephemeral range, where a client connection of
+# anything on the machine may hold one, closed, for a minute (TIME_WAIT).
+dg_bind_retry() {
+    local log=$1 err i size
+    shift
+    err=$(mktemp)
+    for i in $(seq 90); do
+        size=$(stat -c %s "$log" 2>/dev/null || echo 0)
+        "$@" 2>"$err" && { rm -f "$err"; return 0; }
+        # no "grep -q" in a pipe: under pipefail its early exit fails it
+        tail -c +"$((size + 1))" "$log" >>"$err" 2>/dev/null
+        if ! grep -q -i "address already in use" "$err"; then
+            cat "$err" >&2
+            rm -f "$err"
+            return 1
+        fi
+        [ "$i" = 1 ] && dg_say "a port is taken, waiting for it (up to 90 s)"
+        sleep 1
+    done
+    cat "$err" >&2
+    rm -f "$err"
+    return 1
+}
 
 # Started as root, PostgreSQL runs as "postgres" and nginx's workers as
 # "nobody": both must reach DG_VAR.  A checkout in a private directory
@@ -86,8 +115,9 @@ dg_pg_init() {
                       "directories world-searchable (chmod o+x)"
     fi
 
+    # shellcheck disable=SC2086
     dg_as_pg "$DG_PG_BIN/initdb" -D "$d/data" -A trust -U postgres \
-        -E UTF8 --locale=C.UTF-8 >"$d/initdb.log" \
+        -E UTF8 --locale=C.UTF-8 ${DG_PG_INITDB_OPTS:-} >"$d/initdb.log" \
         || dg_die "initdb failed, see $d/initdb.log"
 }
 
@@ -120,6 +150,7 @@ log_min_messages = warning
 # per-statement counts: tests check the gateway's queries with them
 shared_preload_libraries = 'pg_stat_statements'
 pg_stat_statements.track = all
+${DG_PG_CONF_EXTRA:-}
 CONF
 }
 
@@ -129,8 +160,9 @@ dg_pg_start() {
     if ! dg_as_pg "$DG_PG_BIN/pg_ctl" -D "$d/data" status >/dev/null 2>&1
     then
         dg_pg_conf
-        dg_as_pg "$DG_PG_BIN/pg_ctl" -D "$d/data" -l "$d/postgres.log" \
-            -w -t 30 start >/dev/null \
+        dg_bind_retry "$d/postgres.log" \
+            dg_as_pg "$DG_PG_BIN/pg_ctl" -D "$d/data" -l "$d/postgres.log" \
+                -w -t 30 start >/dev/null \
             || dg_die "PostgreSQL did not start, see $d/postgres.log"
     fi
     dg_pg_setup
@@ -183,17 +215,26 @@ dg_redis_start() {
     mkdir -p "$d"
     [ -f "$d/redis.pid" ] && kill -0 "$(cat "$d/redis.pid")" 2>/dev/null \
         && return 0
+    dg_bind_retry "$d/redis.log" dg_redis_run "$@" \
+        || dg_die "Redis is not answering, see $d/redis.log"
+}
+
+dg_redis_run() {
+    local d=$DG_VAR/redis i size
+    size=$(stat -c %s "$d/redis.log" 2>/dev/null || echo 0)
     # a cache only: nothing is persisted, a restart starts empty
     redis-server --bind 127.0.0.1 --port "$DOSSIER_REDIS_PORT" \
         --dir "$d" --daemonize yes --pidfile "$d/redis.pid" \
         --logfile "$d/redis.log" --save "" --appendonly no "$@" \
-        || dg_die "Redis did not start, see $d/redis.log"
-    local i
+        || return 1
     for i in $(seq 50); do
         redis-cli -p "$DOSSIER_REDIS_PORT" ping >/dev/null 2>&1 && return 0
+        # daemonized: a failed start shows only in the log
+        [ "$(tail -c +"$((size + 1))" "$d/redis.log" | grep -c aborting)" = 0 ] \
+            || return 1
         sleep 0.1
     done
-    dg_die "Redis is not answering, see $d/redis.log"
+    return 1
 }
 
 dg_redis_stop() {
@@ -299,8 +340,11 @@ dg_nginx_reload() {
 
 dg_nginx_start() {
     dg_nginx_conf
-    dg_nginx_check || dg_die "nginx configuration test failed"
-    dg_nginx || dg_die "nginx did not start, see $DG_VAR/nginx/logs/error.log"
+    # the test binds the listeners too
+    dg_bind_retry "$DG_VAR/nginx/logs/error.log" dg_nginx_check \
+        || dg_die "nginx configuration test failed"
+    dg_bind_retry "$DG_VAR/nginx/logs/error.log" dg_nginx \
+        || dg_die "nginx did not start, see $DG_VAR/nginx/logs/error.log"
     # ready: every worker asked has PostgreSQL and the catalog
     local i ok=0
     for i in $(seq 100); do

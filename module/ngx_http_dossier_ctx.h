@@ -35,6 +35,7 @@ typedef struct {
     time_t                           nonce_expires;
     ngx_http_dossier_redis_cmd_t    *nonce_cmd;
     ngx_http_dossier_nonce_pt        nonce_handler;
+    dg_sig_nonce_e                   nonce_local;  /* this node's answer */
     ngx_uint_t                       limited;   /* stages charged */
     ngx_table_elt_t                 *ratelimit[2];
     time_t                           retry_after;  /* 0: the default */

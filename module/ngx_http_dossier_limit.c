@@ -820,6 +820,8 @@ ngx_http_dossier_limit_collect(ngx_http_request_t *r, ngx_array_t *limits,
 }
 
 
+/* This node's table, at share percent of the rates.  A table that could
+ * not judge (logged by the driver) refuses: a limit never opens. */
 static void
 ngx_http_dossier_limit_local(ngx_http_request_t *r,
     ngx_http_dossier_charge_t *ch, ngx_uint_t share)
@@ -843,7 +845,13 @@ ngx_http_dossier_limit_local(ngx_http_request_t *r,
         (void) ngx_atomic_fetch_add(&lmcf->counters->fallbacks, 1);
     }
 
-    ngx_http_dossier_table_charge(lmcf->zone, ch->reqs, ch->n, &ch->out);
+    if (ngx_http_dossier_table_charge(lmcf->zone, ch->reqs, ch->n, &ch->out)
+        != NGX_OK)
+    {
+        ngx_memzero(&ch->out, sizeof(dg_limit_outcome_t));
+        ch->out.header = -1;
+        ch->out.retry_after_us = 1000000;
+    }
 }
 
 

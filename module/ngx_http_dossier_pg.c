@@ -12,7 +12,7 @@
 #include <ngx_event.h>
 
 #include "dg_mask.h"
-#include "dg_store.h"
+#include "dg_outcome.h"
 #include "ngx_http_dossier_pg.h"
 
 
@@ -21,7 +21,10 @@
 #define NGX_HTTP_DOSSIER_PG_IDLE        2
 #define NGX_HTTP_DOSSIER_PG_BUSY        3
 
-#define NGX_HTTP_DOSSIER_PG_SECTORS      32
+/* how soon a backend notices that its statement's connection was dropped
+ * (see ngx_http_dossier_pg_options) */
+#define NGX_HTTP_DOSSIER_PG_OPTIONS                                          \
+    "-c client_connection_check_interval=1000"
 
 #define NGX_HTTP_DOSSIER_PG_BACKOFF_MIN  100
 #define NGX_HTTP_DOSSIER_PG_BACKOFF_MAX  2000
@@ -60,11 +63,7 @@ struct ngx_http_dossier_pg_s {
     ngx_log_t                    *log;
     ngx_http_dossier_pg_conn_t   *conns;
     ngx_queue_t                   queue;      /* submissions */
-    ngx_uint_t                    queued;
-    struct {
-        u_char                    name[24];
-        ngx_uint_t                count;
-    }                             sectors[NGX_HTTP_DOSSIER_PG_SECTORS];
+    dg_admission_t               *admission;  /* places in the queue */
     ngx_queue_t                   queries;
     ngx_uint_t                    nqueries;
     ngx_uint_t                    batching;   /* batches in flight */
@@ -74,6 +73,12 @@ struct ngx_http_dossier_pg_s {
     ngx_http_dossier_pg_query_t   catalog_query;
     ngx_queue_t                   catalog_waiters;
     ngx_event_t                   refresh;
+
+    /* answers waiting for the next turn of the event loop */
+    ngx_event_t                   post;
+    ngx_queue_t                   posted_items;
+    ngx_queue_t                   posted_queries;
+    ngx_queue_t                   posted_waiters;
 };
 
 
@@ -106,14 +111,17 @@ static void ngx_http_dossier_pg_fail(ngx_http_dossier_pg_conn_t *pc,
 static void ngx_http_dossier_pg_close(ngx_http_dossier_pg_conn_t *pc);
 static void ngx_http_dossier_pg_answer(ngx_http_dossier_pg_item_t *item,
     ngx_http_dossier_outcome_e outcome);
-static void ngx_http_dossier_pg_group_done(ngx_event_t *ev);
 static ngx_int_t ngx_http_dossier_pg_admit(ngx_http_dossier_pg_t *pg,
     ngx_http_dossier_pg_item_t *item);
 static void ngx_http_dossier_pg_queue(ngx_http_dossier_pg_t *pg,
     ngx_http_dossier_pg_item_t *item);
+static void ngx_http_dossier_pg_finish(ngx_http_dossier_pg_item_t *item);
+static void ngx_http_dossier_pg_post_item(ngx_http_dossier_pg_t *pg,
+    ngx_http_dossier_pg_item_t *item, ngx_http_dossier_outcome_e outcome);
+static void ngx_http_dossier_pg_post_query(ngx_http_dossier_pg_t *pg,
+    ngx_http_dossier_pg_query_t *q);
+static void ngx_http_dossier_pg_deliver(ngx_event_t *ev);
 static void ngx_http_dossier_pg_fail_queue(ngx_http_dossier_pg_t *pg);
-static ngx_uint_t *ngx_http_dossier_pg_sector(ngx_http_dossier_pg_t *pg,
-    ngx_str_t *sector);
 static void ngx_http_dossier_pg_enqueue(ngx_http_dossier_pg_t *pg,
     ngx_http_dossier_pg_item_t *item, ngx_uint_t head);
 static void ngx_http_dossier_pg_dequeue(ngx_http_dossier_pg_item_t *item);
@@ -123,6 +131,8 @@ static void ngx_http_dossier_pg_refresh(ngx_event_t *ev);
 static char *ngx_http_dossier_pg_check_servers(const char *host,
     const char *hostaddr, const char *port, const char *attrs);
 static ngx_uint_t ngx_http_dossier_pg_count(const char *list);
+static char *ngx_http_dossier_pg_options(ngx_pool_t *pool,
+    const char *given);
 static char *ngx_http_dossier_pg_strdup(ngx_pool_t *pool, const char *s);
 static void ngx_http_dossier_pg_log(ngx_http_dossier_pg_conn_t *pc,
     const char *what, const char *why);
@@ -146,6 +156,14 @@ ngx_http_dossier_pg_create(ngx_cycle_t *cycle,
     ngx_queue_init(&pg->queue);
     ngx_queue_init(&pg->queries);
     ngx_queue_init(&pg->catalog_waiters);
+    ngx_queue_init(&pg->posted_items);
+    ngx_queue_init(&pg->posted_queries);
+    ngx_queue_init(&pg->posted_waiters);
+
+    pg->admission = dg_admission_create(conf->queue_size, conf->sector_share);
+    if (pg->admission == NULL) {
+        return NULL;
+    }
 
     pg->conns = ngx_pcalloc(cycle->pool,
                             conf->pool_size * sizeof(ngx_http_dossier_pg_conn_t));
@@ -157,6 +175,10 @@ ngx_http_dossier_pg_create(ngx_cycle_t *cycle,
     pg->refresh.data = pg;
     pg->refresh.log = pg->log;
     pg->refresh.cancelable = 1;
+
+    pg->post.handler = ngx_http_dossier_pg_deliver;
+    pg->post.data = pg;
+    pg->post.log = pg->log;
 
     pg->catalog_query.sql = NGX_HTTP_DOSSIER_CATALOG_SQL;
     pg->catalog_query.handler = ngx_http_dossier_pg_catalog_done;
@@ -204,8 +226,14 @@ ngx_http_dossier_pg_destroy(ngx_http_dossier_pg_t *pg)
         ngx_del_timer(&pg->refresh);
     }
 
+    if (pg->post.posted) {
+        ngx_delete_posted_event(&pg->post);
+    }
+
     dg_catalog_free(pg->catalog);
     pg->catalog = NULL;
+    dg_admission_free(pg->admission);
+    pg->admission = NULL;
 }
 
 
@@ -213,12 +241,15 @@ ngx_int_t
 ngx_http_dossier_pg_submit(ngx_http_dossier_pg_t *pg,
     ngx_http_dossier_pg_item_t *item)
 {
-    if (ngx_http_dossier_pg_admit(pg, item) != NGX_OK) {
-        return NGX_BUSY;
-    }
+    ngx_int_t  rc;
 
     if (!ngx_http_dossier_pg_usable(pg)) {
         return NGX_DECLINED;
+    }
+
+    rc = ngx_http_dossier_pg_admit(pg, item);
+    if (rc != NGX_OK) {
+        return rc;
     }
 
     item->group = NULL;
@@ -230,29 +261,24 @@ ngx_http_dossier_pg_submit(ngx_http_dossier_pg_t *pg,
 }
 
 
-/* Admission control: room in the queue and in the sector's share. */
+/* Admission control (dg_admission): room in the queue and in the
+ * sector's share.  NGX_OK: item->place is taken. */
 static ngx_int_t
 ngx_http_dossier_pg_admit(ngx_http_dossier_pg_t *pg,
     ngx_http_dossier_pg_item_t *item)
 {
-    ngx_uint_t  *count;
-
-    if (pg->queued >= pg->conf->queue_size) {
-        return NGX_BUSY;
-    }
-
-    count = ngx_http_dossier_pg_sector(pg, &item->sector);
-
-    if (count == NULL
-        || *count >= ngx_max(pg->conf->queue_size * pg->conf->sector_share
-                             / 100, 1))
+    switch (dg_admission_enter(pg->admission, (char *) item->sector.data,
+                               item->sector.len, &item->place))
     {
+    case DG_ADMISSION_OK:
+        return NGX_OK;
+
+    case DG_ADMISSION_ERROR:
+        return NGX_ERROR;
+
+    default:
         return NGX_BUSY;
     }
-
-    item->sector_count = count;
-
-    return NGX_OK;
 }
 
 
@@ -262,6 +288,7 @@ ngx_http_dossier_pg_queue(ngx_http_dossier_pg_t *pg,
 {
     item->deadline = ngx_current_msec + pg->conf->query_timeout;
     item->conn = NULL;
+    item->posted = 0;
     ngx_http_dossier_pg_enqueue(pg, item, 0);
 }
 
@@ -284,9 +311,6 @@ ngx_http_dossier_pg_submit_group(ngx_http_dossier_pg_t *pg,
     g->pending = 0;
     g->queued = 0;
     g->solo = 0;
-    g->done.handler = ngx_http_dossier_pg_group_done;
-    g->done.data = g;
-    g->done.log = pg->log;
 
     /* item by item, in order: one after the other in the queue */
     for (i = 0; i < g->nitems; i++) {
@@ -306,11 +330,7 @@ ngx_http_dossier_pg_submit_group(ngx_http_dossier_pg_t *pg,
         return NGX_BUSY;
     }
 
-    /* an answer while dispatching (a connection failing) waits for this
-     * call to return */
-    g->submitting = 1;
     ngx_http_dossier_pg_dispatch(pg);
-    g->submitting = 0;
 
     return NGX_OK;
 }
@@ -328,19 +348,6 @@ ngx_http_dossier_pg_cancel_group(ngx_http_dossier_pg_group_t *g)
     }
 
     g->pending = 0;
-
-    if (g->done.posted) {
-        ngx_delete_posted_event(&g->done);
-    }
-}
-
-
-static void
-ngx_http_dossier_pg_group_done(ngx_event_t *ev)
-{
-    ngx_http_dossier_pg_group_t  *g = ev->data;
-
-    g->handler(g);
 }
 
 
@@ -350,6 +357,12 @@ ngx_http_dossier_pg_cancel(ngx_http_dossier_pg_item_t *item)
     if (item->queued) {
         ngx_http_dossier_pg_dequeue(item);
         item->conn = NULL;
+        return;
+    }
+
+    if (item->posted) {
+        ngx_queue_remove(&item->queue);
+        item->posted = 0;
         return;
     }
 
@@ -381,6 +394,7 @@ ngx_http_dossier_pg_query(ngx_http_dossier_pg_t *pg,
     q->pg = pg;
     q->conn = NULL;
     q->queued = 1;
+    q->posted = 0;
     ngx_queue_insert_tail(&pg->queries, &q->queue);
     pg->nqueries++;
 
@@ -397,6 +411,12 @@ ngx_http_dossier_pg_query_cancel(ngx_http_dossier_pg_query_t *q)
         ngx_queue_remove(&q->queue);
         q->queued = 0;
         q->pg->nqueries--;
+        return;
+    }
+
+    if (q->posted) {
+        ngx_queue_remove(&q->queue);
+        q->posted = 0;
         return;
     }
 
@@ -438,6 +458,7 @@ ngx_http_dossier_pg_wait_catalog(ngx_http_dossier_pg_t *pg,
     ngx_add_timer(&w->timer, pg->conf->query_timeout);
 
     w->waiting = 1;
+    w->posted = 0;
     ngx_queue_insert_tail(&pg->catalog_waiters, &w->queue);
 
     return NGX_OK;
@@ -447,8 +468,9 @@ ngx_http_dossier_pg_wait_catalog(ngx_http_dossier_pg_t *pg,
 void
 ngx_http_dossier_pg_wait_cancel(ngx_http_dossier_pg_waiter_t *w)
 {
-    if (w->waiting) {
+    if (w->waiting || w->posted) {
         w->waiting = 0;
+        w->posted = 0;
         ngx_queue_remove(&w->queue);
     }
 
@@ -468,6 +490,8 @@ ngx_http_dossier_pg_wait_timeout(ngx_event_t *ev)
 }
 
 
+/* The waiters are answered on the next turn of the event loop, as every
+ * other answer of the driver (see ngx_http_dossier_pg_deliver). */
 static void
 ngx_http_dossier_pg_wake(ngx_http_dossier_pg_t *pg, ngx_uint_t ready)
 {
@@ -477,9 +501,20 @@ ngx_http_dossier_pg_wake(ngx_http_dossier_pg_t *pg, ngx_uint_t ready)
     while (!ngx_queue_empty(&pg->catalog_waiters)) {
         q = ngx_queue_head(&pg->catalog_waiters);
         w = ngx_queue_data(q, ngx_http_dossier_pg_waiter_t, queue);
+        ngx_queue_remove(q);
 
-        ngx_http_dossier_pg_wait_cancel(w);
-        w->handler(w, ready);
+        if (w->timer.timer_set) {
+            ngx_del_timer(&w->timer);
+        }
+
+        w->waiting = 0;
+        w->posted = 1;
+        w->ready = ready;
+        ngx_queue_insert_tail(&pg->posted_waiters, q);
+    }
+
+    if (!ngx_queue_empty(&pg->posted_waiters)) {
+        ngx_post_event(&pg->post, &ngx_posted_events);
     }
 }
 
@@ -808,7 +843,7 @@ ngx_http_dossier_pg_dispatch(ngx_http_dossier_pg_t *pg)
             q->queued = 0;
 
             if ((ngx_msec_int_t) (ngx_current_msec - q->deadline) >= 0) {
-                ngx_http_dossier_pg_query_done(q, NULL, "");
+                ngx_http_dossier_pg_post_query(pg, q);
                 continue;
             }
 
@@ -876,7 +911,8 @@ ngx_http_dossier_pg_send_batch(ngx_http_dossier_pg_conn_t *pc)
 
         if ((ngx_msec_int_t) (ngx_current_msec - item->deadline) >= 0) {
             ngx_http_dossier_pg_dequeue(item);
-            ngx_http_dossier_pg_answer(item, NGX_HTTP_DOSSIER_UNAVAILABLE);
+            ngx_http_dossier_pg_post_item(pg, item,
+                                          NGX_HTTP_DOSSIER_UNAVAILABLE);
             continue;
         }
 
@@ -1049,10 +1085,10 @@ static void
 ngx_http_dossier_pg_batch_done(ngx_http_dossier_pg_conn_t *pc, ngx_uint_t ok)
 {
     ngx_int_t                    ord;
-    dg_store_outcome_e           outcome;
     ngx_uint_t                   i, rows, data;
     ngx_http_dossier_pg_t       *pg = pc->pg;
     ngx_http_dossier_pg_item_t  *item;
+    ngx_http_dossier_outcome_e   outcome;
 
     rows = ok ? (ngx_uint_t) PQntuples(pc->result) : 0;
 
@@ -1073,13 +1109,31 @@ ngx_http_dossier_pg_batch_done(ngx_http_dossier_pg_conn_t *pc, ngx_uint_t ok)
         /* the status stays valid while the handler runs */
         item->id = ngx_http_dossier_pg_status(pc->result, i, 2,
                                               &item->status);
-        outcome = dg_store_outcome(PQgetvalue(pc->result, i, 1));
 
-        ngx_http_dossier_pg_answer(item,
-            outcome == DG_STORE_CREATED ? NGX_HTTP_DOSSIER_STORED_NEW
-            : outcome == DG_STORE_DUPLICATE ? NGX_HTTP_DOSSIER_STORED_BEFORE
-            : outcome == DG_STORE_CONFLICT ? NGX_HTTP_DOSSIER_CONFLICT
-                                           : NGX_HTTP_DOSSIER_REJECTED);
+        switch (ngx_http_dossier_pg_outcome(pc->result, i, 1)) {
+
+        case DG_OUTCOME_CREATED:
+            outcome = NGX_HTTP_DOSSIER_STORED_NEW;
+            break;
+
+        case DG_OUTCOME_DUPLICATE:
+            outcome = NGX_HTTP_DOSSIER_STORED_BEFORE;
+            break;
+
+        case DG_OUTCOME_CONFLICT:
+            outcome = NGX_HTTP_DOSSIER_CONFLICT;
+            break;
+
+        default:
+            /* committed, but to what end is unknown: in doubt, and a
+             * retry is safe */
+            ngx_http_dossier_pg_log(pc, "PostgreSQL",
+                                    "unexpected outcome of a dossier");
+            outcome = NGX_HTTP_DOSSIER_UNAVAILABLE;
+            break;
+        }
+
+        ngx_http_dossier_pg_answer(item, outcome);
     }
 
     /*
@@ -1148,7 +1202,8 @@ ngx_http_dossier_pg_load_catalog(ngx_http_dossier_pg_t *pg)
 {
     ngx_http_dossier_pg_query_t  *q = &pg->catalog_query;
 
-    if (q->queued || q->conn) {
+    /* queued, in flight, or failed and about to say so */
+    if (q->queued || q->conn || q->posted) {
         return;
     }
 
@@ -1226,9 +1281,11 @@ ngx_http_dossier_pg_refresh(ngx_event_t *ev)
 
 /*
  * Drops the connection and schedules a reconnect with exponential backoff
- * (no reconnect storm when the server is down).  A batch in flight is
- * answered "unavailable": its COMMIT may or may not have happened, and a
- * retry resolves that safely through the MaHoSo idempotency key.
+ * (no reconnect storm when the server is down).  A statement in flight
+ * (a batch, a progress update) is answered "unavailable": its COMMIT may
+ * or may not have happened, and a retry resolves that safely (CONTRACT
+ * 1.1).  On a timeout, dropping the connection is what cancels the
+ * statement on the server (see ngx_http_dossier_pg_options).
  */
 static void
 ngx_http_dossier_pg_fail(ngx_http_dossier_pg_conn_t *pc, const char *why)
@@ -1238,19 +1295,19 @@ ngx_http_dossier_pg_fail(ngx_http_dossier_pg_conn_t *pc, const char *why)
     ngx_http_dossier_pg_query_t  *q;
 
     ngx_http_dossier_pg_log(pc, "PostgreSQL connection",
-                            why ? why : "failed");
+                            (why && why[0]) ? why : "failed");
 
     if (pc->query) {
         q = pc->query;
         pc->query = NULL;
-        ngx_http_dossier_pg_query_done(q, NULL, "");
+        ngx_http_dossier_pg_post_query(pg, q);
     }
 
     for (i = 0; i < pc->nitems; i++) {
         if (pc->items[i]) {
             pc->items[i]->conn = NULL;
-            ngx_http_dossier_pg_answer(pc->items[i],
-                                       NGX_HTTP_DOSSIER_UNAVAILABLE);
+            ngx_http_dossier_pg_post_item(pg, pc->items[i],
+                                          NGX_HTTP_DOSSIER_UNAVAILABLE);
             pc->items[i] = NULL;
         }
     }
@@ -1302,7 +1359,7 @@ ngx_http_dossier_pg_fail_queue(ngx_http_dossier_pg_t *pg)
 
         query = ngx_queue_data(q, ngx_http_dossier_pg_query_t, queue);
         query->queued = 0;
-        ngx_http_dossier_pg_query_done(query, NULL, "");
+        ngx_http_dossier_pg_post_query(pg, query);
     }
 
     while (!ngx_queue_empty(&pg->queue)) {
@@ -1310,13 +1367,17 @@ ngx_http_dossier_pg_fail_queue(ngx_http_dossier_pg_t *pg)
         item = ngx_queue_data(q, ngx_http_dossier_pg_item_t, queue);
 
         ngx_http_dossier_pg_dequeue(item);
-        ngx_http_dossier_pg_answer(item, NGX_HTTP_DOSSIER_UNAVAILABLE);
+        ngx_http_dossier_pg_post_item(pg, item, NGX_HTTP_DOSSIER_UNAVAILABLE);
     }
 }
 
 
-/* Every change to the submission queue goes through these two, so the
- * counts per sector always match what waits. */
+/*
+ * Every change to the submission queue goes through these two, so the
+ * places counted by the admission always match what waits.  A new item's
+ * place was taken by ngx_http_dossier_pg_submit(); one coming back (head)
+ * takes it again.
+ */
 static void
 ngx_http_dossier_pg_enqueue(ngx_http_dossier_pg_t *pg,
     ngx_http_dossier_pg_item_t *item, ngx_uint_t head)
@@ -1326,13 +1387,11 @@ ngx_http_dossier_pg_enqueue(ngx_http_dossier_pg_t *pg,
 
     if (head) {
         ngx_queue_insert_head(&pg->queue, &item->queue);
+        dg_admission_reenter(pg->admission, item->place);
 
     } else {
         ngx_queue_insert_tail(&pg->queue, &item->queue);
     }
-
-    pg->queued++;
-    (*item->sector_count)++;
 
     if (item->group) {
         item->group->queued++;
@@ -1345,45 +1404,11 @@ ngx_http_dossier_pg_dequeue(ngx_http_dossier_pg_item_t *item)
 {
     ngx_queue_remove(&item->queue);
     item->queued = 0;
-    item->pg->queued--;
-    (*item->sector_count)--;
+    dg_admission_leave(item->pg->admission, item->place);
 
     if (item->group) {
         item->group->queued--;
     }
-}
-
-
-/* The waiting count of a sector; a slot nobody waits in is reused. */
-static ngx_uint_t *
-ngx_http_dossier_pg_sector(ngx_http_dossier_pg_t *pg, ngx_str_t *sector)
-{
-    ngx_uint_t  i, free;
-    size_t      len;
-
-    len = ngx_min(sector->len, sizeof(pg->sectors[0].name) - 1);
-    free = NGX_HTTP_DOSSIER_PG_SECTORS;
-
-    for (i = 0; i < NGX_HTTP_DOSSIER_PG_SECTORS; i++) {
-        if (ngx_strncmp(pg->sectors[i].name, sector->data, len) == 0
-            && pg->sectors[i].name[len] == '\0')
-        {
-            return &pg->sectors[i].count;
-        }
-
-        if (pg->sectors[i].count == 0 && free == NGX_HTTP_DOSSIER_PG_SECTORS) {
-            free = i;
-        }
-    }
-
-    if (free == NGX_HTTP_DOSSIER_PG_SECTORS) {
-        return NULL;
-    }
-
-    ngx_memzero(pg->sectors[free].name, sizeof(pg->sectors[0].name));
-    ngx_memcpy(pg->sectors[free].name, sector->data, len);
-
-    return &pg->sectors[free].count;
 }
 
 
@@ -1433,29 +1458,123 @@ ngx_http_dossier_pg_close(ngx_http_dossier_pg_conn_t *pc)
 }
 
 
+/* Answers an item now: only from a result that just arrived (an event of
+ * the connection, never inside a call that queued something). */
 static void
 ngx_http_dossier_pg_answer(ngx_http_dossier_pg_item_t *item,
     ngx_http_dossier_outcome_e outcome)
 {
-    ngx_http_dossier_pg_group_t  *g = item->group;
-
     item->outcome = outcome;
+    ngx_http_dossier_pg_finish(item);
+}
+
+
+/* An item has its outcome: its handler, or its group's once the group's
+ * last item has one. */
+static void
+ngx_http_dossier_pg_finish(ngx_http_dossier_pg_item_t *item)
+{
+    ngx_http_dossier_pg_group_t  *g = item->group;
 
     if (g == NULL) {
         item->handler(item);
         return;
     }
 
-    if (--g->pending) {
-        return;
+    if (--g->pending == 0) {
+        g->handler(g);
+    }
+}
+
+
+/*
+ * Every other answer (a failure, a deadline) waits for the next turn of
+ * the event loop.  Failures are found inside ngx_http_dossier_pg_submit()
+ * and ngx_http_dossier_pg_query() too (a send failing on an idle
+ * connection): answered there, a handler would run before the call that
+ * registered it returned, and would meet a caller not ready for it (a
+ * lookup not yet in its tree, a request finalized under its handler).
+ */
+static void
+ngx_http_dossier_pg_post_item(ngx_http_dossier_pg_t *pg,
+    ngx_http_dossier_pg_item_t *item, ngx_http_dossier_outcome_e outcome)
+{
+    item->outcome = outcome;
+    item->posted = 1;
+    ngx_queue_insert_tail(&pg->posted_items, &item->queue);
+    ngx_post_event(&pg->post, &ngx_posted_events);
+}
+
+
+static void
+ngx_http_dossier_pg_post_query(ngx_http_dossier_pg_t *pg,
+    ngx_http_dossier_pg_query_t *q)
+{
+    q->conn = NULL;
+    q->sqlstate[0] = '\0';
+    q->posted = 1;
+    ngx_queue_insert_tail(&pg->posted_queries, &q->queue);
+    ngx_post_event(&pg->post, &ngx_posted_events);
+}
+
+
+/*
+ * Runs the posted answers.  What they post in turn (a handler that queues
+ * again and fails at once) waits for the next run: a handler never loops
+ * here without the event loop turning.
+ */
+static void
+ngx_http_dossier_pg_deliver(ngx_event_t *ev)
+{
+    ngx_queue_t                    items, queries, waiters, *q;
+    ngx_http_dossier_pg_t         *pg = ev->data;
+    ngx_http_dossier_pg_item_t    *item;
+    ngx_http_dossier_pg_query_t   *query;
+    ngx_http_dossier_pg_waiter_t  *w;
+
+    ngx_queue_init(&items);
+    ngx_queue_init(&queries);
+    ngx_queue_init(&waiters);
+
+    /* cancelling removes an answer from whichever list holds it */
+    if (!ngx_queue_empty(&pg->posted_items)) {
+        ngx_queue_add(&items, &pg->posted_items);
+        ngx_queue_init(&pg->posted_items);
     }
 
-    if (g->submitting) {
-        ngx_post_event(&g->done, &ngx_posted_events);
-        return;
+    if (!ngx_queue_empty(&pg->posted_queries)) {
+        ngx_queue_add(&queries, &pg->posted_queries);
+        ngx_queue_init(&pg->posted_queries);
     }
 
-    g->handler(g);
+    if (!ngx_queue_empty(&pg->posted_waiters)) {
+        ngx_queue_add(&waiters, &pg->posted_waiters);
+        ngx_queue_init(&pg->posted_waiters);
+    }
+
+    while (!ngx_queue_empty(&items)) {
+        q = ngx_queue_head(&items);
+        ngx_queue_remove(q);
+        item = ngx_queue_data(q, ngx_http_dossier_pg_item_t, queue);
+        item->posted = 0;
+        ngx_http_dossier_pg_finish(item);
+    }
+
+    while (!ngx_queue_empty(&queries)) {
+        q = ngx_queue_head(&queries);
+        ngx_queue_remove(q);
+        query = ngx_queue_data(q, ngx_http_dossier_pg_query_t, queue);
+        query->posted = 0;
+        query->handler(query, NULL);
+    }
+
+    while (!ngx_queue_empty(&waiters)) {
+        q = ngx_queue_head(&waiters);
+        ngx_queue_remove(q);
+        w = ngx_queue_data(q, ngx_http_dossier_pg_waiter_t, queue);
+        w->posted = 0;
+        w->handler(w, w->ready);
+    }
 }
 
 
@@ -1520,20 +1639,28 @@ ngx_http_dossier_pg_parse_conninfo(ngx_conf_t *cf, ngx_str_t *conninfo,
         return NGX_CONF_ERROR;
     }
 
-    conf->keywords = ngx_pcalloc(cf->pool, (n + 1) * sizeof(char *));
-    conf->values = ngx_pcalloc(cf->pool, (n + 1) * sizeof(char *));
+    /* one more for "options", which is always given */
+    conf->keywords = ngx_pcalloc(cf->pool, (n + 2) * sizeof(char *));
+    conf->values = ngx_pcalloc(cf->pool, (n + 2) * sizeof(char *));
     if (conf->keywords == NULL || conf->values == NULL) {
         PQconninfoFree(opts);
         return NGX_CONF_ERROR;
     }
 
     for (o = opts, i = 0; o->keyword; o++) {
-        if (o->val == NULL) {
+        if (ngx_strcmp(o->keyword, "options") == 0) {
+            conf->keywords[i] = "options";
+            conf->values[i] = ngx_http_dossier_pg_options(cf->pool, o->val);
+
+        } else if (o->val == NULL) {
             continue;
+
+        } else {
+            conf->keywords[i] = ngx_http_dossier_pg_strdup(cf->pool,
+                                                           o->keyword);
+            conf->values[i] = ngx_http_dossier_pg_strdup(cf->pool, o->val);
         }
 
-        conf->keywords[i] = ngx_http_dossier_pg_strdup(cf->pool, o->keyword);
-        conf->values[i] = ngx_http_dossier_pg_strdup(cf->pool, o->val);
         if (conf->keywords[i] == NULL || conf->values[i] == NULL) {
             PQconninfoFree(opts);
             return NGX_CONF_ERROR;
@@ -1640,6 +1767,53 @@ ngx_http_dossier_pg_count(const char *list)
     }
 
     return n;
+
+}
+
+
+/*
+ * The server options of every connection: the conninfo's own, after ours
+ * (the last of a name wins, so a conninfo may change ours).
+ *
+ * A statement that outlives its timeout is cancelled by dropping its
+ * connection (ngx_http_dossier_pg_fail).  libpq's own cancel cannot be
+ * used in a worker: PQcancel() connects and writes synchronously, and the
+ * non-blocking PQcancelStart() arrives only with libpq 17; a hand-made
+ * CancelRequest needs the backend's secret key, which libpq 15 does not
+ * expose.  But a backend reads its socket only between statements, so a
+ * dropped connection alone would let the statement run on to its COMMIT.
+ * client_connection_check_interval (PostgreSQL 14+, polled with
+ * POLLRDHUP) makes the backend look at the socket while a statement runs,
+ * lock waits included, and abort it (rolling it back) within the interval
+ * once the socket is closed.  What committed before that is found by the
+ * retry of CONTRACT 1.1 (the same dossier is 200, the same progress
+ * record is 200 without a second history row).
+ */
+static char *
+ngx_http_dossier_pg_options(ngx_pool_t *pool, const char *given)
+{
+    u_char  *p, *last;
+    size_t   len;
+
+    len = sizeof(NGX_HTTP_DOSSIER_PG_OPTIONS) + (given ? ngx_strlen(given) : 0)
+          + 1;
+
+    p = ngx_pnalloc(pool, len);
+    if (p == NULL) {
+        return NULL;
+    }
+
+    last = ngx_cpymem(p, NGX_HTTP_DOSSIER_PG_OPTIONS,
+                      sizeof(NGX_HTTP_DOSSIER_PG_OPTIONS) - 1);
+
+    if (given) {
+        *last++ = ' ';
+        last = ngx_cpymem(last, given, ngx_strlen(given));
+    }
+
+    *last = '\0';
+
+    return (char *) p;
 }
 
 
@@ -1675,6 +1849,14 @@ enum {
     NGX_HTTP_DOSSIER_COL_RECEIVED_AT,
     NGX_HTTP_DOSSIER_COL_UPDATED_AT
 };
+
+
+dg_outcome_e
+ngx_http_dossier_pg_outcome(PGresult *res, int row, int col)
+{
+    return dg_outcome_parse(PQgetvalue(res, row, col),
+                            PQgetlength(res, row, col));
+}
 
 
 static int64_t

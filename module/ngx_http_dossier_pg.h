@@ -9,6 +9,10 @@
  * An item's handler runs once, after COMMIT has been confirmed or the
  * batch has certainly or possibly failed.  A group of items (a batch
  * request) shares one transaction and one handler.
+ *
+ * No handler (of an item, a query or a catalog waiter) ever runs inside
+ * the call that registered it: a failure found there is answered on the
+ * next turn of the event loop.
  */
 
 #ifndef NGX_HTTP_DOSSIER_PG_H
@@ -18,7 +22,9 @@
 #include <ngx_core.h>
 #include <libpq-fe.h>
 
+#include "dg_admission.h"
 #include "dg_catalog.h"
+#include "dg_outcome.h"
 #include "dg_status.h"
 
 
@@ -81,9 +87,10 @@ struct ngx_http_dossier_pg_item_s {
     ngx_http_dossier_pg_t       *pg;
     ngx_http_dossier_pg_group_t *group;
     ngx_http_dossier_pg_conn_t  *conn;        /* in flight on */
-    ngx_uint_t                  *sector_count;
+    dg_admission_sector_t       *place;       /* its sector's count */
     ngx_uint_t                   slot;
     unsigned                     queued:1;
+    unsigned                     posted:1;    /* answered, handler due */
     unsigned                     solo:1;      /* retry alone: its batch
                                                  failed on data */
 };
@@ -101,8 +108,6 @@ struct ngx_http_dossier_pg_group_s {
     /* private */
     ngx_uint_t                    pending;    /* items without an outcome */
     ngx_uint_t                    queued;     /* of which in the queue */
-    ngx_event_t                   done;       /* answered while queued */
-    unsigned                      submitting:1;
     unsigned                      solo:1;
 };
 
@@ -128,6 +133,7 @@ struct ngx_http_dossier_pg_query_s {
     ngx_http_dossier_pg_t         *pg;
     ngx_http_dossier_pg_conn_t    *conn;
     unsigned                       queued:1;
+    unsigned                       posted:1;
 };
 
 
@@ -142,6 +148,8 @@ struct ngx_http_dossier_pg_waiter_s {
     ngx_http_dossier_pg_waiter_pt  handler;
     void                          *data;
     unsigned                       waiting:1;
+    unsigned                       posted:1;
+    unsigned                       ready:1;
 };
 
 
@@ -150,11 +158,11 @@ ngx_http_dossier_pg_t *ngx_http_dossier_pg_create(ngx_cycle_t *cycle,
 void ngx_http_dossier_pg_destroy(ngx_http_dossier_pg_t *pg);
 
 /*
- * Queues a submission.  NGX_OK: the handler will run (possibly before this
- * returns).  NGX_BUSY: the queue is full, or the dossier's sector holds
- * its share of it (dossier_pg_sector_share) so one sector's surge cannot
- * take every place.  NGX_DECLINED: no connection is
- * up or coming up.  In both refusals nothing was queued.
+ * Queues a submission.  NGX_OK: the handler will run, after this returns.
+ * NGX_BUSY: the queue is full, or the dossier's sector holds its share of
+ * it (dossier_pg_sector_share, dg_admission.h) so one sector's surge
+ * cannot take every place.  NGX_DECLINED: no connection is up or coming
+ * up.  NGX_ERROR: out of memory.  In every refusal nothing was queued.
  */
 ngx_int_t ngx_http_dossier_pg_submit(ngx_http_dossier_pg_t *pg,
     ngx_http_dossier_pg_item_t *item);
@@ -210,6 +218,9 @@ ngx_uint_t ngx_http_dossier_pg_ready(ngx_http_dossier_pg_t *pg);
  */
 int64_t ngx_http_dossier_pg_status(PGresult *res, int row, int col,
     dg_status_t *s);
+
+/* What the SQL function said of a row (its outcome column). */
+dg_outcome_e ngx_http_dossier_pg_outcome(PGresult *res, int row, int col);
 
 /* Checks a conninfo string for use in a worker: numeric hostaddr
  * addresses or unix-socket directories, so no DNS lookup ever happens in

@@ -16,7 +16,6 @@
 #include "dg_json.h"
 #include "dg_progress.h"
 #include "dg_status.h"
-#include "dg_store.h"
 #include "ngx_http_dossier.h"
 #include "ngx_http_dossier_auth.h"
 #include "ngx_http_dossier_body.h"
@@ -214,11 +213,11 @@ ngx_http_dossier_progress_applied(ngx_http_dossier_pg_query_t *q,
     ctx->querying = 0;
     r = ctx->request;
 
-    switch (res && PQntuples(res) == 1
-            ? dg_store_outcome(PQgetvalue(res, 0, 0)) : DG_STORE_UNEXPECTED)
+    switch (res && PQntuples(res) == 1 ? ngx_http_dossier_pg_outcome(res, 0, 0)
+                                       : DG_OUTCOME_INVALID)
     {
 
-    case DG_STORE_UPDATED:
+    case DG_OUTCOME_UPDATED:
         rc = ngx_http_dossier_progress_updated(ctx, res);
         if (rc != NGX_DONE) {
             ngx_http_dossier_finalize(r, rc);
@@ -226,17 +225,17 @@ ngx_http_dossier_progress_applied(ngx_http_dossier_pg_query_t *q,
 
         return;
 
-    case DG_STORE_UNKNOWN:
+    case DG_OUTCOME_UNKNOWN:
         ngx_http_dossier_finalize(r,
             ngx_http_dossier_send_error(r, DG_ERR_NO_DOSSIER));
         return;
 
-    case DG_STORE_FORBIDDEN:
+    case DG_OUTCOME_FORBIDDEN:
         ngx_http_dossier_finalize(r,
             ngx_http_dossier_send_error(r, DG_ERR_UPDATE_SECTOR));
         return;
 
-    case DG_STORE_TRANSITION:
+    case DG_OUTCOME_TRANSITION:
         break;
 
     default:

@@ -72,7 +72,7 @@ lt_phase() {
             | LC_ALL=C sort -u \
             | awk -v n="$retry_set" 'NR <= n' \
             >"$d/source.tsv"
-        [ -s "$d/source.tsv" ] || lt_die "phase $name: no accepted dossier in phase $source"
+        [ -s "$d/source.tsv" ] || lt_die "phase $name: no dossier to send again in phase $source"
     fi
 
     lt_say "phase $name: $target, $connections connections, ${duration}s," \

@@ -198,6 +198,7 @@ lt_report() {
         echo
         # a profile's own section (failover: the kills, seconds of 503)
         cat "$LT_OUTDIR/profile.md" 2>/dev/null || true
+        [ ! -f "$LT_OUTDIR/faults.md" ] || { cat "$LT_OUTDIR/faults.md"; echo; }
         if [ -f "$LT_OUTDIR/throughput.png" ]; then
             echo "## Charts"
             echo

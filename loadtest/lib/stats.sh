@@ -26,14 +26,15 @@ lt_phase_stats() {
 
     # counts: answered, by status, and answers that are not what the kind
     # of request expects (valid -> 201, invalid -> 422, resent -> 200 with
-    # the first id, lookup -> 200)
+    # the first id, lookup -> 200, resent after an answer in doubt -> 201,
+    # or 200 when the first attempt was stored)
     # (bare nginx answers 200 to everything: anything else is unexpected)
     lt_window "$d" | awk -F '\t' -v secs="$secs" \
             -v bare="$([ "$(lt_get "$d/meta.env" target)" = bare ] && echo 1)" '
         $4 == 0 { lost++; next }
         bare { n++; st[$4]++; served++; if ($4 != 200) bad["valid"]++; next }
         { n++; st[$4]++; if ($4 != 503) served++
-          if (($3 == "v" || $3 == "r") && ($4 == 200 || $4 == 201)) durable++
+          if (($3 == "v" || $3 == "r" || $3 == "d") && ($4 == 200 || $4 == 201)) durable++
           if ($3 == "v" && $4 != 201) bad["valid"]++
           if ($3 == "i" && $4 != 422) bad["invalid"]++
           # resent after a refusal (no first id): 201, or 200 if stored

@@ -2,8 +2,6 @@
  * Batch elements for dossier_submit_batch().
  */
 
-#include <string.h>
-
 #include "dg_store.h"
 
 
@@ -29,28 +27,4 @@ dg_store_item(json_t *root, const dg_dossier_t *d, const char *hash,
     json_decref(item);
 
     return text;
-}
-
-
-dg_store_outcome_e
-dg_store_outcome(const char *text)
-{
-    size_t              i;
-    static const char  *names[] = {
-        [DG_STORE_CREATED] = "created",
-        [DG_STORE_DUPLICATE] = "duplicate",
-        [DG_STORE_CONFLICT] = "conflict",
-        [DG_STORE_UPDATED] = "updated",
-        [DG_STORE_UNKNOWN] = "unknown",
-        [DG_STORE_FORBIDDEN] = "forbidden",
-        [DG_STORE_TRANSITION] = "transition"
-    };
-
-    for (i = 0; text && i < sizeof(names) / sizeof(names[0]); i++) {
-        if (strcmp(text, names[i]) == 0) {
-            return (dg_store_outcome_e) i;
-        }
-    }
-
-    return DG_STORE_UNEXPECTED;
 }

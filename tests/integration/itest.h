@@ -64,6 +64,10 @@ char *itest_header(const itest_response_t *res, const char *name);
 /* POST /v1/dossiers with Content-Type: application/json. */
 int itest_submit(itest_response_t *res, const char *json);
 
+/* POST /v1/dossiers/{code}/progress moving it to status to, now; the
+ * answer's status (res, if given, keeps the answer). */
+long itest_progress(const char *code, int to, itest_response_t *res);
+
 /* A valid dossier, unique by code; the caller may change fields. */
 json_t *itest_dossier(const char *ma_ho_so);
 char *itest_dump(json_t *dossier);          /* malloc'ed, compact */

@@ -221,7 +221,8 @@ two_nodes_share_a_limit(void)
 /*
  * A social-protection surge at ten times its sector's quota: BTXH's excess
  * is refused (429) while certified copies (CT) sent at the same time all
- * succeed.  A listener of its own (ports + 10) carries the sector quotas.
+ * succeed.  A listener of its own (public port + 2, in the stack's own
+ * range) carries the sector quotas.
  */
 static void
 surge_leaves_other_sectors_alone(void)
@@ -236,12 +237,12 @@ surge_leaves_other_sectors_alone(void)
              "    dossier_limit surge key=sector rate=50r/s burst=10 "
              "BTXH=5r/s;\n"
              "    location = /v1/dossiers { dossier_submit; }\n}\n",
-             atoi(getenv("DOSSIER_PUBLIC_PORT")) + 10);
+             atoi(getenv("DOSSIER_PUBLIC_PORT")) + 2);
     CU_ASSERT_EQUAL_FATAL(itest_extra_conf("surge.conf", conf), 0);
     CU_ASSERT_EQUAL_FATAL(itest_stackctl("nginx-reload"), 0);
 
     snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1/dossiers",
-             atoi(getenv("DOSSIER_PUBLIC_PORT")) + 10);
+             atoi(getenv("DOSSIER_PUBLIC_PORT")) + 2);
 
     btxh_ok = btxh_429 = ct_ok = ct_other = 0;
 
@@ -287,6 +288,65 @@ surge_leaves_other_sectors_alone(void)
     CU_ASSERT_TRUE(btxh_ok >= 1);
 
     CU_ASSERT_EQUAL(itest_extra_conf("surge.conf", NULL), 0);
+    CU_ASSERT_EQUAL(itest_stackctl("nginx-reload"), 0);
+}
+
+
+/*
+ * A 429 names its limit, however long the name (here 120 characters):
+ * the message was written into a fixed buffer and, past it, lost its
+ * end (no NUL).  A listener of its own (public port + 2).
+ */
+static void
+long_limit_name_in_429(void)
+{
+    int               i;
+    char              conf[1024], url[256], name[121], *msg;
+    json_t           *body, *err;
+    itest_response_t  res;
+
+    for (i = 0; i < 120; i++) {
+        name[i] = "long_limit_name_"[i % 16];
+    }
+
+    name[120] = '\0';
+
+    snprintf(conf, sizeof(conf),
+             "server {\n    listen 127.0.0.1:%d;\n    dossier_auth on;\n"
+             "    dossier_limit %s key=client rate=1r/m;\n"
+             "    location /v1/dossiers/ { dossier_resource; }\n}\n",
+             atoi(getenv("DOSSIER_PUBLIC_PORT")) + 2, name);
+    CU_ASSERT_EQUAL_FATAL(itest_extra_conf("longname.conf", conf), 0);
+    CU_ASSERT_EQUAL_FATAL(itest_stackctl("nginx-reload"), 0);
+
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1/dossiers/HP-LN-NONE",
+             atoi(getenv("DOSSIER_PUBLIC_PORT")) + 2);
+
+    /* one a minute: the first passes (404), the second is refused */
+    itest_http(&res, "GET", url, NULL, 0, NULL);
+    CU_ASSERT_EQUAL(res.status, 404);
+    itest_response_free(&res);
+
+    itest_http(&res, "GET", url, NULL, 0, NULL);
+    CU_ASSERT_EQUAL(res.status, 429);
+    CU_ASSERT_TRUE(itest_has_problem(&res, "", "rate_limited"));
+
+    body = json_loads(res.body, 0, NULL);
+    err = json_array_get(json_object_get(body, "errors"), 0);
+    msg = (char *) json_string_value(json_object_get(err, "message"));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(msg);
+
+    /* both languages name it whole, and end as written */
+    CU_ASSERT_PTR_NOT_NULL(strstr(msg, name));
+    CU_ASSERT_PTR_NOT_NULL(strstr(strstr(msg, name) + 120, name));
+    CU_ASSERT_PTR_NOT_NULL(strstr(msg, " giây / limit \""));
+    CU_ASSERT_TRUE(strlen(msg) > 4
+                   && strcmp(msg + strlen(msg) - 2, " s") == 0);
+
+    json_decref(body);
+    itest_response_free(&res);
+
+    CU_ASSERT_EQUAL(itest_extra_conf("longname.conf", NULL), 0);
     CU_ASSERT_EQUAL(itest_stackctl("nginx-reload"), 0);
 }
 
@@ -476,6 +536,7 @@ static CU_TestInfo  tests[] = {
       surge_leaves_other_sectors_alone },
     { "queue full: 503 at once, per sector share",
       saturated_queue_answers_503_per_sector },
+    { "a 429 names a long limit whole", long_limit_name_in_429 },
     CU_TEST_INFO_NULL
 };
 

@@ -65,44 +65,6 @@ lookup(const char *code, int *state)
 }
 
 
-static long
-progress(const char *code, int to, itest_response_t *res)
-{
-    long        status;
-    char        path[256], body[512], at[16];
-    time_t      t;
-    struct tm   tm;
-    itest_response_t  own;
-
-    t = time(NULL) + 7 * 3600;
-    gmtime_r(&t, &tm);
-    strftime(at, sizeof(at), "%Y%m%d%H%M%S", &tm);
-
-    snprintf(path, sizeof(path), "/v1/dossiers/%s/progress", code);
-    snprintf(body, sizeof(body),
-             "{\"TrangThaiHoSo\":%d,\"ThoiDiemXuLy\":\"%s\","
-             "\"NoiDungXuLy\":\"Chuyển xử lý\",\"NguoiXuLy\":\"Lê Văn An\""
-             "%s%s%s}", to, at,
-             to == 10 ? ",\"NgayTra\":\"" : "", to == 10 ? at : "",
-             to == 10 ? "\"" : "");
-
-    if (res == NULL) {
-        res = &own;
-    }
-
-    itest_http(res, "POST", path, body, strlen(body),
-               (const char *const[]) { "Content-Type: application/json",
-                                       NULL });
-    status = res->status;
-
-    if (res == &own) {
-        itest_response_free(&own);
-    }
-
-    return status;
-}
-
-
 static void
 lookup_after_submit_is_a_hit(void)
 {
@@ -144,13 +106,13 @@ progress_then_lookup(void)
 
     code = submitted("HP-P");
 
-    CU_ASSERT_EQUAL(progress(code, 2, NULL), 200);
+    CU_ASSERT_EQUAL(itest_progress(code, 2, NULL), 200);
     CU_ASSERT_EQUAL(lookup(code, &state), 200);
     CU_ASSERT_EQUAL(state, 2);
 
-    CU_ASSERT_EQUAL(progress(code, 4, NULL), 200);
-    CU_ASSERT_EQUAL(progress(code, 9, NULL), 200);
-    CU_ASSERT_EQUAL(progress(code, 10, &res), 200);
+    CU_ASSERT_EQUAL(itest_progress(code, 4, NULL), 200);
+    CU_ASSERT_EQUAL(itest_progress(code, 9, NULL), 200);
+    CU_ASSERT_EQUAL(itest_progress(code, 10, &res), 200);
     CU_ASSERT_PTR_NOT_NULL(strstr(res.body, "\"NgayTra\""));
     itest_response_free(&res);
 
@@ -158,7 +120,7 @@ progress_then_lookup(void)
     CU_ASSERT_EQUAL(state, 10);
 
     /* a dossier whose result was returned does not move again */
-    CU_ASSERT_EQUAL(progress(code, 4, &res), 422);
+    CU_ASSERT_EQUAL(itest_progress(code, 4, &res), 422);
     CU_ASSERT_TRUE(itest_has_problem(&res, "/TrangThaiHoSo", "transition"));
     itest_response_free(&res);
 
@@ -186,15 +148,15 @@ invalid_progress(void)
     code = submitted("HP-V");
 
     /* new (1) cannot jump to processing (4) */
-    CU_ASSERT_EQUAL(progress(code, 4, &res), 422);
+    CU_ASSERT_EQUAL(itest_progress(code, 4, &res), 422);
     CU_ASSERT_TRUE(itest_has_problem(&res, "/TrangThaiHoSo", "transition"));
     itest_response_free(&res);
 
-    CU_ASSERT_EQUAL(progress(code, 11, &res), 422);
+    CU_ASSERT_EQUAL(itest_progress(code, 11, &res), 422);
     CU_ASSERT_TRUE(itest_has_problem(&res, "/TrangThaiHoSo", "enum"));
     itest_response_free(&res);
 
-    CU_ASSERT_EQUAL(progress("HP-NO-SUCH-CODE-42", 2, &res), 404);
+    CU_ASSERT_EQUAL(itest_progress("HP-NO-SUCH-CODE-42", 2, &res), 404);
     itest_response_free(&res);
 }
 
@@ -421,7 +383,7 @@ redis_outage(void)
 
     CU_ASSERT_EQUAL(lookup(code, &state), 200);
     CU_ASSERT_EQUAL(state, 1);
-    CU_ASSERT_EQUAL(progress(code, 2, NULL), 200);
+    CU_ASSERT_EQUAL(itest_progress(code, 2, NULL), 200);
     CU_ASSERT_EQUAL(lookup(code, &state), 200);
     CU_ASSERT_EQUAL(state, 2);
 
