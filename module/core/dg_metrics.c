@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "dg_metrics.h"
 
@@ -56,6 +57,17 @@ dg_histogram_observe(dg_histogram_t *h, const dg_buckets_t *b, uint64_t v)
 
     h->bucket[i]++;
     h->sum += v;
+}
+
+
+uint64_t
+dg_metrics_now_us(void)
+{
+    struct timespec  ts;
+
+    (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+
+    return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
 }
 
 

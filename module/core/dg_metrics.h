@@ -72,6 +72,9 @@ typedef struct {
 void dg_histogram_observe(dg_histogram_t *h, const dg_buckets_t *b,
     uint64_t v);
 
+/* A monotonic clock in microseconds, for durations. */
+uint64_t dg_metrics_now_us(void);
+
 /* to[i] += from[i] for n uint64_t: counters and histograms alike. */
 void dg_metrics_add(uint64_t *to, const uint64_t *from, size_t n);
 
