@@ -243,11 +243,11 @@ ngx_http_dossier_cache_stored(void *data, redisReply *reply)
 {
     ngx_http_dossier_cache_put_t  *put = data;
 
-    if (reply == NULL || reply->type != REDIS_REPLY_INTEGER) {
+    if (reply == NULL) {
         put->cache->stats->write_errors++;
-    }
 
-    if (reply && reply->type != REDIS_REPLY_INTEGER) {
+    } else if (reply->type != REDIS_REPLY_INTEGER) {
+        put->cache->stats->write_errors++;
         ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
                       "dossier: cache write refused: %s",
                       reply->str ? reply->str : "unexpected reply");
