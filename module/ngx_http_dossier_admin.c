@@ -19,6 +19,7 @@
 #include <openssl/crypto.h>
 
 #include "ngx_http_dossier.h"
+#include "ngx_http_dossier_metrics.h"
 #include "ngx_http_dossier_plugins.h"
 #include "ngx_http_dossier_response.h"
 
@@ -110,10 +111,6 @@ ngx_module_t  ngx_http_dossier_admin_module = {
 };
 
 
-static ngx_str_t  ngx_http_dossier_metrics_type =
-    ngx_string("text/plain; version=0.0.4");
-
-
 static ngx_int_t
 ngx_http_dossier_admin_allowed(ngx_http_request_t *r)
 {
@@ -182,63 +179,14 @@ ngx_http_dossier_admin_handler(ngx_http_request_t *r)
 static ngx_int_t
 ngx_http_dossier_metrics_handler(ngx_http_request_t *r)
 {
-    u_char                        *buf, *p, *last;
-    size_t                         i, n;
-    ngx_int_t                      rc;
-    dg_plugin_info_t               info;
-    dg_plugin_registry_t          *reg;
+    ngx_int_t  rc;
 
     rc = ngx_http_dossier_admin_allowed(r);
     if (rc != NGX_OK) {
         return rc;
     }
 
-    if (ngx_http_discard_request_body(r) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    reg = ngx_http_dossier_plugins(r);
-    n = reg ? dg_plugins_count(reg) : 0;
-
-    buf = ngx_pnalloc(r->pool, 1024 + n * 1024);
-    if (buf == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    p = buf;
-    last = buf + 1024 + n * 1024;
-
-#define ngx_http_dossier_metric(metric, kind, text, value, fmt)             \
-    p = ngx_slprintf(p, last, "# HELP " metric " " text "\n"                \
-                              "# TYPE " metric " " kind "\n");             \
-    for (i = 0; i < n; i++) {                                               \
-        dg_plugin_info(dg_plugins_get(reg, i), &info);                     \
-        p = ngx_slprintf(p, last, metric "{plugin=\"%s\"} " fmt "\n",       \
-                         info.name, value);                                 \
-    }
-
-    ngx_http_dossier_metric("dossier_plugin_calls_total", "counter",
-                            "Dossiers a plugin validated.",
-                            (uint64_t) info.counters.calls, "%uL")
-    ngx_http_dossier_metric("dossier_plugin_rejections_total", "counter",
-                            "Dossiers a plugin reported problems on.",
-                            (uint64_t) info.counters.rejections, "%uL")
-    ngx_http_dossier_metric("dossier_plugin_failures_total", "counter",
-                            "Validations a plugin could not complete.",
-                            (uint64_t) info.counters.failures, "%uL")
-    ngx_http_dossier_metric("dossier_plugin_seconds_total", "counter",
-                            "Time spent in a plugin's validation.",
-                            (double) info.counters.nanoseconds / 1e9,
-                            "%.6f")
-    ngx_http_dossier_metric("dossier_plugin_enabled", "gauge",
-                            "1 while a plugin is enabled.",
-                            (ngx_uint_t) (info.enabled != 0), "%ui")
-
-#undef ngx_http_dossier_metric
-
-    return ngx_http_dossier_send(r, NGX_HTTP_OK,
-                                 &ngx_http_dossier_metrics_type, buf,
-                                 p - buf);
+    return ngx_http_dossier_metrics_send(r);
 }
 
 

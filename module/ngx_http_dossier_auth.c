@@ -231,7 +231,7 @@ ngx_http_dossier_auth_signature(ngx_http_request_t *r,
     dg_sig_input_t                      in;
     dg_sig_result_t                     res;
     dg_sig_reason_e                     reason;
-    dg_body_digest_t                    digest;
+    dg_sig_body_t                       content;
     const dg_client_t                  *client;
     ngx_http_dossier_auth_loc_conf_t   *alcf;
     ngx_http_dossier_auth_main_conf_t  *amcf;
@@ -274,11 +274,10 @@ ngx_http_dossier_auth_signature(ngx_http_request_t *r,
                                         &in.signature.len);
 
     if (body) {
-        if (dg_body_digest(body->data, body->len, &digest) != 0) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        in.body = &digest;
+        /* hashed once the signature verified, as Content-Digest says */
+        content.data = body->data;
+        content.len = body->len;
+        in.body = &content;
     }
 
     in.now = ngx_time();

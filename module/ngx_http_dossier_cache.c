@@ -17,6 +17,7 @@
 
 struct ngx_http_dossier_cache_s {
     ngx_http_dossier_cache_conf_t  *conf;
+    ngx_http_dossier_cache_stats_t *stats;
     ngx_http_dossier_redis_t       *redis;
     ngx_str_t                       gen_key;      /* <prefix>gen */
     ngx_str_t                       entry_prefix; /* <prefix>d: */
@@ -35,7 +36,7 @@ static ngx_str_t *ngx_http_dossier_cache_concat(ngx_cycle_t *cycle,
 
 ngx_http_dossier_cache_t *
 ngx_http_dossier_cache_create(ngx_cycle_t *cycle,
-    ngx_http_dossier_cache_conf_t *conf)
+    ngx_http_dossier_cache_conf_t *conf, ngx_http_dossier_stats_t *stats)
 {
     ngx_http_dossier_cache_t  *cache;
 
@@ -45,6 +46,7 @@ ngx_http_dossier_cache_create(ngx_cycle_t *cycle,
     }
 
     cache->conf = conf;
+    cache->stats = &stats->cache;
 
     if (ngx_http_dossier_cache_concat(cycle, &cache->gen_key, &conf->prefix,
                                       "gen") == NULL
@@ -55,7 +57,8 @@ ngx_http_dossier_cache_create(ngx_cycle_t *cycle,
     }
 
     cache->redis = ngx_http_dossier_redis_create(cycle, &conf->redis,
-                                     ngx_http_dossier_cache_connected, cache);
+                                     ngx_http_dossier_cache_connected, cache,
+                                     &stats->redis);
     if (cache->redis == NULL) {
         return NULL;
     }
@@ -128,22 +131,26 @@ ngx_http_dossier_cache_get(ngx_http_dossier_cache_t *cache, ngx_str_t *code,
 {
     dg_redis_cmd_t  cmd;
 
+    get->cache = cache;
+
     if (dg_cache_get_command(&cmd, (char *) cache->conf->get->sha1,
                              (char *) cache->gen_key.data,
                              cache->gen_key.len,
                              (char *) cache->entry_prefix.data,
                              cache->entry_prefix.len, (char *) code->data,
                              code->len)
-        != 0)
+           != 0
+        || ngx_http_dossier_redis_command(cache->redis, cmd.argc, cmd.argv,
+                                          cmd.argvlen,
+                                          ngx_http_dossier_cache_got, get,
+                                          &get->cmd)
+           != NGX_OK)
     {
+        cache->stats->lookups[DG_CACHE_ERROR]++;
         return NGX_DECLINED;
     }
 
-    return ngx_http_dossier_redis_command(cache->redis, cmd.argc, cmd.argv,
-                                          cmd.argvlen,
-                                          ngx_http_dossier_cache_got, get,
-                                          &get->cmd) == NGX_OK
-           ? NGX_OK : NGX_DECLINED;
+    return NGX_OK;
 }
 
 
@@ -166,6 +173,7 @@ ngx_http_dossier_cache_got(void *data, redisReply *reply)
 
     get->cmd = NULL;
     rc = dg_cache_reply(reply, &e);
+    get->cache->stats->lookups[rc]++;
 
     if (rc == DG_CACHE_ERROR && reply) {
         ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
@@ -206,8 +214,11 @@ ngx_http_dossier_cache_put(ngx_http_dossier_cache_t *cache, ngx_str_t *code,
            != NGX_OK)
     {
         /* Redis is away: its next connection retires older entries */
+        cache->stats->write_errors++;
         return NGX_DECLINED;
     }
+
+    cache->stats->writes++;
 
     return NGX_OK;
 }
@@ -232,7 +243,11 @@ ngx_http_dossier_cache_stored(void *data, redisReply *reply)
 {
     ngx_http_dossier_cache_put_t  *put = data;
 
-    if (reply && reply->type != REDIS_REPLY_INTEGER) {
+    if (reply == NULL) {
+        put->cache->stats->write_errors++;
+
+    } else if (reply->type != REDIS_REPLY_INTEGER) {
+        put->cache->stats->write_errors++;
         ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
                       "dossier: cache write refused: %s",
                       reply->str ? reply->str : "unexpected reply");

@@ -1249,3 +1249,36 @@ ngx_http_dossier_limit_init(ngx_conf_t *cf)
 
     return NGX_OK;
 }
+
+
+ngx_int_t
+ngx_http_dossier_limit_counts(ngx_http_request_t *r,
+    ngx_http_dossier_limit_counts_t *counts)
+{
+    ngx_uint_t                           i, n;
+    ngx_http_dossier_limit_counters_t   *c;
+    ngx_http_dossier_limit_main_conf_t  *lmcf;
+
+    lmcf = ngx_http_get_module_main_conf(r, ngx_http_dossier_limit_module);
+    c = lmcf->counters;
+
+    if (lmcf->zone == NULL || c == NULL) {
+        return NGX_DECLINED;
+    }
+
+    n = 0;
+
+    for (i = 0; i < NGX_HTTP_DOSSIER_LIMIT_NAMES && c->slot[i].name[0]; i++)
+    {
+        counts->limit[n].name = c->slot[i].name;
+        counts->limit[n].refused = c->slot[i].refused;
+        counts->limit[n].shadow = c->slot[i].shadow;
+        n++;
+    }
+
+    counts->nlimits = n;
+    counts->fallbacks = c->fallbacks;
+    ngx_http_dossier_table_stats(lmcf->zone, &counts->table);
+
+    return NGX_OK;
+}

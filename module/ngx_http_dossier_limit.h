@@ -9,6 +9,7 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include "dg_limit.h"
 #include "ngx_http_dossier_ctx.h"
 
 
@@ -18,6 +19,19 @@
 
 
 extern ngx_module_t  ngx_http_dossier_limit_module;
+
+
+/* The counts of every worker, for /metrics. */
+typedef struct {
+    ngx_uint_t                 nlimits;
+    struct {
+        const u_char          *name;            /* NUL-ended */
+        uint64_t               refused;
+        uint64_t               shadow;          /* would have refused */
+    }                          limit[NGX_HTTP_DOSSIER_LIMIT_NAMES];
+    uint64_t                   fallbacks;       /* Redis unreachable */
+    dg_limit_stats_t           table;
+} ngx_http_dossier_limit_counts_t;
 
 
 /*
@@ -54,5 +68,9 @@ typedef struct {
  */
 ngx_int_t ngx_http_dossier_limit_items(ngx_http_request_t *r,
     ngx_http_dossier_limit_item_t *items, ngx_uint_t n);
+
+/* Every limit name's counts since start; NGX_DECLINED: no limit zone. */
+ngx_int_t ngx_http_dossier_limit_counts(ngx_http_request_t *r,
+    ngx_http_dossier_limit_counts_t *counts);
 
 #endif /* NGX_HTTP_DOSSIER_LIMIT_H */

@@ -10,6 +10,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_dossier.h"
+#include "ngx_http_dossier_metrics.h"
 
 
 static char *ngx_http_dossier_pg_directive(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -423,9 +424,11 @@ ngx_http_dossier_init_main_conf(ngx_conf_t *cf, void *conf)
 }
 
 
+/* The worker's counts first: the drivers count from their start on. */
 static ngx_int_t
 ngx_http_dossier_init_process(ngx_cycle_t *cycle)
 {
+    ngx_http_dossier_stats_t      *stats;
     ngx_http_dossier_main_conf_t  *dmcf;
 
     dmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_dossier_module);
@@ -434,15 +437,19 @@ ngx_http_dossier_init_process(ngx_cycle_t *cycle)
         return NGX_OK;
     }
 
+    stats = ngx_http_dossier_metrics_start(cycle);
+
     if (dmcf->cache_conf.enabled) {
-        dmcf->cache = ngx_http_dossier_cache_create(cycle, &dmcf->cache_conf);
+        dmcf->cache = ngx_http_dossier_cache_create(cycle, &dmcf->cache_conf,
+                                                    stats);
         if (dmcf->cache == NULL) {
             return NGX_ERROR;
         }
     }
 
     if (dmcf->pg_enabled) {
-        dmcf->pool = ngx_http_dossier_pg_create(cycle, &dmcf->pg);
+        dmcf->pool = ngx_http_dossier_pg_create(cycle, &dmcf->pg,
+                                                &stats->pg);
         if (dmcf->pool == NULL) {
             return NGX_ERROR;
         }
@@ -467,5 +474,9 @@ ngx_http_dossier_exit_process(ngx_cycle_t *cycle)
     if (dmcf && dmcf->cache) {
         ngx_http_dossier_cache_destroy(dmcf->cache);
         dmcf->cache = NULL;
+    }
+
+    if (dmcf) {
+        ngx_http_dossier_metrics_stop(cycle);
     }
 }

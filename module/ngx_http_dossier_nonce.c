@@ -206,6 +206,23 @@ ngx_http_dossier_nonce_check(ngx_http_request_t *r, u_char *key,
 }
 
 
+ngx_int_t
+ngx_http_dossier_nonce_stats(ngx_http_request_t *r, dg_limit_stats_t *st)
+{
+    ngx_http_dossier_nonce_main_conf_t  *nmcf;
+
+    nmcf = ngx_http_get_module_main_conf(r, ngx_http_dossier_nonce_module);
+
+    if (nmcf->zone == NULL) {
+        return NGX_DECLINED;
+    }
+
+    ngx_http_dossier_table_stats(nmcf->zone, st);
+
+    return NGX_OK;
+}
+
+
 /* Records the nonce here: FRESH, REPLAYED, or UNAVAILABLE when the table
  * is full of nonces inside their window (then nothing was recorded). */
 static dg_sig_nonce_e

@@ -52,6 +52,7 @@ struct ngx_http_dossier_pg_conn_s {
     PGresult                     *result;
     char                          sqlstate[6];
     unsigned                      failed:1;
+    uint64_t                      sent_us;    /* the batch, for stats */
 
     u_char                       *buf;
     size_t                        bufsize;
@@ -60,6 +61,7 @@ struct ngx_http_dossier_pg_conn_s {
 
 struct ngx_http_dossier_pg_s {
     ngx_http_dossier_pg_conf_t   *conf;
+    ngx_http_dossier_pg_stats_t  *stats;
     ngx_log_t                    *log;
     ngx_http_dossier_pg_conn_t   *conns;
     ngx_queue_t                   queue;      /* submissions */
@@ -109,6 +111,8 @@ static ngx_uint_t ngx_http_dossier_pg_usable(ngx_http_dossier_pg_t *pg);
 static void ngx_http_dossier_pg_fail(ngx_http_dossier_pg_conn_t *pc,
     const char *why);
 static void ngx_http_dossier_pg_close(ngx_http_dossier_pg_conn_t *pc);
+static void ngx_http_dossier_pg_state(ngx_http_dossier_pg_conn_t *pc,
+    ngx_uint_t state);
 static void ngx_http_dossier_pg_answer(ngx_http_dossier_pg_item_t *item,
     ngx_http_dossier_outcome_e outcome);
 static ngx_int_t ngx_http_dossier_pg_admit(ngx_http_dossier_pg_t *pg,
@@ -140,7 +144,7 @@ static void ngx_http_dossier_pg_log(ngx_http_dossier_pg_conn_t *pc,
 
 ngx_http_dossier_pg_t *
 ngx_http_dossier_pg_create(ngx_cycle_t *cycle,
-    ngx_http_dossier_pg_conf_t *conf)
+    ngx_http_dossier_pg_conf_t *conf, ngx_http_dossier_pg_stats_t *stats)
 {
     ngx_uint_t                   i;
     ngx_http_dossier_pg_t       *pg;
@@ -152,6 +156,7 @@ ngx_http_dossier_pg_create(ngx_cycle_t *cycle,
     }
 
     pg->conf = conf;
+    pg->stats = stats;
     pg->log = cycle->log;
     ngx_queue_init(&pg->queue);
     ngx_queue_init(&pg->queries);
@@ -183,6 +188,8 @@ ngx_http_dossier_pg_create(ngx_cycle_t *cycle,
     pg->catalog_query.sql = NGX_HTTP_DOSSIER_CATALOG_SQL;
     pg->catalog_query.handler = ngx_http_dossier_pg_catalog_done;
     pg->catalog_query.data = pg;
+
+    stats->conns[NGX_HTTP_DOSSIER_PG_DOWN] += conf->pool_size;
 
     for (i = 0; i < conf->pool_size; i++) {
         pc = &pg->conns[i];
@@ -543,6 +550,10 @@ ngx_http_dossier_pg_connect(ngx_event_t *ev)
         return;
     }
 
+    if (pc->backoff) {
+        pc->pg->stats->reconnects++;
+    }
+
     pc->conn = PQconnectStartParams(conf->keywords, conf->values, 0);
 
     if (pc->conn == NULL || PQstatus(pc->conn) == CONNECTION_BAD
@@ -552,7 +563,7 @@ ngx_http_dossier_pg_connect(ngx_event_t *ev)
         return;
     }
 
-    pc->state = NGX_HTTP_DOSSIER_PG_CONNECTING;
+    ngx_http_dossier_pg_state(pc, NGX_HTTP_DOSSIER_PG_CONNECTING);
 
     if (ngx_http_dossier_pg_wrap_socket(pc) != NGX_OK) {
         ngx_http_dossier_pg_fail(pc, "cannot watch the socket");
@@ -683,7 +694,7 @@ ngx_http_dossier_pg_connect_poll(ngx_http_dossier_pg_conn_t *pc)
                   "dossier: PostgreSQL connection %ui established",
                   (ngx_uint_t) (pc - pg->conns));
 
-    pc->state = NGX_HTTP_DOSSIER_PG_IDLE;
+    ngx_http_dossier_pg_state(pc, NGX_HTTP_DOSSIER_PG_IDLE);
     pc->backoff = 0;
     pg->up++;
 
@@ -985,6 +996,7 @@ ngx_http_dossier_pg_send_batch(ngx_http_dossier_pg_conn_t *pc)
     }
 
     pg->batching++;
+    pc->sent_us = dg_metrics_now_us();
 
     if (len > pc->bufsize) {
         ngx_free(pc->buf);
@@ -1027,7 +1039,7 @@ ngx_http_dossier_pg_send(ngx_http_dossier_pg_conn_t *pc, const char *sql,
         return NGX_ERROR;
     }
 
-    pc->state = NGX_HTTP_DOSSIER_PG_BUSY;
+    ngx_http_dossier_pg_state(pc, NGX_HTTP_DOSSIER_PG_BUSY);
     pc->failed = 0;
     pc->result = NULL;
     ngx_add_timer(pc->c->read, pc->pg->conf->query_timeout);
@@ -1076,7 +1088,7 @@ ngx_http_dossier_pg_complete(ngx_http_dossier_pg_conn_t *pc)
         return;
     }
 
-    pc->state = NGX_HTTP_DOSSIER_PG_IDLE;
+    ngx_http_dossier_pg_state(pc, NGX_HTTP_DOSSIER_PG_IDLE);
     ngx_http_dossier_pg_dispatch(pc->pg);
 }
 
@@ -1091,6 +1103,15 @@ ngx_http_dossier_pg_batch_done(ngx_http_dossier_pg_conn_t *pc, ngx_uint_t ok)
     ngx_http_dossier_outcome_e   outcome;
 
     rows = ok ? (ngx_uint_t) PQntuples(pc->result) : 0;
+
+    if (ok) {
+        dg_histogram_observe(&pg->stats->commit_size,
+                             &ngx_http_dossier_commit_size_buckets,
+                             pc->nitems);
+        dg_histogram_observe(&pg->stats->commit_time,
+                             &ngx_http_dossier_commit_time_buckets,
+                             dg_metrics_now_us() - pc->sent_us);
+    }
 
     for (i = 0; i < rows; i++) {
         ord = ngx_atoi((u_char *) PQgetvalue(pc->result, i, 0),
@@ -1396,6 +1417,8 @@ ngx_http_dossier_pg_enqueue(ngx_http_dossier_pg_t *pg,
     if (item->group) {
         item->group->queued++;
     }
+
+    pg->stats->queued = dg_admission_waiting(pg->admission);
 }
 
 
@@ -1405,6 +1428,7 @@ ngx_http_dossier_pg_dequeue(ngx_http_dossier_pg_item_t *item)
     ngx_queue_remove(&item->queue);
     item->queued = 0;
     dg_admission_leave(item->pg->admission, item->place);
+    item->pg->stats->queued = dg_admission_waiting(item->pg->admission);
 
     if (item->group) {
         item->group->queued--;
@@ -1454,7 +1478,18 @@ ngx_http_dossier_pg_close(ngx_http_dossier_pg_conn_t *pc)
         pc->conn = NULL;
     }
 
-    pc->state = NGX_HTTP_DOSSIER_PG_DOWN;
+    ngx_http_dossier_pg_state(pc, NGX_HTTP_DOSSIER_PG_DOWN);
+}
+
+
+/* Every change of a connection's state goes through here, so that the
+ * counts by state match the pool. */
+static void
+ngx_http_dossier_pg_state(ngx_http_dossier_pg_conn_t *pc, ngx_uint_t state)
+{
+    pc->pg->stats->conns[pc->state]--;
+    pc->pg->stats->conns[state]++;
+    pc->state = state;
 }
 
 
@@ -1475,6 +1510,8 @@ static void
 ngx_http_dossier_pg_finish(ngx_http_dossier_pg_item_t *item)
 {
     ngx_http_dossier_pg_group_t  *g = item->group;
+
+    item->pg->stats->outcomes[item->outcome]++;
 
     if (g == NULL) {
         item->handler(item);

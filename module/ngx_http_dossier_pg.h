@@ -26,6 +26,7 @@
 #include "dg_catalog.h"
 #include "dg_outcome.h"
 #include "dg_status.h"
+#include "ngx_http_dossier_stats.h"
 
 
 typedef struct ngx_http_dossier_pg_s       ngx_http_dossier_pg_t;
@@ -153,8 +154,9 @@ struct ngx_http_dossier_pg_waiter_s {
 };
 
 
+/* stats: this worker's counts, kept up to date by the pool. */
 ngx_http_dossier_pg_t *ngx_http_dossier_pg_create(ngx_cycle_t *cycle,
-    ngx_http_dossier_pg_conf_t *conf);
+    ngx_http_dossier_pg_conf_t *conf, ngx_http_dossier_pg_stats_t *stats);
 void ngx_http_dossier_pg_destroy(ngx_http_dossier_pg_t *pg);
 
 /*

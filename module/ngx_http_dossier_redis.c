@@ -48,7 +48,9 @@ struct ngx_http_dossier_redis_s {
     ngx_event_t                         retry;
     ngx_msec_t                          backoff;
     time_t                              logged;
-    ngx_uint_t                          failures;
+
+    ngx_http_dossier_redis_stats_t     *stats;
+    ngx_http_dossier_redis_stats_t      uncounted;
 
     ngx_http_dossier_redis_connect_pt   on_connect;
     void                               *on_connect_data;
@@ -84,7 +86,8 @@ static void ngx_http_dossier_redis_close(ngx_http_dossier_redis_t *rd);
 ngx_http_dossier_redis_t *
 ngx_http_dossier_redis_create(ngx_cycle_t *cycle,
     ngx_http_dossier_redis_conf_t *conf,
-    ngx_http_dossier_redis_connect_pt on_connect, void *data)
+    ngx_http_dossier_redis_connect_pt on_connect, void *data,
+    ngx_http_dossier_redis_stats_t *stats)
 {
     ngx_http_dossier_redis_t  *rd;
 
@@ -95,6 +98,7 @@ ngx_http_dossier_redis_create(ngx_cycle_t *cycle,
 
     rd->conf = conf;
     rd->log = cycle->log;
+    rd->stats = stats ? stats : &rd->uncounted;
     rd->on_connect = on_connect;
     rd->on_connect_data = data;
     ngx_queue_init(&rd->pending);
@@ -156,7 +160,7 @@ ngx_http_dossier_redis_command(ngx_http_dossier_redis_t *rd, int argc,
     ngx_http_dossier_redis_cmd_t  *cmd;
 
     if (rd->state != NGX_HTTP_DOSSIER_REDIS_READY) {
-        rd->failures++;
+        rd->stats->unavailable++;
         return NGX_DECLINED;
     }
 
@@ -180,6 +184,7 @@ ngx_http_dossier_redis_command(ngx_http_dossier_redis_t *rd, int argc,
     cmd->handler = handler;
     cmd->data = data;
     ngx_queue_insert_tail(&rd->pending, &cmd->queue);
+    rd->stats->commands++;
 
     if (!rd->peer.connection->read->timer_set) {
         ngx_add_timer(rd->peer.connection->read, rd->conf->command_timeout);
@@ -270,13 +275,6 @@ ngx_http_dossier_redis_reset(ngx_http_dossier_redis_t *rd, const char *why)
     if (rd->state != NGX_HTTP_DOSSIER_REDIS_DOWN) {
         ngx_http_dossier_redis_fail(rd, why);
     }
-}
-
-
-ngx_uint_t
-ngx_http_dossier_redis_failures(ngx_http_dossier_redis_t *rd)
-{
-    return rd->failures;
 }
 
 
@@ -430,6 +428,7 @@ ngx_http_dossier_redis_up(ngx_http_dossier_redis_t *rd)
                   "dossier: Redis connection to %V established",
                   &rd->addr->name);
     rd->backoff = 0;
+    rd->stats->connected = 1;
 }
 
 
@@ -606,6 +605,7 @@ ngx_http_dossier_redis_read_handler(ngx_event_t *rev)
     u_char                         buf[16384];
 
     if (rev->timedout) {
+        rd->stats->timeouts++;
         ngx_http_dossier_redis_fail(rd, "command timed out");
         return;
     }
@@ -663,6 +663,10 @@ ngx_http_dossier_redis_read_handler(ngx_event_t *rev)
         ngx_queue_remove(q);
         cmd = ngx_queue_data(q, ngx_http_dossier_redis_cmd_t, queue);
 
+        if (((redisReply *) reply)->type == REDIS_REPLY_ERROR) {
+            rd->stats->errors++;
+        }
+
         readonly = rd->sentinel
                    && ((redisReply *) reply)->type == REDIS_REPLY_ERROR
                    && ngx_strncmp(((redisReply *) reply)->str, "READONLY",
@@ -714,8 +718,6 @@ ngx_http_dossier_redis_fail(ngx_http_dossier_redis_t *rd, const char *why)
     ngx_queue_t                    pending, *q;
     ngx_http_dossier_redis_cmd_t  *cmd;
 
-    rd->failures++;
-
     if (why && ngx_time() - rd->logged >= NGX_HTTP_DOSSIER_REDIS_LOG_EVERY) {
         rd->logged = ngx_time();
         ngx_log_error(NGX_LOG_WARN, rd->log, 0,
@@ -739,6 +741,7 @@ ngx_http_dossier_redis_fail(ngx_http_dossier_redis_t *rd, const char *why)
         q = ngx_queue_head(&pending);
         ngx_queue_remove(q);
         cmd = ngx_queue_data(q, ngx_http_dossier_redis_cmd_t, queue);
+        rd->stats->unavailable++;
 
         if (cmd->handler) {
             cmd->handler(cmd->data, NULL);
@@ -768,6 +771,7 @@ static void
 ngx_http_dossier_redis_close(ngx_http_dossier_redis_t *rd)
 {
     rd->state = NGX_HTTP_DOSSIER_REDIS_DOWN;
+    rd->stats->connected = 0;
 
     if (rd->peer.connection) {
         ngx_close_connection(rd->peer.connection);

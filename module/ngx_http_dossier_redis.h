@@ -17,6 +17,8 @@
 #include <ngx_core.h>
 #include <hiredis/hiredis.h>
 
+#include "ngx_http_dossier_stats.h"
+
 
 typedef struct ngx_http_dossier_redis_s      ngx_http_dossier_redis_t;
 typedef struct ngx_http_dossier_redis_cmd_s  ngx_http_dossier_redis_cmd_t;
@@ -57,9 +59,12 @@ struct ngx_http_dossier_redis_cmd_s {
 };
 
 
+/* stats: where the connection's counts go, or NULL (not counted: a
+ * Sentinel's). */
 ngx_http_dossier_redis_t *ngx_http_dossier_redis_create(ngx_cycle_t *cycle,
     ngx_http_dossier_redis_conf_t *conf,
-    ngx_http_dossier_redis_connect_pt on_connect, void *data);
+    ngx_http_dossier_redis_connect_pt on_connect, void *data,
+    ngx_http_dossier_redis_stats_t *stats);
 void ngx_http_dossier_redis_destroy(ngx_http_dossier_redis_t *rd);
 
 /*
@@ -90,9 +95,6 @@ void ngx_http_dossier_redis_set_addr(ngx_http_dossier_redis_t *rd,
  * sets the connection up again (scripts included). */
 void ngx_http_dossier_redis_reset(ngx_http_dossier_redis_t *rd,
     const char *why);
-
-/* Times a command was refused or failed because Redis was unreachable. */
-ngx_uint_t ngx_http_dossier_redis_failures(ngx_http_dossier_redis_t *rd);
 
 /* Registers a Lua script at configuration time; EVALSHA it by sha1. */
 ngx_http_dossier_redis_script_t *ngx_http_dossier_redis_add_script(

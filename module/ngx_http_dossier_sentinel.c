@@ -128,7 +128,7 @@ ngx_http_dossier_sentinel_create(ngx_cycle_t *cycle,
 
     s->conn = ngx_http_dossier_redis_create(cycle, &conf->redis,
                                             ngx_http_dossier_sentinel_connected,
-                                            s);
+                                            s, NULL);
     if (s->conn == NULL) {
         return NULL;
     }

@@ -14,6 +14,8 @@ typedef struct {
     int                         (*init)(void *mem, size_t size,
                                         uint32_t capacity);
     int                         (*valid)(const void *mem, size_t size);
+    void                        (*stats)(const void *mem,
+                                         dg_limit_stats_t *st);
 } ngx_http_dossier_table_kind_t;
 
 
@@ -33,11 +35,13 @@ static ngx_int_t ngx_http_dossier_table_init(ngx_shm_zone_t *zone,
 
 
 static const ngx_http_dossier_table_kind_t  ngx_http_dossier_table_limits = {
-    dg_limit_table_size, dg_limit_table_init, dg_limit_table_valid
+    dg_limit_table_size, dg_limit_table_init, dg_limit_table_valid,
+    dg_limit_table_stats
 };
 
 static const ngx_http_dossier_table_kind_t  ngx_http_dossier_table_nonces = {
-    dg_nonce_table_size, dg_nonce_table_init, dg_nonce_table_valid
+    dg_nonce_table_size, dg_nonce_table_init, dg_nonce_table_valid,
+    dg_nonce_table_stats
 };
 
 
@@ -184,6 +188,20 @@ ngx_http_dossier_table_record(ngx_shm_zone_t *zone, const u_char *key,
     ngx_shmtx_unlock(&shpool->mutex);
 
     return rc;
+}
+
+
+void
+ngx_http_dossier_table_stats(ngx_shm_zone_t *zone, dg_limit_stats_t *st)
+{
+    ngx_slab_pool_t           *shpool;
+    ngx_http_dossier_table_t  *t = zone->data;
+
+    shpool = (ngx_slab_pool_t *) zone->shm.addr;
+
+    ngx_shmtx_lock(&shpool->mutex);
+    t->kind->stats(t->table, st);
+    ngx_shmtx_unlock(&shpool->mutex);
 }
 
 

@@ -30,6 +30,9 @@ ngx_int_t ngx_http_dossier_table_charge(ngx_shm_zone_t *zone,
 dg_nonce_e ngx_http_dossier_table_record(ngx_shm_zone_t *zone,
     const u_char *key, time_t expires);
 
+/* The table's fill (the metrics): capacity, entries in use, evictions. */
+void ngx_http_dossier_table_stats(ngx_shm_zone_t *zone, dg_limit_stats_t *st);
+
 /* Now in microseconds, as the limit tables count. */
 int64_t ngx_http_dossier_now_us(void);
 

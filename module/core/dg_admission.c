@@ -210,3 +210,9 @@ dg_admission_reenter(dg_admission_t *a, dg_admission_sector_t *place)
     a->waiting++;
 }
 
+
+size_t
+dg_admission_waiting(const dg_admission_t *a)
+{
+    return a->waiting;
+}

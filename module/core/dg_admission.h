@@ -46,4 +46,7 @@ void dg_admission_leave(dg_admission_t *a, dg_admission_sector_t *place);
  * comes back to the queue (retried alone after its batch failed). */
 void dg_admission_reenter(dg_admission_t *a, dg_admission_sector_t *place);
 
+/* How many dossiers wait, all sectors together. */
+size_t dg_admission_waiting(const dg_admission_t *a);
+
 #endif /* DG_ADMISSION_H */

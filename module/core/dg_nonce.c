@@ -314,3 +314,14 @@ dg_nonce_record(void *mem, const unsigned char *key, int64_t now,
 
     return DG_NONCE_RECORDED;
 }
+
+
+void
+dg_nonce_table_stats(const void *mem, dg_limit_stats_t *st)
+{
+    const dg_nonce_table_t  *t = mem;
+
+    memset(st, 0, sizeof(dg_limit_stats_t));
+    st->capacity = t->capacity;
+    st->count = t->count;
+}

@@ -28,6 +28,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dg_limit.h"
+
 #define DG_NONCE_KEY_LEN       32
 #define DG_NONCE_MAX_CAPACITY  (1U << 26)
 
@@ -54,6 +56,10 @@ int dg_nonce_table_init(void *mem, size_t size, uint32_t capacity);
  * (a reload keeps it then; a worker that died inside an update may have
  * left one that is not). */
 int dg_nonce_table_valid(const void *mem, size_t size);
+
+/* Its capacity and the entries in use, as a limit table's stats (a nonce
+ * is never evicted: the eviction counts stay 0). */
+void dg_nonce_table_stats(const void *mem, dg_limit_stats_t *st);
 
 /*
  * Records key (DG_NONCE_KEY_LEN bytes) until expires: it is refused as

@@ -610,43 +610,52 @@ dg_sig_verify(const dg_sig_input_t *in, const dg_sig_policy_t *policy,
 
 dg_sig_reason_e
 dg_content_digest_check(const char *value, size_t len,
-    const dg_body_digest_t *digest)
+    const dg_sig_body_t *body)
 {
+    size_t                 i;
+    unsigned int           mdlen;
+    unsigned char          md[EVP_MAX_MD_SIZE];
     dg_sf_dict_t           d;
     const dg_sf_member_t  *m;
+    static const struct {
+        const char      *name;
+        const EVP_MD  *(*md)(void);
+        int              required;
+    }                      algs[] = { { "sha-256", EVP_sha256, 1 },
+                                      { "sha-512", EVP_sha512, 0 } };
 
     if (dg_sf_parse_dict(&d, value, len, DG_SF_BYTE_SEQS) != DG_SF_OK) {
         return DG_SIG_DIGEST;
     }
 
-    m = dg_sf_dict_get(&d, "sha-256");
-    if (m == NULL || m->value.str.len != sizeof(digest->sha256)
-        || CRYPTO_memcmp(m->value.str.data, digest->sha256,
-                         sizeof(digest->sha256)) != 0)
-    {
-        return DG_SIG_DIGEST;
-    }
+    for (i = 0; i < sizeof(algs) / sizeof(algs[0]); i++) {
+        m = dg_sf_dict_get(&d, algs[i].name);
 
-    m = dg_sf_dict_get(&d, "sha-512");
-    if (m != NULL
-        && (m->value.str.len != sizeof(digest->sha512)
-            || CRYPTO_memcmp(m->value.str.data, digest->sha512,
-                             sizeof(digest->sha512)) != 0))
-    {
-        return DG_SIG_DIGEST;
+        if (m == NULL) {
+            if (algs[i].required) {
+                return DG_SIG_DIGEST;
+            }
+
+            continue;
+        }
+
+        /* hashed only now: an algorithm the field does not name costs
+         * nothing */
+        if (EVP_Digest(body->data, body->len, md, &mdlen, algs[i].md(),
+                       NULL)
+            != 1)
+        {
+            return DG_SIG_INTERNAL;
+        }
+
+        if (m->value.str.len != mdlen
+            || CRYPTO_memcmp(m->value.str.data, md, mdlen) != 0)
+        {
+            return DG_SIG_DIGEST;
+        }
     }
 
     return DG_SIG_OK;
-}
-
-
-int
-dg_body_digest(const void *body, size_t len, dg_body_digest_t *out)
-{
-    return EVP_Digest(body, len, out->sha256, NULL, EVP_sha256(), NULL) == 1
-           && EVP_Digest(body, len, out->sha512, NULL, EVP_sha512(), NULL)
-              == 1
-           ? 0 : -1;
 }
 
 

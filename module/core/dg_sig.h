@@ -18,7 +18,8 @@
  *   - created within 300 s of now, either way (300 passes, 301 fails);
  *   - Content-Digest must carry sha-256 and every sha-256 / sha-512 member
  *     it carries must match the body (other algorithms are ignored, as
- *     RFC 9530 says);
+ *     RFC 9530 says); the body is hashed only once the signature has
+ *     verified, and only with the algorithms the field names;
  *   - the nonce is offered to the nonce store last, only for a request
  *     whose signature and digest verified, so nobody without the secret
  *     can fill the store or burn another client's nonces.
@@ -105,12 +106,12 @@ typedef dg_sig_nonce_e (*dg_sig_nonce_pt)(void *data, const char *keyid,
     const char *nonce, time_t expires);
 
 
+/* A request's body, as received. */
 typedef struct {
-    unsigned char  sha256[32];
-    unsigned char  sha512[64];
-} dg_body_digest_t;
+    const void              *data;
+    size_t                   len;
+} dg_sig_body_t;
 
-/* Incremental body hashing, for bodies in several buffers. */
 typedef struct {
     dg_sf_str_t              method;        /* "POST" */
     dg_sf_str_t              authority;     /* host[:port], lower case */
@@ -126,7 +127,7 @@ typedef struct {
      * the field is absent */
     dg_sf_str_t              signature_input;
     dg_sf_str_t              signature;
-    const dg_body_digest_t  *body;          /* NULL: request has no body */
+    const dg_sig_body_t     *body;          /* NULL: request has no body */
     time_t                   now;
 
     dg_sig_header_pt         header;
@@ -189,15 +190,14 @@ dg_sig_reason_e dg_sig_base(const dg_sig_input_t *in, const char *label,
     char **base, size_t *len);
 
 /*
- * Checks a Content-Digest field value against a body digest: DG_SIG_OK,
- * or DG_SIG_DIGEST when sha-256 is missing, a supported member does not
- * match, or the field is not a valid dictionary of byte sequences.
+ * Checks a Content-Digest field value against a body, hashing it with the
+ * algorithms the field names (sha-256, and sha-512 when present):
+ * DG_SIG_OK, or DG_SIG_DIGEST when sha-256 is missing, a supported member
+ * does not match, or the field is not a valid dictionary of byte
+ * sequences; DG_SIG_INTERNAL on an OpenSSL failure.
  */
 dg_sig_reason_e dg_content_digest_check(const char *value, size_t len,
-    const dg_body_digest_t *digest);
-
-/* The body's digests; 0, or -1 on an OpenSSL failure. */
-int dg_body_digest(const void *body, size_t len, dg_body_digest_t *out);
+    const dg_sig_body_t *body);
 
 /* The catalog entry a refusal answers with (auth.signature, ...): it never
  * names any secret. */
