@@ -61,10 +61,14 @@ lt_phase() {
     elif [ -n "$source" ]; then
         [ -f "$LT_OUTDIR/phases/$source/meta.env" ] \
             || lt_die "phase $name: source phase $source has not run"
+        # (in doubt: no 200/201 for the code, of all its records)
         lt_records "$LT_OUTDIR/phases/$source" \
             | awk -F '\t' -v OFS='\t' -v m="$mode" '
-                m == "resend" ? ($3 == "v" && ($4 == 0 || $4 >= 500)) : $4 == 201 {
-                    print $6, $2, $7 }' \
+                m != "resend" && $4 == 201 { print $6, $2, $7 }
+                m == "resend" && $3 == "v" {
+                    if ($4 == 200 || $4 == 201) ok[$6] = 1
+                    else if ($4 == 0 || $4 >= 500) doubt[$6] = $2 }
+                END { for (c in doubt) if (!(c in ok)) print c, doubt[c], "-" }' \
             | LC_ALL=C sort -u -t "$(printf '\t')" -k1,1 \
             | awk -v n="$retry_set" -v m="$mode" 'm == "resend" || NR <= n' \
             >"$d/source.tsv"

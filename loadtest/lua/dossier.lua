@@ -131,6 +131,9 @@ pending_line = nil   -- the record of the request in flight (read by done())
 
 local tid, log, r, n = 0, nil, nil, 0
 local pending = nil
+-- requests given up for lost (no answer before the next one was made), by
+-- MaHoSo: see response()
+local lost = {}
 local sources = {}   -- retry: {mhs, sector, id}; lookup: accepted MaHoSo
 local headers = { ["Content-Type"] = "application/json; charset=utf-8" }
 
@@ -232,6 +235,7 @@ function request()
     if pending then
         -- no answer came (wrk reconnected after an error): keep the fact
         log:write(record(pending, 0, nil, clock.wall_ms(), 0), "\n")
+        lost[pending.mhs] = pending
     end
     local p = next_request()
     local h = headers
@@ -255,10 +259,25 @@ function response(status, hdrs, body)
     if not p then
         return
     end
-    pending, pending_line = nil, nil
     local id = nil
     if status == 200 or status == 201 then
         id = body:match('"id":%s*(%d+)')
+        -- wrk may make the next request while one is still outstanding
+        -- (seen across reloads: a connection the server closes while a
+        -- delay timer is armed gets a second timer on reconnect), and
+        -- that request() gives the first up for lost.  The first's answer
+        -- then arrives as if it were the second's; the body says whose
+        -- it is, and the second is still awaited.
+        local m = body:match('"MaHoSo":"([^"]+)"')
+        if m and m ~= p.mhs and lost[m] then
+            counts[status] = (counts[status] or 0) + 1
+            log:write(record(lost[m], status, id, clock.wall_ms(), 0), "\n")
+            lost[m] = nil
+            return
+        end
+    end
+    pending, pending_line = nil, nil
+    if status == 200 or status == 201 then
         if MODE == "lookup" and status == 201 and #sources < 10000 then
             sources[#sources + 1] = { mhs = p.mhs, sector = p.sector }
         end
