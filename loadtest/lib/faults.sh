@@ -15,7 +15,9 @@
 
 LT_FAULT_RATE=${LT_FAULT_RATE:-150}
 LT_FAULT_CONNECTIONS=${LT_FAULT_CONNECTIONS:-16}
-LT_FAULTS_WAL=$DG_BUILD/faults-wal
+# outside the checkout: from a private clone (mode 700) postgres could not
+# reach it
+LT_FAULTS_WAL=${LT_FAULTS_WAL:-/var/tmp/dossier-gateway/faults-wal-$(printf '%s' "$DG_ROOT" | md5sum | cut -c1-16)}
 LT_FAULTS_FAILED=""
 
 lt_now_ms() {
@@ -33,6 +35,7 @@ lt_faults_prepare() {
         return 0
     fi
     mkdir -p "$LT_FAULTS_WAL"
+    chmod 755 "$(dirname "$LT_FAULTS_WAL")"
     mountpoint -q "$LT_FAULTS_WAL" && umount "$LT_FAULTS_WAL"
     mount -t tmpfs -o size=64m,mode=0755 tmpfs "$LT_FAULTS_WAL" \
         || { lt_say "faults: cannot mount a tmpfs: wal-full skipped"; return 0; }
