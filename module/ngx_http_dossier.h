@@ -215,4 +215,56 @@ ngx_uint_t ngx_http_dossier_is_json(ngx_http_request_t *r);
 /* The request body in one piece (memory or spilled to a file). */
 ngx_int_t ngx_http_dossier_read_body(ngx_http_request_t *r, ngx_str_t *body);
 
+
+/*
+ * GET endpoints over shared data (/v1/feed, /v1/stats, in
+ * ngx_http_dossier_reader.c).  A handler's context starts with a reader;
+ * start runs once the request is in and again after every wait, and
+ * begins with ngx_http_dossier_reader_check().  cleanup (may be NULL)
+ * runs with the request's pool, given the context.
+ */
+typedef struct ngx_http_dossier_reader_s  ngx_http_dossier_reader_t;
+
+typedef ngx_int_t (*ngx_http_dossier_reader_pt)(ngx_http_request_t *r);
+typedef void (*ngx_http_dossier_reader_done_pt)(ngx_http_dossier_reader_t *rd,
+    PGresult *res);
+
+struct ngx_http_dossier_reader_s {
+    ngx_http_request_t               *request;
+    ngx_http_dossier_reader_pt        start;
+    ngx_pool_cleanup_pt               cleanup;
+    ngx_http_dossier_pg_waiter_t      catalog;
+    ngx_http_dossier_pg_query_t       query;
+    ngx_http_dossier_reader_done_pt   done;
+    unsigned                          querying:1;
+    unsigned                          sending:1;
+    unsigned                          lost:1;
+};
+
+/* GET or HEAD (405), the address limits, no body; allocates the context
+ * (size bytes) as ngx_http_dossier_ctx(r)->data and runs start. */
+ngx_int_t ngx_http_dossier_reader_handler(ngx_http_request_t *r,
+    size_t size, ngx_http_dossier_reader_pt start,
+    ngx_pool_cleanup_pt cleanup);
+
+/* A signed client (VNeID tokens: 403 auth.citizen), its limits, the
+ * catalog.  NGX_OK: go on.  NGX_DONE: start runs again later.  Else the
+ * refusal was sent; return it. */
+ngx_int_t ngx_http_dossier_reader_check(ngx_http_request_t *r);
+
+/* Runs rd->query (sql and params set); done runs with its result, from an
+ * event; a failure is answered 503.  NGX_DONE, or the 503 sent. */
+ngx_int_t ngx_http_dossier_reader_query(ngx_http_dossier_reader_t *rd,
+    ngx_http_dossier_reader_done_pt done);
+
+/* The sectors the caller may read: "*", "" (none) or "A,B". */
+const char *ngx_http_dossier_reader_sectors(ngx_http_request_t *r);
+
+/* NGX_OK, or the 403 (auth.sector) sent. */
+ngx_int_t ngx_http_dossier_reader_may_read(ngx_http_request_t *r,
+    const char *sector);
+
+/* Finalizes a request answered from an event. */
+void ngx_http_dossier_reader_finalize(ngx_http_request_t *r, ngx_int_t rc);
+
 #endif /* NGX_HTTP_DOSSIER_H */

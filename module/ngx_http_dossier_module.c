@@ -14,6 +14,8 @@
 
 ngx_int_t ngx_http_dossier_submit_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_dossier_resource_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_dossier_feed_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_dossier_stats_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_dossier_admin_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_dossier_metrics_handler(ngx_http_request_t *r);
 char *ngx_http_dossier_plugin_directive(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -277,6 +279,20 @@ static ngx_command_t  ngx_http_dossier_commands[] = {
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       ngx_http_dossier_resource_handler },
+
+    { ngx_string("dossier_feed"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_dossier_handler_directive,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      ngx_http_dossier_feed_handler },
+
+    { ngx_string("dossier_stats"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_dossier_handler_directive,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      ngx_http_dossier_stats_handler },
 
     { ngx_string("dossier_admin"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
