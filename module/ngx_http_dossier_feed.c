@@ -132,6 +132,11 @@ ngx_http_dossier_feed_start(ngx_http_request_t *r)
         return rc;
     }
 
+    /* the worker's first reader starts it listening */
+    (void) ngx_http_dossier_pg_listen(dmcf->pool,
+                                      NGX_HTTP_DOSSIER_FEED_CHANNEL,
+                                      ngx_http_dossier_feed_notified, NULL);
+
     ctx->deadline = ngx_current_msec + ctx->q.wait * 1000;
 
     return ngx_http_dossier_feed_read(ctx);
@@ -264,10 +269,6 @@ ngx_http_dossier_feed_wait(ngx_http_dossier_feed_ctx_t *ctx, ngx_uint_t held)
     if (ngx_http_dossier_feed_waiters.next == NULL) {
         ngx_queue_init(&ngx_http_dossier_feed_waiters);
     }
-
-    (void) ngx_http_dossier_pg_listen(dmcf->pool,
-                                      NGX_HTTP_DOSSIER_FEED_CHANNEL,
-                                      ngx_http_dossier_feed_notified, NULL);
 
     left = ctx->deadline - ngx_current_msec;
     ctx->recheck = held || !ngx_http_dossier_pg_listening(dmcf->pool);

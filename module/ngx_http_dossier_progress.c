@@ -233,7 +233,9 @@ ngx_http_dossier_progress_applied(ngx_http_dossier_pg_query_t *q,
 
     outcome = PQgetvalue(res, 0, 0);
 
-    if (outcome[0] == 'u' && outcome[1] == 'p') {
+    /* "same": the last record applied, posted again (a retry): answered
+     * as when it was applied, with the current view */
+    if ((outcome[0] == 'u' && outcome[1] == 'p') || outcome[0] == 's') {
         rc = ngx_http_dossier_progress_updated(ctx, res);
         if (rc != NGX_DONE) {
             ngx_http_dossier_progress_finalize(ctx, rc);
