@@ -66,14 +66,15 @@ end
 
 -- Adds Content-Digest, Signature-Input and Signature to `headers`.
 -- path: the raw request target without query; nonce: unique per request
--- (the gateway accepts a nonce once within 300 s).
-function M.sign(method, path, headers, body, nonce)
+-- (the gateway accepts a nonce once within 300 s); query: the raw query
+-- with its "?" (nil: none).
+function M.sign(method, path, headers, body, nonce, query)
     if not M.enabled then
         return
     end
     local components = '"@method" "@path" "@query"'
     local lines = '"@method": ' .. method .. '\n"@path": ' .. path
-                  .. '\n"@query": ?\n'
+                  .. '\n"@query": ' .. (query or "?") .. '\n'
     if body then
         crypto.SHA256(body, #body, md)
         local digest = "sha-256=:" .. b64(md, 32) .. ":"
