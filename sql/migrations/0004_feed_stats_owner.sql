@@ -44,9 +44,11 @@ CREATE TABLE dossier_feed (
     sector       text NOT NULL,
     xid          xid8 NOT NULL DEFAULT pg_current_xact_id(),
     seq          bigint GENERATED ALWAYS AS IDENTITY,
-    -- a dossier deleted by hand (tests, load-test baselines) leaves it too
-    dossier_id   bigint NOT NULL REFERENCES dossiers (id) ON DELETE CASCADE,
-    progress_id  bigint REFERENCES dossier_progress (id),  -- NULL: submitted
+    -- dossiers (id) and dossier_progress (id, NULL: submitted), without
+    -- foreign keys: a log written once, read joined to the dossiers (the
+    -- items of a dossier deleted by hand, as tests do, drop out)
+    dossier_id   bigint NOT NULL,
+    progress_id  bigint,
     trang_thai   smallint NOT NULL,
     version      bigint NOT NULL,
     at           timestamptz NOT NULL DEFAULT clock_timestamp(),
@@ -331,6 +333,9 @@ DECLARE
     last     jsonb;
     prog_id  bigint;
 BEGIN
+    -- the row lock is this transaction's first write: it takes its xid
+    -- only once the dossier's previous change has ended, so the feed's
+    -- (xid, seq) order is each dossier's order
     SELECT id, trang_thai, ma_linh_vuc, version INTO cur FROM dossiers
      WHERE ma_ho_so = code FOR UPDATE;
 
@@ -424,7 +429,9 @@ BEGIN
 
     IF NOT FOUND AND EXISTS (SELECT 1 FROM dossier_feed f
                               WHERE f.sector = s
-                                AND (f.xid, f.seq) > (after_xid, after_seq))
+                                AND (f.xid, f.seq) > (after_xid, after_seq)
+                                AND f.xid >= pg_snapshot_xmin(
+                                                 pg_current_snapshot()))
     THEN
         event := 'held';
         RETURN NEXT;
