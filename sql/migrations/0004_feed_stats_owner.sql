@@ -399,11 +399,13 @@ $$;
 
 
 -- Reads a sector's feed after the cursor (after_xid, after_seq): at most
--- lim items, oldest first, only below the snapshot's horizon.  With no
--- item to give while committed items wait above the horizon (an older
--- transaction is still running), one row with event 'held' says so: ask
--- again soon.  at is Unix seconds; payload is the dossier (submitted) or
--- the progress record, as JSON text.
+-- lim items, oldest first, only below the snapshot's horizon, and no more
+-- than about 8 MiB of bodies (a page ends early, with at least one item:
+-- dossiers may be up to 1 MiB each).  With no item to give while
+-- committed items wait above the horizon (an older transaction is still
+-- running), one row with event 'held' says so: ask again soon.  at is Unix
+-- seconds; payload is the dossier (submitted) or the progress record, as
+-- JSON text.
 CREATE FUNCTION dossier_feed_read(s text, after_xid xid8, after_seq bigint,
                                   lim integer)
 RETURNS TABLE (xid xid8, seq bigint, event text, dossier_id bigint,
@@ -412,20 +414,27 @@ RETURNS TABLE (xid xid8, seq bigint, event text, dossier_id bigint,
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
     RETURN QUERY
-    SELECT f.xid, f.seq,
-           CASE WHEN f.progress_id IS NULL THEN 'submitted'
-                ELSE 'progress' END,
-           f.dossier_id, d.ma_ho_so, f.trang_thai, f.version,
-           extract(epoch FROM f.at)::bigint,
-           coalesce(p.record, d.body)::text
-      FROM dossier_feed f
-      JOIN dossiers d ON d.id = f.dossier_id
-      LEFT JOIN dossier_progress p ON p.id = f.progress_id
-     WHERE f.sector = s
-       AND (f.xid, f.seq) > (after_xid, after_seq)
-       AND f.xid < pg_snapshot_xmin(pg_current_snapshot())
-     ORDER BY f.xid, f.seq
-     LIMIT lim;
+    SELECT p.xid, p.seq, p.event, p.dossier_id, p.ma_ho_so, p.trang_thai,
+           p.version, p.at, p.payload
+      FROM (SELECT i.*,
+                   sum(octet_length(i.payload)) OVER (ORDER BY i.xid, i.seq)
+                   - octet_length(i.payload) AS before
+              FROM (SELECT f.xid, f.seq,
+                           CASE WHEN f.progress_id IS NULL THEN 'submitted'
+                                ELSE 'progress' END AS event,
+                           f.dossier_id, d.ma_ho_so, f.trang_thai, f.version,
+                           extract(epoch FROM f.at)::bigint AS at,
+                           coalesce(r.record, d.body)::text AS payload
+                      FROM dossier_feed f
+                      JOIN dossiers d ON d.id = f.dossier_id
+                      LEFT JOIN dossier_progress r ON r.id = f.progress_id
+                     WHERE f.sector = s
+                       AND (f.xid, f.seq) > (after_xid, after_seq)
+                       AND f.xid < pg_snapshot_xmin(pg_current_snapshot())
+                     ORDER BY f.xid, f.seq
+                     LIMIT lim) i) p
+     WHERE p.before < 8388608
+     ORDER BY p.xid, p.seq;
 
     IF NOT FOUND AND EXISTS (SELECT 1 FROM dossier_feed f
                               WHERE f.sector = s

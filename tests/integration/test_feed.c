@@ -750,6 +750,67 @@ long_poll(void)
 }
 
 
+/* Pages end early at about 8 MiB of bodies (dossiers may be 1 MiB each),
+ * and following next still gives everything once. */
+static void
+large_bodies(void)
+{
+    int          i, first, total, pages, n;
+    char        *note, end[64], codes[15][64];
+    size_t       k;
+    json_t      *d, *body, *it;
+
+    feed_end("CT", end, sizeof(end));
+
+    note = malloc(600 * 1024 + 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(note);
+    memset(note, 'x', 600 * 1024);
+    note[600 * 1024] = '\0';
+
+    for (i = 0; i < 15; i++) {
+        snprintf(codes[i], sizeof(codes[i]), "%s", itest_unique("HP-LB"));
+        d = ct_dossier(codes[i]);
+        json_object_set_new(d, "GhiChu", json_string(note));
+        CU_ASSERT_EQUAL(submit(d), 201);
+        json_decref(d);
+    }
+
+    free(note);
+
+    first = -1;
+    total = 0;
+    pages = 0;
+
+    do {
+        CU_ASSERT_EQUAL_FATAL(feed("CT", end, 1000, 0, &body), 200);
+        n = (int) json_array_size(json_object_get(body, "items"));
+
+        json_array_foreach(json_object_get(body, "items"), k, it) {
+            CU_ASSERT_STRING_EQUAL(item_code(it), codes[total]);
+            total++;
+        }
+
+        if (first < 0) {
+            first = n;
+        }
+
+        pages += n > 0;
+        snprintf(end, sizeof(end), "%s",
+                 json_string_value(json_object_get(body, "next")));
+        json_decref(body);
+
+    } while (n > 0 && total < 15);
+
+    fprintf(stderr, "\n  15 dossiers of 600 KiB: %d in the first page, %d "
+            "pages\n", first, pages);
+
+    /* 8 MiB hold 13 bodies and start the 14th */
+    CU_ASSERT_EQUAL(first, 14);
+    CU_ASSERT_EQUAL(total, 15);
+    CU_ASSERT_EQUAL(pages, 2);
+}
+
+
 static void
 refusals(void)
 {
@@ -817,6 +878,7 @@ static CU_TestInfo  tests[] = {
       out_of_order_commit },
     { "eight writers, a reader following next", concurrent_writers_and_reader },
     { "long poll: idle waits cost no query, a change wakes", long_poll },
+    { "pages end early at 8 MiB of bodies", large_bodies },
     { "feed refusals: 401, 403, 405, 422", refusals },
     CU_TEST_INFO_NULL
 };
