@@ -249,7 +249,8 @@ test_json(void)
     json_t            *root, *items, *it;
     dg_feed_item_t     item[2];
     dg_feed_cursor_t   after = { 7, 8 };
-    static const char  dossier[] = "{\"MaHoSo\": \"HP-1\", \"KenhThucHien\": 2}";
+    static const char  dossier[] =
+        "{\"MaHoSo\": \"HP-1\", \"KenhThucHien\": 2}";
     static const char  record[] = "{\"TrangThaiHoSo\": 2}";
 
     memset(item, 0, sizeof(item));
