@@ -74,12 +74,16 @@ SELECT d.ma_linh_vuc, d.id, p.id, p.trang_thai,
  ORDER BY p.id;
 
 
--- The figures, per day (NgayTiepNhan's) and sector.  overdue is not kept:
--- it depends on the time of the answer.  It is (resolved - on_time) plus
--- the in-progress dossiers whose NgayHenTra has passed, that is
+-- The figures per sector, each dossier counted twice: on its day (span
+-- 'd', NgayTiepNhan's day) and in its month (span 'm', start the month's
+-- first day), so a year is read as its whole months and the days at its
+-- ends (about 80 rows a sector) rather than 366 days.  overdue is not
+-- kept: it depends on the time of the answer.  It is (resolved - on_time)
+-- plus the in-progress dossiers whose NgayHenTra has passed, that is
 -- in_progress minus those still due later, from dossier_stats_due.
 CREATE TABLE dossier_stats (
-    day           date NOT NULL,
+    span          "char" NOT NULL CHECK (span IN ('d', 'm')),
+    start         date NOT NULL,
     sector        text NOT NULL,
     received      bigint NOT NULL DEFAULT 0,
     online        bigint NOT NULL DEFAULT 0,
@@ -87,7 +91,7 @@ CREATE TABLE dossier_stats (
     on_time       bigint NOT NULL DEFAULT 0,
     closed_other  bigint NOT NULL DEFAULT 0,
     in_progress   bigint NOT NULL DEFAULT 0,
-    PRIMARY KEY (day, sector)
+    PRIMARY KEY (span, start, sector)
 );
 
 -- In-progress dossiers by NgayHenTra.  An answer reads only the rows due
@@ -119,9 +123,9 @@ BEGIN
     DELETE FROM dossier_stats;
     DELETE FROM dossier_stats_due;
 
-    INSERT INTO dossier_stats (day, sector, received, online, resolved,
-                               on_time, closed_other, in_progress)
-    SELECT dossier_day(d.ngay_tiep_nhan), d.ma_linh_vuc, count(*),
+    INSERT INTO dossier_stats (span, start, sector, received, online,
+                               resolved, on_time, closed_other, in_progress)
+    SELECT 'd', dossier_day(d.ngay_tiep_nhan), d.ma_linh_vuc, count(*),
            count(*) FILTER (WHERE d.kenh_thuc_hien = 2),
            count(*) FILTER (WHERE dossier_class(d.trang_thai) = 'resolved'),
            count(*) FILTER (WHERE dossier_class(d.trang_thai) = 'resolved'
@@ -134,7 +138,15 @@ BEGIN
       LEFT JOIN LATERAL (SELECT thoi_diem FROM dossier_progress
                           WHERE dossier_id = d.id AND trang_thai IN (9, 10)
                           ORDER BY id LIMIT 1) r ON true
-     GROUP BY 1, 2;
+     GROUP BY 2, 3;
+
+    INSERT INTO dossier_stats (span, start, sector, received, online,
+                               resolved, on_time, closed_other, in_progress)
+    SELECT 'm', date_trunc('month', start)::date, sector, sum(received),
+           sum(online), sum(resolved), sum(on_time), sum(closed_other),
+           sum(in_progress)
+      FROM dossier_stats
+     GROUP BY 2, 3;
 
     INSERT INTO dossier_stats_due (due, day, sector, pending)
     SELECT ngay_hen_tra, dossier_day(ngay_tiep_nhan), ma_linh_vuc, count(*)
@@ -147,23 +159,35 @@ $$;
 SELECT dossier_stats_recount();
 
 
+-- The two counter rows of a dossier received at t, in key order.
+CREATE FUNCTION dossier_stats_keys(t timestamptz)
+RETURNS TABLE (span "char", start date)
+LANGUAGE sql IMMUTABLE AS $$
+    VALUES ('d'::"char", dossier_day(t)),
+           ('m'::"char", date_trunc('month', dossier_day(t))::date)
+$$;
+
+
 -- Counts the dossiers a batch created, in key order: concurrent batches
 -- take the counters' row locks in the same order and cannot deadlock.
 CREATE FUNCTION dossier_stats_count(created bigint[])
 RETURNS void
 LANGUAGE sql AS $$
-    INSERT INTO dossier_stats AS s (day, sector, received, online, resolved,
-                                    on_time, closed_other, in_progress)
-    SELECT dossier_day(ngay_tiep_nhan), ma_linh_vuc, count(*),
-           count(*) FILTER (WHERE kenh_thuc_hien = 2),
-           count(*) FILTER (WHERE dossier_class(trang_thai) = 'resolved'),
-           count(*) FILTER (WHERE dossier_class(trang_thai) = 'resolved'),
-           count(*) FILTER (WHERE dossier_class(trang_thai) = 'closed'),
-           count(*) FILTER (WHERE dossier_class(trang_thai) = 'in_progress')
-      FROM dossiers WHERE id = ANY (created)
-     GROUP BY 1, 2
-     ORDER BY 1, 2
-    ON CONFLICT (day, sector) DO UPDATE
+    INSERT INTO dossier_stats AS s (span, start, sector, received, online,
+                                    resolved, on_time, closed_other,
+                                    in_progress)
+    SELECT k.span, k.start, d.ma_linh_vuc, count(*),
+           count(*) FILTER (WHERE d.kenh_thuc_hien = 2),
+           count(*) FILTER (WHERE dossier_class(d.trang_thai) = 'resolved'),
+           count(*) FILTER (WHERE dossier_class(d.trang_thai) = 'resolved'),
+           count(*) FILTER (WHERE dossier_class(d.trang_thai) = 'closed'),
+           count(*) FILTER (WHERE dossier_class(d.trang_thai)
+                                  = 'in_progress')
+      FROM dossiers d, dossier_stats_keys(d.ngay_tiep_nhan) k
+     WHERE d.id = ANY (created)
+     GROUP BY 1, 2, 3
+     ORDER BY 1, 2, 3
+    ON CONFLICT (span, start, sector) DO UPDATE
        SET received = s.received + excluded.received,
            online = s.online + excluded.online,
            resolved = s.resolved + excluded.resolved,
@@ -285,23 +309,27 @@ DECLARE
     c_from  text := dossier_class(from_status);
     c_to    text := dossier_class(to_status);
     x       record;
+    k       record;
 BEGIN
     IF c_from = c_to THEN
         RETURN;
     END IF;
 
-    SELECT dossier_day(ngay_tiep_nhan) AS day, ma_linh_vuc AS sector,
-           ngay_hen_tra AS due
+    SELECT ngay_tiep_nhan AS tn, dossier_day(ngay_tiep_nhan) AS day,
+           ma_linh_vuc AS sector, ngay_hen_tra AS due
       INTO x FROM dossiers WHERE id = dossier;
 
-    UPDATE dossier_stats
-       SET in_progress = in_progress - (c_from = 'in_progress')::int
-                                     + (c_to = 'in_progress')::int,
-           closed_other = closed_other - (c_from = 'closed')::int
-                                       + (c_to = 'closed')::int,
-           resolved = resolved + (c_to = 'resolved')::int,
-           on_time = on_time + (c_to = 'resolved' AND at <= x.due)::int
-     WHERE day = x.day AND sector = x.sector;
+    -- the day's row, then the month's: the batch writer's order
+    FOR k IN SELECT * FROM dossier_stats_keys(x.tn) LOOP
+        UPDATE dossier_stats
+           SET in_progress = in_progress - (c_from = 'in_progress')::int
+                                         + (c_to = 'in_progress')::int,
+               closed_other = closed_other - (c_from = 'closed')::int
+                                           + (c_to = 'closed')::int,
+               resolved = resolved + (c_to = 'resolved')::int,
+               on_time = on_time + (c_to = 'resolved' AND at <= x.due)::int
+         WHERE span = k.span AND start = k.start AND sector = x.sector;
+    END LOOP;
 
     IF c_from = 'in_progress' THEN
         UPDATE dossier_stats_due SET pending = pending - 1
@@ -451,31 +479,49 @@ $$;
 
 -- The figures from day d_from to d_to for the sectors of the catalog that
 -- allowed grants ('*' all, or 'A,B'), one row each, and the time they are
--- as of (Unix seconds).
+-- as of (Unix seconds).  The whole months of the range are read from their
+-- month rows, the days before and after them from day rows.
 CREATE FUNCTION dossier_stats_read(d_from date, d_to date, allowed text)
 RETURNS TABLE (sector text, received bigint, online bigint, resolved bigint,
                on_time bigint, closed_other bigint, in_progress bigint,
                overdue bigint, as_of bigint)
-LANGUAGE sql STABLE AS $$
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    -- whole months: [m_from, m_to)
+    m_from  date := CASE WHEN date_trunc('month', d_from) = d_from
+                         THEN d_from
+                         ELSE (date_trunc('month', d_from)
+                               + interval '1 month')::date END;
+    m_to    date := greatest(m_from,
+                             date_trunc('month', d_to + 1)::date);
+BEGIN
+    RETURN QUERY
     WITH sec AS (
-        SELECT DISTINCT ma_linh_vuc AS sector FROM procedures
+        SELECT DISTINCT p.ma_linh_vuc AS sector FROM procedures p
          WHERE allowed = '*'
-            OR ma_linh_vuc = ANY (string_to_array(allowed, ','))
+            OR p.ma_linh_vuc = ANY (string_to_array(allowed, ','))
+    ), picked AS (
+        SELECT * FROM dossier_stats s
+         WHERE s.span = 'm' AND s.start >= m_from AND s.start < m_to
+        UNION ALL
+        SELECT * FROM dossier_stats s
+         WHERE s.span = 'd' AND s.start >= d_from
+           AND s.start < least(m_from, d_to + 1)
+        UNION ALL
+        SELECT * FROM dossier_stats s
+         WHERE s.span = 'd' AND s.start >= m_to AND s.start <= d_to
     ), c AS (
-        SELECT s.sector, sum(s.received) AS received,
-               sum(s.online) AS online, sum(s.resolved) AS resolved,
-               sum(s.on_time) AS on_time,
-               sum(s.closed_other) AS closed_other,
-               sum(s.in_progress) AS in_progress
-          FROM dossier_stats s
-         WHERE s.day BETWEEN d_from AND d_to
-           AND s.sector IN (SELECT sector FROM sec)
-         GROUP BY s.sector
+        SELECT r.sector, sum(r.received) AS received,
+               sum(r.online) AS online, sum(r.resolved) AS resolved,
+               sum(r.on_time) AS on_time,
+               sum(r.closed_other) AS closed_other,
+               sum(r.in_progress) AS in_progress
+          FROM picked r
+         GROUP BY r.sector
     ), later AS (
         SELECT u.sector, sum(u.pending) AS pending
           FROM dossier_stats_due u
          WHERE u.due >= now() AND u.day BETWEEN d_from AND d_to
-           AND u.sector IN (SELECT sector FROM sec)
          GROUP BY u.sector
     )
     SELECT sec.sector, coalesce(c.received, 0)::bigint,
@@ -489,5 +535,6 @@ LANGUAGE sql STABLE AS $$
       FROM sec
       LEFT JOIN c ON c.sector = sec.sector
       LEFT JOIN later ON later.sector = sec.sector
-     ORDER BY sec.sector
+     ORDER BY sec.sector;
+END
 $$;

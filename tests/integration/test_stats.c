@@ -173,6 +173,36 @@ day_query(char *q, size_t size, long from, long to, const char *sector)
 }
 
 
+/* 1 when day0 + days is in day0's calendar month */
+static int
+same_month(long days)
+{
+    char  a[16], b[16];
+
+    vn(0, a);
+    vn(days * D, b);
+
+    return strncmp(a, b, 6) == 0;
+}
+
+
+/* from the first to the last day of day0's month */
+static void
+month_query(char *q, size_t size, const char *sector)
+{
+    int        last;
+    char       a[16];
+    static const int  days[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30,
+                                 31 };
+
+    vn(0, a);
+    last = days[(a[4] - '0') * 10 + (a[5] - '0') - 1];  /* 2020: leap */
+
+    snprintf(q, size, "from=%.6s01&to=%.6s%02d&sector=%s", a, a, last,
+             sector);
+}
+
+
 /*
  * The day, sector CT:
  *   A online, 1 -> 2 -> 9 before due (posted twice) -> 10: on time
@@ -303,11 +333,25 @@ figures_of_a_day(void)
     CU_ASSERT_EQUAL(share(s, "online_share"), 0.0);
     json_decref(body);
 
-    /* the day before to the day after: L and N too */
+    /* the day before to the day after: L and N too; 40 days around, read
+     * as whole months and days: the same */
     day_query(q, sizeof(q), -1, 1, "CT");
     body = stats(q, 200);
     CU_ASSERT_EQUAL(num(body, "received"), 11);
     CU_ASSERT_EQUAL(num(body, "in_progress"), 6);
+    json_decref(body);
+
+    day_query(q, sizeof(q), -40, 40, "CT");
+    body = stats(q, 200);
+    CU_ASSERT_EQUAL(num(body, "received"), 11);
+    CU_ASSERT_EQUAL(num(body, "overdue"), 2);
+    json_decref(body);
+
+    /* the day's calendar month alone: L and N when they are in it */
+    month_query(q, sizeof(q), "CT");
+    body = stats(q, 200);
+    CU_ASSERT_EQUAL(num(body, "received"),
+                    9 + same_month(-1) + same_month(1));
     json_decref(body);
 
     /* a client reads only its sectors */
@@ -323,6 +367,66 @@ figures_of_a_day(void)
     body = stats(q, 403);
     json_decref(body);
     itest_as_client("demo-portal", "demo-portal-secret");
+}
+
+
+/*
+ * The counters against a count over the dossiers themselves, with the
+ * definitions of CONTRACT.md section 6, for every sector and several
+ * ranges, after everything the suites so far have stored and moved.
+ */
+static void
+counters_agree_with_dossiers(void)
+{
+    char  day[16];
+    long  bad;
+
+    /* the test day of figures_of_a_day, yyyyMMdd */
+    vn(0, day);
+    day[8] = '\0';
+
+    bad = itest_sql_long(
+        "WITH b AS ("
+        "  SELECT d.ma_linh_vuc AS sector,"
+        "         dossier_day(d.ngay_tiep_nhan) AS day,"
+        "         d.kenh_thuc_hien AS kenh,"
+        "         dossier_class(d.trang_thai) AS cls, d.ngay_hen_tra AS due,"
+        "         coalesce(r.thoi_diem, d.ngay_tiep_nhan) AS res"
+        "    FROM dossiers d LEFT JOIN LATERAL ("
+        "      SELECT thoi_diem FROM dossier_progress WHERE dossier_id = d.id"
+        "         AND trang_thai IN (9, 10) ORDER BY id LIMIT 1) r ON true),"
+        " ranges (a, b) AS (VALUES"
+        "  (current_date - 1, current_date + 1),"
+        "  (current_date - 365, current_date),"
+        "  ($1::date - 30, $1::date + 30), ($1::date, $1::date),"
+        "  (date_trunc('month', $1::date)::date,"
+        "   (date_trunc('month', $1::date) + interval '2 months')::date)),"
+        " want AS ("
+        "  SELECT r.a, s.sector,"
+        "         format('%s/%s/%s/%s/%s/%s/%s', count(b.*),"
+        "           count(*) FILTER (WHERE kenh = 2),"
+        "           count(*) FILTER (WHERE cls = 'resolved'),"
+        "           count(*) FILTER (WHERE cls = 'resolved' AND res <= due),"
+        "           count(*) FILTER (WHERE cls = 'closed'),"
+        "           count(*) FILTER (WHERE cls = 'in_progress'),"
+        "           count(*) FILTER (WHERE (cls = 'resolved' AND res > due)"
+        "             OR (cls = 'in_progress' AND due < now()))) AS f"
+        "    FROM ranges r"
+        "    CROSS JOIN (SELECT DISTINCT ma_linh_vuc AS sector"
+        "                  FROM procedures) s"
+        "    LEFT JOIN b ON b.sector = s.sector"
+        "               AND b.day BETWEEN r.a AND r.b"
+        "   GROUP BY r.a, s.sector),"
+        " got AS ("
+        "  SELECT r.a, g.sector,"
+        "         format('%s/%s/%s/%s/%s/%s/%s', g.received, g.online,"
+        "                g.resolved, g.on_time, g.closed_other,"
+        "                g.in_progress, g.overdue) AS f"
+        "    FROM ranges r, dossier_stats_read(r.a, r.b, '*') g)"
+        " SELECT count(*) FROM want FULL JOIN got USING (a, sector)"
+        "  WHERE want.f IS DISTINCT FROM got.f", day);
+
+    CU_ASSERT_EQUAL(bad, 0);
 }
 
 
@@ -377,6 +481,8 @@ refusals(void)
 
 static CU_TestInfo  tests[] = {
     { "figures of a day, one sector and by_sector", figures_of_a_day },
+    { "counters agree with a count over the dossiers",
+      counters_agree_with_dossiers },
     { "figures refusals: 403, 422", refusals },
     CU_TEST_INFO_NULL
 };
