@@ -77,8 +77,8 @@ SELECT d.ma_linh_vuc, d.id, p.id, p.trang_thai,
 -- The figures per sector, each dossier counted twice: on its day (span
 -- 'd', NgayTiepNhan's day) and in its month (span 'm', start the month's
 -- first day), so a year is read as its whole months and the days at its
--- ends (about 80 rows a sector) rather than 366 days.  overdue is not
--- kept: it depends on the time of the answer.  It is (resolved - on_time)
+-- ends (at most about 70 rows a sector) rather than 366 days.  overdue is
+-- not kept: it depends on the time of the answer.  It is (resolved - on_time)
 -- plus the in-progress dossiers whose NgayHenTra has passed, that is
 -- in_progress minus those still due later, from dossier_stats_due.
 CREATE TABLE dossier_stats (
