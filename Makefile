@@ -25,7 +25,7 @@ HEADERS   = $(wildcard module/core/*.h plugins/include/*.h tests/unit/*.h)
 all: core unit integration plugins tools
 core: $(B)/libdgcore.a
 unit: $(B)/unit-tests $(B)/unit-tests-san
-integration: $(B)/integration-tests
+integration: $(B)/integration-tests $(B)/fixtures/fault-send.so
 plugins: $(PLUGINS:%=$(B)/plugins/%.so)
 tools: $(TOOLS_SRC:plugins/tools/%.c=$(B)/bin/%)
 
@@ -58,6 +58,11 @@ $(B)/integration-tests: $(ITEST_SRC:%.c=$(B)/obj/%.o) \
 
 $(B)/obj/tests/integration/%.o: CPPFLAGS += -Itests/unit -I/usr/include/postgresql
 
+# Preloaded into nginx by tests that need a send to PostgreSQL to fail.
+$(B)/fixtures/fault-send.so: tests/integration/fixtures/fault_send.c
+	@mkdir -p $(dir $@)
+	$(CC) -I/usr/include/postgresql $(CFLAGS) -shared -o $@ $< -ldl
+
 # A plugin sees only plugins/include: it links no gateway or nginx symbol.
 $(B)/plugins/%.so: plugins/%/plugin.c plugins/include/*.h
 	@mkdir -p $(dir $@)
@@ -67,8 +72,37 @@ $(B)/bin/%: plugins/tools/%.c $(B)/libdgcore.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $^ $(LIBS)
 
+# libFuzzer targets (tests/fuzz, run by auto/fuzz): the core and the
+# sector plugins rebuilt with clang's coverage, ASan and UBSan.
+FUZZ_CC   ?= clang-16
+FUZZ_SAN  = -fsanitize=address,undefined -fno-sanitize-recover=all \
+            -fno-omit-frame-pointer
+FUZZ_SRC  = $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_OBJ  = $(CORE_SRC:%.c=$(B)/fuzz/obj/%.o) $(B)/fuzz/obj/tests/fuzz/fuzz.o
+
+fuzz: $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%) \
+      $(PLUGINS:%=$(B)/fuzz/plugins/%.so)
+
+$(B)/fuzz/obj/%.o: %.c $(HEADERS) tests/fuzz/fuzz.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) $(CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link \
+	    -c -o $@ $<
+
+$(B)/fuzz/obj/tests/fuzz/%.o: CPPFLAGS += -Itests/fuzz \
+    -DDG_FUZZ_ROOT='"$(CURDIR)"' \
+    -DDG_FUZZ_PLUGINS='"$(abspath $(B))/fuzz/plugins"'
+
+$(B)/fuzz/fuzz_%: $(B)/fuzz/obj/tests/fuzz/fuzz_%.o $(FUZZ_OBJ)
+	$(FUZZ_CC) $(CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(LIBS) \
+	    -rdynamic
+
+$(B)/fuzz/plugins/%.so: plugins/%/plugin.c plugins/include/*.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -Iplugins/include $(CFLAGS) $(FUZZ_SAN) \
+	    -fsanitize=fuzzer-no-link -shared -o $@ $<
+
 clean:
-	rm -rf $(B)/obj $(B)/san $(B)/plugins $(B)/bin $(B)/*.a \
+	rm -rf $(B)/obj $(B)/san $(B)/plugins $(B)/bin $(B)/fixtures $(B)/*.a \
 	       $(B)/unit-tests $(B)/unit-tests-san $(B)/integration-tests
 
-.PHONY: all core unit integration plugins tools clean
+.PHONY: all core unit integration plugins tools fuzz clean

@@ -9,6 +9,13 @@
 #   DOSSIER_PG_PORT      PostgreSQL (loopback + unix socket)  (5433)
 #   DOSSIER_REDIS_PORT   Redis (loopback)            (6380)
 #   DOSSIER_WORKERS      nginx worker processes      (2)
+#   DG_PG_HOST           where psql finds PostgreSQL (DG_VAR/pg/run)
+#   DG_PG_SERVER         the servers of nginx's conninfo
+#                        (host=DG_VAR/pg/run port=DOSSIER_PG_PORT)
+#   DG_REDIS_SERVER      nginx's dossier_redis  (127.0.0.1:DOSSIER_REDIS_PORT)
+#   DG_PG_INITDB_OPTS    more initdb options of a new cluster (the fault
+#                        suite: its WAL on a file system of its own)
+#   DG_PG_CONF_EXTRA     more lines of its gateway.conf
 
 DG_ROOT=${DG_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 DG_VAR=${DG_VAR:-$DG_ROOT/var}
@@ -24,6 +31,32 @@ DG_PG_BIN=${DG_PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null \
 
 dg_say() { printf '%s\n' "$*" >&2; }
 dg_die() { dg_say "error: $*"; exit 1; }
+
+# dg_bind_retry LOG COMMAND...: runs COMMAND (a server start) until it
+# succeeds or fails for another reason than its port being taken.  The
+# ports sit in Linux's ephemeral range, where a client connection of
+# anything on the machine may hold one, closed, for a minute (TIME_WAIT).
+dg_bind_retry() {
+    local log=$1 err i size
+    shift
+    err=$(mktemp)
+    for i in $(seq 90); do
+        size=$(stat -c %s "$log" 2>/dev/null || echo 0)
+        "$@" 2>"$err" && { rm -f "$err"; return 0; }
+        # no "grep -q" in a pipe: under pipefail its early exit fails it
+        tail -c +"$((size + 1))" "$log" >>"$err" 2>/dev/null
+        if ! grep -q -i "address already in use" "$err"; then
+            cat "$err" >&2
+            rm -f "$err"
+            return 1
+        fi
+        [ "$i" = 1 ] && dg_say "a port is taken, waiting for it (up to 90 s)"
+        sleep 1
+    done
+    cat "$err" >&2
+    rm -f "$err"
+    return 1
+}
 
 # Started as root, PostgreSQL runs as "postgres" and nginx's workers as
 # "nobody": both must reach DG_VAR.  A checkout in a private directory
@@ -54,6 +87,8 @@ dg_reachable_var() {
 
 dg_reachable_var
 
+DG_PG_HOST=${DG_PG_HOST:-$DG_VAR/pg/run}
+
 # PostgreSQL refuses to run as root: use the postgres account then.
 dg_as_pg() {
     if [ "$(id -u)" = 0 ]; then
@@ -64,7 +99,7 @@ dg_as_pg() {
 }
 
 dg_psql() {
-    PGOPTIONS="-c client_min_messages=warning" "$DG_PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$DG_VAR/pg/run" \
+    PGOPTIONS="-c client_min_messages=warning" "$DG_PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$DG_PG_HOST" \
         -p "$DOSSIER_PG_PORT" -U gateway -d dossier "$@"
 }
 
@@ -80,8 +115,9 @@ dg_pg_init() {
                       "directories world-searchable (chmod o+x)"
     fi
 
+    # shellcheck disable=SC2086
     dg_as_pg "$DG_PG_BIN/initdb" -D "$d/data" -A trust -U postgres \
-        -E UTF8 --locale=C.UTF-8 >"$d/initdb.log" \
+        -E UTF8 --locale=C.UTF-8 ${DG_PG_INITDB_OPTS:-} >"$d/initdb.log" \
         || dg_die "initdb failed, see $d/initdb.log"
 }
 
@@ -92,11 +128,20 @@ dg_pg_conf() {
     grep -q "^include_if_exists = 'gateway.conf'" "$d/data/postgresql.conf" \
         || echo "include_if_exists = 'gateway.conf'" \
            | dg_as_pg tee -a "$d/data/postgresql.conf" >/dev/null
-    dg_as_pg tee "$d/data/gateway.conf" >/dev/null <<CONF
+    { cat <<CONF
 # written by auto/lib.sh: the development/test cluster of the gateway
 listen_addresses = '127.0.0.1'
 port = $DOSSIER_PG_PORT
 unix_socket_directories = '$d/run'
+CONF
+      dg_pg_settings
+    } | dg_as_pg tee "$d/data/gateway.conf" >/dev/null
+}
+
+# The gateway's server settings, shared with auto/cluster's Patroni
+# members (their custom_conf).
+dg_pg_settings() {
+    cat <<CONF
 max_connections = 100
 shared_buffers = 128MB
 fsync = on
@@ -105,6 +150,7 @@ log_min_messages = warning
 # per-statement counts: tests check the gateway's queries with them
 shared_preload_libraries = 'pg_stat_statements'
 pg_stat_statements.track = all
+${DG_PG_CONF_EXTRA:-}
 CONF
 }
 
@@ -114,8 +160,9 @@ dg_pg_start() {
     if ! dg_as_pg "$DG_PG_BIN/pg_ctl" -D "$d/data" status >/dev/null 2>&1
     then
         dg_pg_conf
-        dg_as_pg "$DG_PG_BIN/pg_ctl" -D "$d/data" -l "$d/postgres.log" \
-            -w -t 30 start >/dev/null \
+        dg_bind_retry "$d/postgres.log" \
+            dg_as_pg "$DG_PG_BIN/pg_ctl" -D "$d/data" -l "$d/postgres.log" \
+                -w -t 30 start >/dev/null \
             || dg_die "PostgreSQL did not start, see $d/postgres.log"
     fi
     dg_pg_setup
@@ -129,11 +176,11 @@ dg_pg_stop() {
 }
 
 # Role, database, numbered migrations (each once, in order, recorded in
-# schema_version) and the sample catalog.
+# schema_version) and the sample catalog, on the server at DG_PG_HOST.
 dg_pg_setup() {
-    local sock=$DG_VAR/pg/run f v
+    local f v
     PGOPTIONS="-c client_min_messages=warning" \
-    "$DG_PG_BIN/psql" -X -q -h "$sock" -p "$DOSSIER_PG_PORT" -U postgres \
+    "$DG_PG_BIN/psql" -X -q -h "$DG_PG_HOST" -p "$DOSSIER_PG_PORT" -U postgres \
         -d postgres -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
 SELECT 'CREATE ROLE gateway LOGIN'
  WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'gateway')\gexec
@@ -161,22 +208,33 @@ SQL
     dg_psql -f "$DG_ROOT/sql/seed/sample-catalog.sql" >/dev/null
 }
 
+# dg_redis_start [ARGS]: ARGS go to redis-server (auto/cluster: a
+# replica's --replicaof).
 dg_redis_start() {
     local d=$DG_VAR/redis
     mkdir -p "$d"
     [ -f "$d/redis.pid" ] && kill -0 "$(cat "$d/redis.pid")" 2>/dev/null \
         && return 0
+    dg_bind_retry "$d/redis.log" dg_redis_run "$@" \
+        || dg_die "Redis is not answering, see $d/redis.log"
+}
+
+dg_redis_run() {
+    local d=$DG_VAR/redis i size
+    size=$(stat -c %s "$d/redis.log" 2>/dev/null || echo 0)
     # a cache only: nothing is persisted, a restart starts empty
     redis-server --bind 127.0.0.1 --port "$DOSSIER_REDIS_PORT" \
         --dir "$d" --daemonize yes --pidfile "$d/redis.pid" \
-        --logfile "$d/redis.log" --save "" --appendonly no \
-        || dg_die "Redis did not start, see $d/redis.log"
-    local i
+        --logfile "$d/redis.log" --save "" --appendonly no "$@" \
+        || return 1
     for i in $(seq 50); do
         redis-cli -p "$DOSSIER_REDIS_PORT" ping >/dev/null 2>&1 && return 0
+        # daemonized: a failed start shows only in the log
+        [ "$(tail -c +"$((size + 1))" "$d/redis.log" | grep -c aborting)" = 0 ] \
+            || return 1
         sleep 0.1
     done
-    dg_die "Redis is not answering, see $d/redis.log"
+    return 1
 }
 
 dg_redis_stop() {
@@ -200,6 +258,8 @@ dg_nginx_conf() {
         -e "s|@PUBLIC_PORT@|$DOSSIER_PUBLIC_PORT|g" \
         -e "s|@ADMIN_PORT@|$DOSSIER_ADMIN_PORT|g" \
         -e "s|@PG_PORT@|$DOSSIER_PG_PORT|g" \
+        -e "s|@PG_SERVER@|${DG_PG_SERVER:-host=$DG_VAR/pg/run port=$DOSSIER_PG_PORT}|g" \
+        -e "s|@REDIS_SERVER@|${DG_REDIS_SERVER:-127.0.0.1:$DOSSIER_REDIS_PORT}|g" \
         -e "s|@REDIS_PORT@|$DOSSIER_REDIS_PORT|g" \
         "${DG_NGINX_TEMPLATE:-$DG_ROOT/conf/nginx.conf.in}" >"$d/nginx.conf"
 }
@@ -208,10 +268,83 @@ dg_nginx() {
     nginx -p "$DG_VAR/nginx/" -c "$DG_VAR/nginx/nginx.conf" "$@"
 }
 
+# The include file of the stack's plugins (auto/plugin load and unload).
+DG_PLUGINS_CONF=$DG_VAR/nginx/conf.d/plugins.conf
+
+dg_nginx_running() {
+    [ -f "$DG_VAR/nginx/nginx.pid" ] \
+        && kill -0 "$(cat "$DG_VAR/nginx/nginx.pid")" 2>/dev/null
+}
+
+# nginx -t of the stack's configuration, its messages on stderr.  When the
+# line at fault is in an include of conf.d (a plugin left behind whose file
+# is gone, say), says which file and line, and how to take it out.
+dg_nginx_check() {
+    local out where file line text name
+
+    out=$(dg_nginx -t -q 2>&1) && return 0
+    printf '%s\n' "$out" >&2
+
+    # nginx ends the message with " in FILE:LINE"
+    where=$(printf '%s\n' "$out" \
+            | sed -n 's/.*\[emerg\] .* in \(\/.*\):\([0-9][0-9]*\)$/\1:\2/p' \
+            | head -n 1)
+    file=${where%:*}
+    line=${where##*:}
+
+    case $file in
+    "$DG_VAR"/nginx/conf.d/*)
+        text=$(sed -n "${line}p" "$file")
+        dg_say "error: line $line of $file breaks the configuration:"
+        dg_say "    $text"
+        name=$(printf '%s\n' "$text" \
+               | sed -n 's/.*; # plugin \([a-z0-9_]*\)$/\1/p')
+        if [ -n "$name" ]; then
+            dg_say "take it out with: $DG_ROOT/auto/plugin unload $name"
+        else
+            dg_say "fix or delete that line (the file is yours: $file)"
+        fi ;;
+    ?*)
+        dg_say "error: line $line of $file breaks the configuration" ;;
+    esac
+
+    return 1
+}
+
+# Reloads the running nginx of $DG_VAR and waits until it has settled: the
+# workers of the old configuration gone (they finish their requests first),
+# so that every request from now on meets the new one.
+dg_nginx_reload() {
+    local master old pid i left out
+
+    dg_nginx_running || { dg_say "error: no nginx runs in $DG_VAR"; return 1; }
+    master=$(cat "$DG_VAR/nginx/nginx.pid")
+    old=$(ps --ppid "$master" -o pid= || true)
+
+    # quiet unless it fails: nginx -s notes "signal process started"
+    out=$(dg_nginx -s reload 2>&1) || { printf '%s\n' "$out" >&2; return 1; }
+
+    for i in $(seq 300); do
+        left=
+        for pid in $old; do
+            kill -0 "$pid" 2>/dev/null && left="$left $pid"
+        done
+        [ -z "$left" ] && return 0
+        sleep 0.1
+    done
+
+    dg_say "error: the workers of the old configuration ($left) still run" \
+           "after 30 s; see $DG_VAR/nginx/logs/error.log"
+    return 1
+}
+
 dg_nginx_start() {
     dg_nginx_conf
-    dg_nginx -t -q || dg_die "nginx configuration test failed"
-    dg_nginx || dg_die "nginx did not start, see $DG_VAR/nginx/logs/error.log"
+    # the test binds the listeners too
+    dg_bind_retry "$DG_VAR/nginx/logs/error.log" dg_nginx_check \
+        || dg_die "nginx configuration test failed"
+    dg_bind_retry "$DG_VAR/nginx/logs/error.log" dg_nginx \
+        || dg_die "nginx did not start, see $DG_VAR/nginx/logs/error.log"
     # ready: every worker asked has PostgreSQL and the catalog
     local i ok=0
     for i in $(seq 100); do

@@ -21,6 +21,14 @@
 #   auto/sign-request.sh POST http://127.0.0.1:8080/v1/dossiers \
 #       dossier.json demo-portal demo-portal-secret -i
 #
+# A batch (CONTRACT.md section 6): one signature and one Content-Digest
+# over the whole body, {"data": [dossier, ...]} with 1 to 100 dossiers;
+# the answer has one result per dossier:
+#   { printf '{"data": ['; cat a.json; printf ','; cat b.json; printf ']}'; } \
+#       >batch.json
+#   auto/sign-request.sh POST http://127.0.0.1:8080/v1/dossiers/batch \
+#       batch.json demo-portal demo-portal-secret
+#
 # What is signed, byte for byte (lines end with LF, the last has none):
 #   "@method": POST
 #   "@path": /v1/dossiers

@@ -1,8 +1,15 @@
 /*
- * The admin listener's API: /admin/plugins... and /metrics, behind their
- * own bearer token (dossier_admin_token).  /healthz and /readyz stay open
- * for probes.  Without a configured token the API refuses everything: an
- * admin API is never open by accident.
+ * ngx_http_dossier_admin_module: the admin listener.
+ *
+ *   dossier_admin_token T;    http, server, location
+ *   dossier_admin;            location: /admin/plugins...
+ *   dossier_metrics;          location: Prometheus text format
+ *   dossier_health;           location: 200 while the worker runs
+ *   dossier_ready;            location: 200 with PostgreSQL and the catalog
+ *
+ * The API and the metrics need their own bearer token; /healthz and
+ * /readyz stay open for probes.  Without a configured token the API
+ * refuses everything: an admin API is never open by accident.
  */
 
 #include <ngx_config.h>
@@ -11,41 +18,111 @@
 
 #include <openssl/crypto.h>
 
-#include "dg_plugin.h"
 #include "ngx_http_dossier.h"
+#include "ngx_http_dossier_metrics.h"
+#include "ngx_http_dossier_plugins.h"
+#include "ngx_http_dossier_response.h"
 
 
-ngx_int_t ngx_http_dossier_admin_handler(ngx_http_request_t *r);
-ngx_int_t ngx_http_dossier_metrics_handler(ngx_http_request_t *r);
-ngx_int_t ngx_http_dossier_plugins_admin(ngx_http_request_t *r,
-    ngx_str_t *rest);
+typedef struct {
+    ngx_str_t                    token;
+} ngx_http_dossier_admin_loc_conf_t;
+
 
 static ngx_int_t ngx_http_dossier_admin_allowed(ngx_http_request_t *r);
+static ngx_int_t ngx_http_dossier_admin_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_dossier_metrics_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_dossier_health_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_dossier_ready_handler(ngx_http_request_t *r);
+static void *ngx_http_dossier_admin_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_dossier_admin_merge_loc_conf(ngx_conf_t *cf,
+    void *parent, void *child);
 
 
-static ngx_str_t  ngx_http_dossier_metrics_type =
-    ngx_string("text/plain; version=0.0.4");
+static ngx_command_t  ngx_http_dossier_admin_commands[] = {
+
+    { ngx_string("dossier_admin_token"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_dossier_admin_loc_conf_t, token),
+      NULL },
+
+    { ngx_string("dossier_admin"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_dossier_set_handler,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      ngx_http_dossier_admin_handler },
+
+    { ngx_string("dossier_metrics"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_dossier_set_handler,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      ngx_http_dossier_metrics_handler },
+
+    { ngx_string("dossier_health"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_dossier_set_handler,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      ngx_http_dossier_health_handler },
+
+    { ngx_string("dossier_ready"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_dossier_set_handler,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      ngx_http_dossier_ready_handler },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_dossier_admin_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    NULL,                                  /* postconfiguration */
+
+    NULL,                                  /* create main configuration */
+    NULL,                                  /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_dossier_admin_create_loc_conf,
+    ngx_http_dossier_admin_merge_loc_conf
+};
+
+
+ngx_module_t  ngx_http_dossier_admin_module = {
+    NGX_MODULE_V1,
+    &ngx_http_dossier_admin_module_ctx,    /* module context */
+    ngx_http_dossier_admin_commands,       /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    NULL,                                  /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
 
 
 static ngx_int_t
 ngx_http_dossier_admin_allowed(ngx_http_request_t *r)
 {
-    ngx_str_t                     *auth, *token;
-    ngx_http_dossier_loc_conf_t   *dlcf;
+    ngx_str_t                          *auth, *token;
+    ngx_http_dossier_admin_loc_conf_t  *alcf;
 
-    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_dossier_module);
-    token = &dlcf->admin_token;
+    alcf = ngx_http_get_module_loc_conf(r, ngx_http_dossier_admin_module);
+    token = &alcf->token;
 
     if (token->len == 0) {
-        if (ngx_http_discard_request_body(r) != NGX_OK) {
-            r->keepalive = 0;
-        }
-
-        return ngx_http_dossier_send_error(r, NGX_HTTP_FORBIDDEN,
-                   "admin.disabled",
-                   "API quản trị chưa được cấu hình mã truy cập",
-                   "the admin API has no token configured "
-                   "(dossier_admin_token)");
+        ngx_http_dossier_discard_body(r);
+        return ngx_http_dossier_send_error(r, DG_ERR_ADMIN_DISABLED);
     }
 
     auth = r->headers_in.authorization ? &r->headers_in.authorization->value
@@ -58,9 +135,7 @@ ngx_http_dossier_admin_allowed(ngx_http_request_t *r)
         return NGX_OK;
     }
 
-    if (ngx_http_discard_request_body(r) != NGX_OK) {
-        r->keepalive = 0;
-    }
+    ngx_http_dossier_discard_body(r);
 
     if (ngx_http_dossier_add_header(r, "WWW-Authenticate",
                                     "Bearer realm=\"dossier-gateway-admin\"")
@@ -69,14 +144,12 @@ ngx_http_dossier_admin_allowed(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_http_dossier_send_error(r, NGX_HTTP_UNAUTHORIZED,
-               "auth.admin", "Cần mã truy cập quản trị hợp lệ",
-               "a valid admin bearer token is required");
+    return ngx_http_dossier_send_error(r, DG_ERR_ADMIN_TOKEN);
 }
 
 
 /* location /admin/ { dossier_admin; } */
-ngx_int_t
+static ngx_int_t
 ngx_http_dossier_admin_handler(ngx_http_request_t *r)
 {
     ngx_int_t  rc;
@@ -96,74 +169,78 @@ ngx_http_dossier_admin_handler(ngx_http_request_t *r)
         return ngx_http_dossier_plugins_admin(r, &rest);
     }
 
-    if (ngx_http_discard_request_body(r) != NGX_OK) {
-        r->keepalive = 0;
-    }
+    ngx_http_dossier_discard_body(r);
 
-    return ngx_http_dossier_send_error(r, NGX_HTTP_NOT_FOUND, "not_found",
-                                       "Không tìm thấy", "not found");
+    return ngx_http_dossier_send_error(r, DG_ERR_NOT_FOUND);
 }
 
 
 /* location = /metrics { dossier_metrics; }: Prometheus text format. */
-ngx_int_t
+static ngx_int_t
 ngx_http_dossier_metrics_handler(ngx_http_request_t *r)
 {
-    u_char                        *buf, *p, *last;
-    size_t                         i, n;
-    ngx_int_t                      rc;
-    dg_plugin_info_t               info;
-    ngx_http_dossier_main_conf_t  *dmcf;
+    ngx_int_t  rc;
 
     rc = ngx_http_dossier_admin_allowed(r);
     if (rc != NGX_OK) {
         return rc;
     }
 
+    return ngx_http_dossier_metrics_send(r);
+}
+
+
+static ngx_int_t
+ngx_http_dossier_health_handler(ngx_http_request_t *r)
+{
+    static u_char  ok[] = "{\"status\":\"ok\"}";
+
     if (ngx_http_discard_request_body(r) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    dmcf = ngx_http_get_module_main_conf(r, ngx_http_dossier_module);
-    n = dmcf->plugins ? dg_plugins_count(dmcf->plugins) : 0;
+    return ngx_http_dossier_send_json(r, NGX_HTTP_OK, ok, sizeof(ok) - 1);
+}
 
-    buf = ngx_pnalloc(r->pool, 1024 + n * 1024);
-    if (buf == NULL) {
+
+/* Ready: this worker has a PostgreSQL connection and the catalog. */
+static ngx_int_t
+ngx_http_dossier_ready_handler(ngx_http_request_t *r)
+{
+    static u_char           ok[] = "{\"status\":\"ready\"}";
+    ngx_http_dossier_pg_t  *pool;
+
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    p = buf;
-    last = buf + 1024 + n * 1024;
+    pool = ngx_http_dossier_pool(r);
 
-#define ngx_http_dossier_metric(metric, kind, text, value, fmt)             \
-    p = ngx_slprintf(p, last, "# HELP " metric " " text "\n"                \
-                              "# TYPE " metric " " kind "\n");             \
-    for (i = 0; i < n; i++) {                                               \
-        dg_plugin_info(dg_plugins_get(dmcf->plugins, i), &info);            \
-        p = ngx_slprintf(p, last, metric "{plugin=\"%s\"} " fmt "\n",       \
-                         info.name, value);                                 \
+    if (pool == NULL || !ngx_http_dossier_pg_ready(pool)
+        || ngx_http_dossier_pg_catalog(pool) == NULL)
+    {
+        return ngx_http_dossier_send_error(r, DG_ERR_NOT_READY);
     }
 
-    ngx_http_dossier_metric("dossier_plugin_calls_total", "counter",
-                            "Dossiers a plugin validated.",
-                            (uint64_t) info.counters.calls, "%uL")
-    ngx_http_dossier_metric("dossier_plugin_rejections_total", "counter",
-                            "Dossiers a plugin reported problems on.",
-                            (uint64_t) info.counters.rejections, "%uL")
-    ngx_http_dossier_metric("dossier_plugin_failures_total", "counter",
-                            "Validations a plugin could not complete.",
-                            (uint64_t) info.counters.failures, "%uL")
-    ngx_http_dossier_metric("dossier_plugin_seconds_total", "counter",
-                            "Time spent in a plugin's validation.",
-                            (double) info.counters.nanoseconds / 1e9,
-                            "%.6f")
-    ngx_http_dossier_metric("dossier_plugin_enabled", "gauge",
-                            "1 while a plugin is enabled.",
-                            (ngx_uint_t) (info.enabled != 0), "%ui")
+    return ngx_http_dossier_send_json(r, NGX_HTTP_OK, ok, sizeof(ok) - 1);
+}
 
-#undef ngx_http_dossier_metric
 
-    return ngx_http_dossier_send(r, NGX_HTTP_OK,
-                                 &ngx_http_dossier_metrics_type, buf,
-                                 p - buf);
+static void *
+ngx_http_dossier_admin_create_loc_conf(ngx_conf_t *cf)
+{
+    return ngx_pcalloc(cf->pool, sizeof(ngx_http_dossier_admin_loc_conf_t));
+}
+
+
+static char *
+ngx_http_dossier_admin_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child)
+{
+    ngx_http_dossier_admin_loc_conf_t  *prev = parent;
+    ngx_http_dossier_admin_loc_conf_t  *conf = child;
+
+    ngx_conf_merge_str_value(conf->token, prev->token, "");
+
+    return NGX_CONF_OK;
 }

@@ -1,29 +1,50 @@
 /*
- * Who is calling (CONTRACT.md section 4), on nginx's side: the portal and
- * sector systems sign requests (RFC 9421, hmac-sha256), citizens bring a
- * VNeID token.  The checks themselves are the core's (dg_sig, dg_jwt,
- * dg_clients); here are the request's parts, the nonce store, and what a
- * caller may do.
+ * ngx_http_dossier_auth_module: who is calling (CONTRACT.md section 4).
  *
- * A signed request is verified in full, Content-Digest against the body
- * actually received included, before its nonce is recorded, so nobody
- * without a client's secret can fill the nonce store.
+ *   dossier_clients FILE;                     http
+ *   dossier_vneid_jwks FILE;                  http
+ *   dossier_vneid_issuer S;                   http
+ *   dossier_vneid_audience S;                 http
+ *   dossier_auth on|off;                      http, server, location
+ *   dossier_certificate_client VALUE;         http, server, location
+ *
+ * Signed requests (RFC 9421, hmac-sha256) are verified by the core against
+ * the client registry, with Content-Digest over the bytes received; the
+ * nonce of a verified signature is then recorded once
+ * (ngx_http_dossier_nonce.c).  VNeID bearer tokens are verified against
+ * the JWKS.  The caller lands in the request context (dg_caller_t); what
+ * it may do is the core's (dg_caller.h).
  */
 
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include "dg_clients.h"
-#include "dg_jwt.h"
-#include "dg_sig.h"
-#include "ngx_http_dossier.h"
+#include "ngx_http_dossier_auth.h"
+#include "ngx_http_dossier_nonce.h"
+#include "ngx_http_dossier_response.h"
+
+
+typedef struct {
+    dg_clients_t                *clients;    /* dossier_clients */
+    dg_jwks_t                   *jwks;       /* dossier_vneid_jwks */
+    ngx_str_t                    vneid_issuer;
+    ngx_str_t                    vneid_audience;
+} ngx_http_dossier_auth_main_conf_t;
+
+
+typedef struct {
+    ngx_flag_t                   auth;
+    ngx_http_complex_value_t    *certificate_client;
+} ngx_http_dossier_auth_loc_conf_t;
 
 
 static ngx_int_t ngx_http_dossier_auth_token(ngx_http_request_t *r,
     ngx_http_dossier_ctx_t *ctx, ngx_str_t *value);
 static ngx_int_t ngx_http_dossier_auth_signature(ngx_http_request_t *r,
     ngx_http_dossier_ctx_t *ctx, ngx_str_t *body);
+static ngx_int_t ngx_http_dossier_auth_nonce_result(ngx_http_request_t *r,
+    dg_sig_nonce_e rc);
 static int ngx_http_dossier_auth_header(void *data, const char *name,
     const char **value, size_t *len);
 static dg_sig_nonce_e ngx_http_dossier_auth_nonce(void *data,
@@ -31,59 +52,121 @@ static dg_sig_nonce_e ngx_http_dossier_auth_nonce(void *data,
 static void ngx_http_dossier_auth_nonce_done(ngx_http_request_t *r,
     dg_sig_nonce_e rc);
 static ngx_int_t ngx_http_dossier_auth_refuse(ngx_http_request_t *r,
-    ngx_uint_t status, const char *code, const char *message);
+    dg_error_e e);
+static char *ngx_http_dossier_clients_directive(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_http_dossier_jwks_directive(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static void *ngx_http_dossier_auth_create_main_conf(ngx_conf_t *cf);
+static char *ngx_http_dossier_auth_init_main_conf(ngx_conf_t *cf,
+    void *conf);
+static void *ngx_http_dossier_auth_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_dossier_auth_merge_loc_conf(ngx_conf_t *cf,
+    void *parent, void *child);
 
 
-ngx_http_dossier_ctx_t *
-ngx_http_dossier_ctx(ngx_http_request_t *r)
-{
-    ngx_http_dossier_ctx_t  *ctx;
+static ngx_command_t  ngx_http_dossier_auth_commands[] = {
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_dossier_module);
+    { ngx_string("dossier_clients"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_dossier_clients_directive,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
 
-    if (ctx == NULL) {
-        ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_dossier_ctx_t));
-        if (ctx == NULL) {
-            return NULL;
-        }
+    { ngx_string("dossier_vneid_jwks"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_dossier_jwks_directive,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
 
-        ngx_http_set_ctx(r, ctx, ngx_http_dossier_module);
-    }
+    { ngx_string("dossier_vneid_issuer"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_dossier_auth_main_conf_t, vneid_issuer),
+      NULL },
 
-    return ctx;
-}
+    { ngx_string("dossier_vneid_audience"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_dossier_auth_main_conf_t, vneid_audience),
+      NULL },
+
+    { ngx_string("dossier_auth"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_dossier_auth_loc_conf_t, auth),
+      NULL },
+
+    { ngx_string("dossier_certificate_client"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_dossier_auth_loc_conf_t, certificate_client),
+      NULL },
+
+      ngx_null_command
+};
 
 
-/*
- * Sets ctx->caller.  NGX_OK: known now.  NGX_DONE: resume(r) runs once the
- * nonce store answered.  Anything else: the refusal was sent, return it.
- */
+static ngx_http_module_t  ngx_http_dossier_auth_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    NULL,                                  /* postconfiguration */
+
+    ngx_http_dossier_auth_create_main_conf,
+    ngx_http_dossier_auth_init_main_conf,
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_dossier_auth_create_loc_conf,
+    ngx_http_dossier_auth_merge_loc_conf
+};
+
+
+ngx_module_t  ngx_http_dossier_auth_module = {
+    NGX_MODULE_V1,
+    &ngx_http_dossier_auth_module_ctx,     /* module context */
+    ngx_http_dossier_auth_commands,        /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    NULL,                                  /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
 ngx_int_t
-ngx_http_dossier_authenticate(ngx_http_request_t *r, ngx_str_t *body,
-    ngx_http_dossier_resume_pt resume)
+ngx_http_dossier_authenticate(ngx_http_request_t *r, ngx_str_t *body)
 {
-    ngx_str_t                     *auth;
-    ngx_http_dossier_ctx_t        *ctx;
-    ngx_http_dossier_loc_conf_t   *dlcf;
+    ngx_str_t                         *auth;
+    ngx_http_dossier_ctx_t            *ctx;
+    ngx_http_dossier_auth_loc_conf_t  *alcf;
 
     ctx = ngx_http_dossier_ctx(r);
     if (ctx == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (ctx->caller.kind != NGX_HTTP_DOSSIER_CALLER_NONE) {
+    if (ctx->caller.kind != DG_CALLER_NONE) {
         return NGX_OK;
     }
 
-    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_dossier_module);
+    alcf = ngx_http_get_module_loc_conf(r, ngx_http_dossier_auth_module);
 
-    if (!dlcf->auth) {
-        ctx->caller.kind = NGX_HTTP_DOSSIER_CALLER_OPEN;
-        ngx_str_set(&ctx->caller.id, "anonymous");
+    if (!alcf->auth) {
+        ctx->caller.kind = DG_CALLER_OPEN;
+        ctx->caller.id = "anonymous";
         return NGX_OK;
     }
-
-    ctx->resume = resume;
 
     auth = r->headers_in.authorization ? &r->headers_in.authorization->value
                                        : NULL;
@@ -102,44 +185,37 @@ static ngx_int_t
 ngx_http_dossier_auth_token(ngx_http_request_t *r,
     ngx_http_dossier_ctx_t *ctx, ngx_str_t *value)
 {
-    size_t                         len;
-    const char                    *token;
-    dg_jwt_policy_t                policy;
-    dg_jwt_reason_e                rc;
-    ngx_http_dossier_main_conf_t  *dmcf;
+    size_t                              len;
+    const char                         *token;
+    dg_jwt_policy_t                     policy;
+    dg_jwt_reason_e                     rc;
+    ngx_http_dossier_auth_main_conf_t  *amcf;
 
-    dmcf = ngx_http_get_module_main_conf(r, ngx_http_dossier_module);
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_dossier_auth_module);
 
-    if (dmcf->jwks == NULL) {
-        return ngx_http_dossier_auth_refuse(r, NGX_HTTP_UNAUTHORIZED,
-                   "token.not_accepted",
-                   "Máy chủ này không nhận mã VNeID / "
-                   "VNeID tokens are not accepted here");
+    if (amcf->jwks == NULL) {
+        return ngx_http_dossier_auth_refuse(r, DG_ERR_TOKEN_NOT_ACCEPTED);
     }
 
     if (dg_jwt_bearer((const char *) value->data, value->len, &token, &len)
         != 0)
     {
-        return ngx_http_dossier_auth_refuse(r, NGX_HTTP_UNAUTHORIZED,
-                   dg_jwt_reason_code(DG_JWT_MALFORMED),
-                   dg_jwt_reason_message(DG_JWT_MALFORMED));
+        return ngx_http_dossier_auth_refuse(r, DG_ERR_TOKEN_MALFORMED);
     }
 
-    policy.issuer = (const char *) dmcf->vneid_issuer.data;
-    policy.audience = (const char *) dmcf->vneid_audience.data;
+    policy.issuer = (const char *) amcf->vneid_issuer.data;
+    policy.audience = (const char *) amcf->vneid_audience.data;
     policy.leeway = 60;
 
-    rc = dg_jwt_verify(dmcf->jwks, &policy, token, len, ngx_time(),
+    rc = dg_jwt_verify(amcf->jwks, &policy, token, len, ngx_time(),
                        ctx->caller.subject);
 
     if (rc != DG_JWT_OK) {
-        return ngx_http_dossier_auth_refuse(r, dg_jwt_reason_status(rc),
-                                            dg_jwt_reason_code(rc),
-                                            dg_jwt_reason_message(rc));
+        return ngx_http_dossier_auth_refuse(r, dg_jwt_reason_error(rc));
     }
 
-    ctx->caller.kind = NGX_HTTP_DOSSIER_CALLER_CITIZEN;
-    ngx_str_set(&ctx->caller.id, "vneid");
+    ctx->caller.kind = DG_CALLER_CITIZEN;
+    ctx->caller.id = "vneid";
 
     return NGX_OK;
 }
@@ -149,23 +225,21 @@ static ngx_int_t
 ngx_http_dossier_auth_signature(ngx_http_request_t *r,
     ngx_http_dossier_ctx_t *ctx, ngx_str_t *body)
 {
-    u_char                        *p, *q;
-    ngx_int_t                      rc;
-    ngx_str_t                      cert;
-    dg_sig_input_t                 in;
-    dg_sig_result_t                res;
-    dg_sig_reason_e                reason;
-    dg_body_digest_t               digest;
-    const dg_client_t             *client;
-    ngx_http_dossier_loc_conf_t   *dlcf;
-    ngx_http_dossier_main_conf_t  *dmcf;
+    u_char                             *p, *q;
+    ngx_int_t                           rc;
+    ngx_str_t                           cert;
+    dg_sig_input_t                      in;
+    dg_sig_result_t                     res;
+    dg_sig_reason_e                     reason;
+    dg_sig_body_t                       content;
+    const dg_client_t                  *client;
+    ngx_http_dossier_auth_loc_conf_t   *alcf;
+    ngx_http_dossier_auth_main_conf_t  *amcf;
 
-    dmcf = ngx_http_get_module_main_conf(r, ngx_http_dossier_module);
+    amcf = ngx_http_get_module_main_conf(r, ngx_http_dossier_auth_module);
 
-    if (dmcf->clients == NULL) {
-        return ngx_http_dossier_auth_refuse(r, NGX_HTTP_UNAUTHORIZED,
-                   dg_sig_reason_code(DG_SIG_MISSING),
-                   dg_sig_reason_message(DG_SIG_MISSING));
+    if (amcf->clients == NULL) {
+        return ngx_http_dossier_auth_refuse(r, DG_ERR_AUTH_MISSING);
     }
 
     ngx_memzero(&in, sizeof(dg_sig_input_t));
@@ -200,18 +274,17 @@ ngx_http_dossier_auth_signature(ngx_http_request_t *r,
                                         &in.signature.len);
 
     if (body) {
-        if (dg_body_digest(body->data, body->len, &digest) != 0) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        in.body = &digest;
+        /* hashed once the signature verified, as Content-Digest says */
+        content.data = body->data;
+        content.len = body->len;
+        in.body = &content;
     }
 
     in.now = ngx_time();
     in.header = ngx_http_dossier_auth_header;
     in.header_data = r;
     in.key = dg_clients_sig_key;
-    in.key_data = dmcf->clients;
+    in.key_data = amcf->clients;
     in.nonce = ngx_http_dossier_auth_nonce;
     in.nonce_data = ctx;
 
@@ -221,46 +294,40 @@ ngx_http_dossier_auth_signature(ngx_http_request_t *r,
         if (reason != DG_SIG_MISSING) {
             ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                           "dossier: signature refused (%s) for keyid \"%s\"",
-                          dg_sig_reason_code(reason), res.keyid);
+                          dg_error(dg_sig_reason_error(reason))->code,
+                          res.keyid);
         }
 
-        return ngx_http_dossier_auth_refuse(r, dg_sig_reason_status(reason),
-                                            dg_sig_reason_code(reason),
-                                            dg_sig_reason_message(reason));
+        return ngx_http_dossier_auth_refuse(r, dg_sig_reason_error(reason));
     }
 
-    client = dg_clients_find(dmcf->clients, res.keyid, ngx_strlen(res.keyid));
+    client = dg_clients_find(amcf->clients, res.keyid, ngx_strlen(res.keyid));
     if (client == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     ctx->caller.client = client;
-    ctx->caller.id.data = (u_char *) dg_client_id(client);
-    ctx->caller.id.len = ngx_strlen(ctx->caller.id.data);
+    ctx->caller.id = dg_client_id(client);
 
     /* a client certificate, when one maps to a client, binds the key */
-    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_dossier_module);
+    alcf = ngx_http_get_module_loc_conf(r, ngx_http_dossier_auth_module);
 
-    if (dlcf->certificate_client) {
-        if (ngx_http_complex_value(r, dlcf->certificate_client, &cert)
+    if (alcf->certificate_client) {
+        if (ngx_http_complex_value(r, alcf->certificate_client, &cert)
             != NGX_OK)
         {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
         if (cert.len
-            && (cert.len != ctx->caller.id.len
-                || ngx_strncmp(cert.data, ctx->caller.id.data, cert.len)
-                   != 0))
+            && (cert.len != ngx_strlen(ctx->caller.id)
+                || ngx_strncmp(cert.data, ctx->caller.id, cert.len) != 0))
         {
             ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                           "dossier: client certificate of \"%V\" used "
-                          "with the key of \"%V\"", &cert,
-                          &ctx->caller.id);
-            return ngx_http_dossier_auth_refuse(r, NGX_HTTP_FORBIDDEN,
-                       "auth.certificate",
-                       "Chứng thư số không thuộc khách hàng đã ký / "
-                       "the client certificate belongs to another client");
+                          "with the key of \"%s\"", &cert,
+                          ctx->caller.id);
+            return ngx_http_dossier_auth_refuse(r, DG_ERR_AUTH_CERTIFICATE);
         }
     }
 
@@ -277,7 +344,7 @@ ngx_http_dossier_auth_signature(ngx_http_request_t *r,
 
 
 /* The one the caller awaited, or a refusal. */
-ngx_int_t
+static ngx_int_t
 ngx_http_dossier_auth_nonce_result(ngx_http_request_t *r, dg_sig_nonce_e rc)
 {
     ngx_http_dossier_ctx_t  *ctx;
@@ -285,43 +352,36 @@ ngx_http_dossier_auth_nonce_result(ngx_http_request_t *r, dg_sig_nonce_e rc)
     ctx = ngx_http_dossier_ctx(r);
 
     if (rc == DG_SIG_NONCE_FRESH) {
-        ctx->caller.kind = NGX_HTTP_DOSSIER_CALLER_CLIENT;
+        ctx->caller.kind = DG_CALLER_CLIENT;
         return NGX_OK;
     }
 
     if (rc == DG_SIG_NONCE_REPLAYED) {
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                      "dossier: replayed nonce from client \"%V\"",
-                      &ctx->caller.id);
-        return ngx_http_dossier_auth_refuse(r, NGX_HTTP_UNAUTHORIZED,
-                   dg_sig_reason_code(DG_SIG_NONCE),
-                   dg_sig_reason_message(DG_SIG_NONCE));
+                      "dossier: replayed nonce from client \"%s\"",
+                      ctx->caller.id);
+        return ngx_http_dossier_auth_refuse(r, DG_ERR_AUTH_NONCE);
     }
 
-    return ngx_http_dossier_auth_refuse(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-               dg_sig_reason_code(DG_SIG_UNAVAILABLE),
-               dg_sig_reason_message(DG_SIG_UNAVAILABLE));
+    return ngx_http_dossier_auth_refuse(r, DG_ERR_AUTH_UNAVAILABLE);
 }
 
 
 static void
 ngx_http_dossier_auth_nonce_done(ngx_http_request_t *r, dg_sig_nonce_e rc)
 {
-    ngx_int_t                rc2;
-    ngx_connection_t        *c = r->connection;
-    ngx_http_dossier_ctx_t  *ctx;
+    ngx_int_t          rc2;
+    ngx_connection_t  *c = r->connection;
 
-    ctx = ngx_http_dossier_ctx(r);
     rc2 = ngx_http_dossier_auth_nonce_result(r, rc);
 
     if (rc2 == NGX_OK) {
-        ctx->resume(r);
-
-    } else {
-        ngx_http_finalize_request(r, rc2);
+        ngx_http_dossier_resume(r);
+        ngx_http_run_posted_requests(c);
+        return;
     }
 
-    ngx_http_run_posted_requests(c);
+    ngx_http_dossier_finalize(r, rc2);
 }
 
 
@@ -409,17 +469,11 @@ ngx_http_dossier_auth_nonce(void *data, const char *keyid, const char *nonce,
 
 
 static ngx_int_t
-ngx_http_dossier_auth_refuse(ngx_http_request_t *r, ngx_uint_t status,
-    const char *code, const char *message)
+ngx_http_dossier_auth_refuse(ngx_http_request_t *r, dg_error_e e)
 {
-    u_char      *vi;
-    const char  *slash;
+    ngx_http_dossier_discard_body(r);
 
-    if (ngx_http_discard_request_body(r) != NGX_OK) {
-        r->keepalive = 0;
-    }
-
-    if (status == NGX_HTTP_UNAUTHORIZED
+    if (dg_error(e)->status == NGX_HTTP_UNAUTHORIZED
         && ngx_http_dossier_add_header(r, "WWW-Authenticate",
                                        "Signature realm=\"dossier-gateway\", "
                                        "Bearer realm=\"dossier-gateway\"")
@@ -428,99 +482,182 @@ ngx_http_dossier_auth_refuse(ngx_http_request_t *r, ngx_uint_t status,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    /* the core's messages are "vi / en" */
-    slash = ngx_strstr(message, " / ");
-
-    if (slash == NULL) {
-        return ngx_http_dossier_send_error(r, status, code, message, message);
-    }
-
-    vi = ngx_pnalloc(r->pool, slash - message + 1);
-    if (vi == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ngx_cpystrn(vi, (u_char *) message, slash - message + 1);
-
-    return ngx_http_dossier_send_error(r, status, code, (char *) vi,
-                                       slash + 3);
+    return ngx_http_dossier_send_error(r, e);
 }
 
 
 /*
- * What an authenticated caller may do.  NGX_OK, or the refusal to send:
- * a client without the sector gets 403; a citizen asking about someone
- * else's dossier gets 404, as if it did not exist.
+ * A file the master reads with the configuration (client registry, JWKS):
+ * a malformed one fails "nginx -t" with the loader's message (file and
+ * line); what it loaded is freed with the cycle.
  */
-ngx_int_t
-ngx_http_dossier_may_read(ngx_http_request_t *r, const char *sector,
-    size_t sector_len, const char *owner, size_t owner_len)
+static char *
+ngx_http_dossier_conf_file(ngx_conf_t *cf, void **dst,
+    void *(*load)(const char *path, char *err, size_t errlen),
+    ngx_pool_cleanup_pt unload)
 {
-    ngx_http_dossier_ctx_t  *ctx;
+    char                 err[512];
+    ngx_str_t           *value, path;
+    ngx_pool_cleanup_t  *cln;
 
-    ctx = ngx_http_dossier_ctx(r);
-
-    switch (ctx->caller.kind) {
-
-    case NGX_HTTP_DOSSIER_CALLER_CLIENT:
-        return dg_client_may_read(ctx->caller.client, sector, sector_len)
-               ? NGX_OK : NGX_HTTP_FORBIDDEN;
-
-    case NGX_HTTP_DOSSIER_CALLER_CITIZEN:
-        return owner_len == DG_JWT_SUB_LEN
-               && ngx_strncmp(owner, ctx->caller.subject, owner_len) == 0
-               ? NGX_OK : NGX_HTTP_NOT_FOUND;
-
-    default:
-        return NGX_OK;
+    if (*dst) {
+        return "is duplicate";
     }
+
+    value = cf->args->elts;
+    path = value[1];
+
+    if (ngx_conf_full_name(cf->cycle, &path, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    *dst = load((const char *) path.data, err, sizeof(err));
+    if (*dst == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%s", err);
+        return NGX_CONF_ERROR;
+    }
+
+    cln->handler = unload;
+    cln->data = *dst;
+
+    return NGX_CONF_OK;
 }
 
 
-/* NGX_OK, or NGX_HTTP_FORBIDDEN: a client without the sector, or a citizen
- * submitting for someone else. */
-ngx_int_t
-ngx_http_dossier_may_submit(ngx_http_request_t *r, const char *sector,
-    const char *applicant)
+static void *
+ngx_http_dossier_clients_load(const char *path, char *err, size_t errlen)
 {
-    ngx_http_dossier_ctx_t  *ctx;
-
-    ctx = ngx_http_dossier_ctx(r);
-
-    switch (ctx->caller.kind) {
-
-    case NGX_HTTP_DOSSIER_CALLER_CLIENT:
-        return dg_client_may_submit(ctx->caller.client, sector,
-                                    ngx_strlen(sector))
-               ? NGX_OK : NGX_HTTP_FORBIDDEN;
-
-    case NGX_HTTP_DOSSIER_CALLER_CITIZEN:
-        return ngx_strcmp(applicant, ctx->caller.subject) == 0
-               ? NGX_OK : NGX_HTTP_FORBIDDEN;
-
-    default:
-        return NGX_OK;
-    }
+    return dg_clients_load(path, err, errlen);
 }
 
 
-/* The sectors the caller may update ("*" all, "" none, "A,B"). */
-const char *
-ngx_http_dossier_update_sectors(ngx_http_request_t *r)
+static void
+ngx_http_dossier_clients_free(void *data)
 {
-    ngx_http_dossier_ctx_t  *ctx;
+    dg_clients_free(data);
+}
 
-    ctx = ngx_http_dossier_ctx(r);
 
-    switch (ctx->caller.kind) {
+static void *
+ngx_http_dossier_jwks_load(const char *path, char *err, size_t errlen)
+{
+    return dg_jwks_load(path, err, errlen);
+}
 
-    case NGX_HTTP_DOSSIER_CALLER_CLIENT:
-        return dg_client_submit_sectors(ctx->caller.client);
 
-    case NGX_HTTP_DOSSIER_CALLER_CITIZEN:
-        return "";
+static void
+ngx_http_dossier_jwks_free(void *data)
+{
+    dg_jwks_free(data);
+}
 
-    default:
-        return "*";
+
+/* The client registry; signed requests' nonces then need their table. */
+static char *
+ngx_http_dossier_clients_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_dossier_auth_main_conf_t  *amcf = conf;
+
+    char  *rv;
+
+    rv = ngx_http_dossier_conf_file(cf, (void **) &amcf->clients,
+                                    ngx_http_dossier_clients_load,
+                                    ngx_http_dossier_clients_free);
+    if (rv != NGX_CONF_OK) {
+        return rv;
     }
+
+    return ngx_http_dossier_nonce_enable(cf) == NGX_OK ? NGX_CONF_OK
+                                                       : NGX_CONF_ERROR;
+}
+
+
+static char *
+ngx_http_dossier_jwks_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_dossier_auth_main_conf_t  *amcf = conf;
+
+    return ngx_http_dossier_conf_file(cf, (void **) &amcf->jwks,
+                                      ngx_http_dossier_jwks_load,
+                                      ngx_http_dossier_jwks_free);
+}
+
+
+static void *
+ngx_http_dossier_auth_create_main_conf(ngx_conf_t *cf)
+{
+    return ngx_pcalloc(cf->pool, sizeof(ngx_http_dossier_auth_main_conf_t));
+}
+
+
+static char *
+ngx_http_dossier_auth_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_dossier_auth_main_conf_t  *amcf = conf;
+
+    if (amcf->jwks
+        && (amcf->vneid_issuer.len == 0 || amcf->vneid_audience.len == 0))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"dossier_vneid_jwks\" needs "
+                           "\"dossier_vneid_issuer\" and "
+                           "\"dossier_vneid_audience\"");
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static void *
+ngx_http_dossier_auth_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_dossier_auth_loc_conf_t  *alcf;
+
+    alcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_dossier_auth_loc_conf_t));
+    if (alcf == NULL) {
+        return NULL;
+    }
+
+    alcf->auth = NGX_CONF_UNSET;
+
+    return alcf;
+}
+
+
+/* "dossier_auth on" with nothing to check a caller against would answer
+ * every request 401: nginx -t says so instead. */
+static char *
+ngx_http_dossier_auth_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child)
+{
+    ngx_http_dossier_auth_loc_conf_t  *prev = parent;
+    ngx_http_dossier_auth_loc_conf_t  *conf = child;
+
+    ngx_http_dossier_auth_main_conf_t  *amcf;
+
+    ngx_conf_merge_value(conf->auth, prev->auth, 0);
+
+    if (conf->certificate_client == NULL) {
+        conf->certificate_client = prev->certificate_client;
+    }
+
+    amcf = ngx_http_conf_get_module_main_conf(cf,
+                                              ngx_http_dossier_auth_module);
+
+    if (conf->auth && amcf->clients == NULL && amcf->jwks == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"dossier_auth on\" needs \"dossier_clients\" "
+                           "or \"dossier_vneid_jwks\"");
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
 }

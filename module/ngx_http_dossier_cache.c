@@ -17,6 +17,7 @@
 
 struct ngx_http_dossier_cache_s {
     ngx_http_dossier_cache_conf_t  *conf;
+    ngx_http_dossier_cache_stats_t *stats;
     ngx_http_dossier_redis_t       *redis;
     ngx_str_t                       gen_key;      /* <prefix>gen */
     ngx_str_t                       entry_prefix; /* <prefix>d: */
@@ -29,16 +30,13 @@ static void ngx_http_dossier_cache_connected(ngx_http_dossier_redis_t *rd,
 static void ngx_http_dossier_cache_bumped(void *data, redisReply *reply);
 static void ngx_http_dossier_cache_got(void *data, redisReply *reply);
 static void ngx_http_dossier_cache_stored(void *data, redisReply *reply);
-static void ngx_http_dossier_cache_args(ngx_http_dossier_cache_t *cache,
-    ngx_http_dossier_redis_script_t *script, ngx_str_t *code,
-    const char **argv, size_t *argvlen);
 static ngx_str_t *ngx_http_dossier_cache_concat(ngx_cycle_t *cycle,
     ngx_str_t *dst, ngx_str_t *prefix, const char *suffix);
 
 
 ngx_http_dossier_cache_t *
 ngx_http_dossier_cache_create(ngx_cycle_t *cycle,
-    ngx_http_dossier_cache_conf_t *conf)
+    ngx_http_dossier_cache_conf_t *conf, ngx_http_dossier_stats_t *stats)
 {
     ngx_http_dossier_cache_t  *cache;
 
@@ -48,6 +46,7 @@ ngx_http_dossier_cache_create(ngx_cycle_t *cycle,
     }
 
     cache->conf = conf;
+    cache->stats = &stats->cache;
 
     if (ngx_http_dossier_cache_concat(cycle, &cache->gen_key, &conf->prefix,
                                       "gen") == NULL
@@ -58,7 +57,8 @@ ngx_http_dossier_cache_create(ngx_cycle_t *cycle,
     }
 
     cache->redis = ngx_http_dossier_redis_create(cycle, &conf->redis,
-                                     ngx_http_dossier_cache_connected, cache);
+                                     ngx_http_dossier_cache_connected, cache,
+                                     &stats->redis);
     if (cache->redis == NULL) {
         return NULL;
     }
@@ -84,21 +84,18 @@ ngx_http_dossier_cache_redis(ngx_http_dossier_cache_t *cache)
 static void
 ngx_http_dossier_cache_connected(ngx_http_dossier_redis_t *rd, void *data)
 {
-    const char                *argv[2];
-    size_t                     argvlen[2];
+    dg_redis_cmd_t             cmd;
     ngx_http_dossier_cache_t  *cache = data;
-
-    argv[0] = "INCR";
-    argvlen[0] = 4;
-    argv[1] = (char *) cache->gen_key.data;
-    argvlen[1] = cache->gen_key.len;
 
     /* the first command after setup: every later read uses the new
      * generation */
-    if (ngx_http_dossier_redis_command(rd, 2, argv, argvlen,
-                                       ngx_http_dossier_cache_bumped, cache,
-                                       NULL)
-        != NGX_OK)
+    if (dg_cache_bump_command(&cmd, (char *) cache->gen_key.data,
+                              cache->gen_key.len) != 0
+        || ngx_http_dossier_redis_command(rd, cmd.argc, cmd.argv,
+                                          cmd.argvlen,
+                                          ngx_http_dossier_cache_bumped,
+                                          cache, NULL)
+           != NGX_OK)
     {
         ngx_http_dossier_redis_reset(rd, "out of memory");
     }
@@ -132,16 +129,28 @@ ngx_int_t
 ngx_http_dossier_cache_get(ngx_http_dossier_cache_t *cache, ngx_str_t *code,
     ngx_http_dossier_cache_get_t *get)
 {
-    const char  *argv[6];
-    size_t       argvlen[6];
+    dg_redis_cmd_t  cmd;
 
-    ngx_http_dossier_cache_args(cache, cache->conf->get, code, argv,
-                                argvlen);
+    get->cache = cache;
 
-    return ngx_http_dossier_redis_command(cache->redis, 6, argv, argvlen,
+    if (dg_cache_get_command(&cmd, (char *) cache->conf->get->sha1,
+                             (char *) cache->gen_key.data,
+                             cache->gen_key.len,
+                             (char *) cache->entry_prefix.data,
+                             cache->entry_prefix.len, (char *) code->data,
+                             code->len)
+           != 0
+        || ngx_http_dossier_redis_command(cache->redis, cmd.argc, cmd.argv,
+                                          cmd.argvlen,
                                           ngx_http_dossier_cache_got, get,
-                                          &get->cmd) == NGX_OK
-           ? NGX_OK : NGX_DECLINED;
+                                          &get->cmd)
+           != NGX_OK)
+    {
+        cache->stats->lookups[DG_CACHE_ERROR]++;
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
 }
 
 
@@ -164,6 +173,7 @@ ngx_http_dossier_cache_got(void *data, redisReply *reply)
 
     get->cmd = NULL;
     rc = dg_cache_reply(reply, &e);
+    get->cache->stats->lookups[rc]++;
 
     if (rc == DG_CACHE_ERROR && reply) {
         ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
@@ -180,22 +190,7 @@ ngx_int_t
 ngx_http_dossier_cache_put(ngx_http_dossier_cache_t *cache, ngx_str_t *code,
     long long version, const char *value, ngx_http_dossier_cache_put_t *put)
 {
-    u_char       v[NGX_INT64_LEN], ttl[NGX_TIME_T_LEN];
-    const char  *argv[9];
-    size_t       argvlen[9];
-
-    ngx_http_dossier_cache_args(cache, cache->conf->put, code, argv,
-                                argvlen);
-
-    argv[6] = (char *) v;
-    argv[7] = value;
-    argv[8] = (char *) ttl;
-
-    argvlen[6] = ngx_sprintf(v, "%L", (int64_t) version) - v;
-    argvlen[7] = ngx_strlen(value);
-    argvlen[8] = ngx_sprintf(ttl, "%T", version ? cache->conf->ttl
-                                                : cache->conf->negative_ttl)
-                 - ttl;
+    dg_redis_cmd_t  cmd;
 
     if (put == NULL) {
         put = &cache->nowait;
@@ -203,14 +198,27 @@ ngx_http_dossier_cache_put(ngx_http_dossier_cache_t *cache, ngx_str_t *code,
 
     put->cache = cache;
 
-    if (ngx_http_dossier_redis_command(cache->redis, 9, argv, argvlen,
-                                       ngx_http_dossier_cache_stored, put,
-                                       &put->cmd)
-        != NGX_OK)
+    if (dg_cache_put_command(&cmd, (char *) cache->conf->put->sha1,
+                             (char *) cache->gen_key.data,
+                             cache->gen_key.len,
+                             (char *) cache->entry_prefix.data,
+                             cache->entry_prefix.len, (char *) code->data,
+                             code->len, version, value,
+                             version ? cache->conf->ttl
+                                     : cache->conf->negative_ttl)
+           != 0
+        || ngx_http_dossier_redis_command(cache->redis, cmd.argc, cmd.argv,
+                                          cmd.argvlen,
+                                          ngx_http_dossier_cache_stored, put,
+                                          &put->cmd)
+           != NGX_OK)
     {
         /* Redis is away: its next connection retires older entries */
+        cache->stats->write_errors++;
         return NGX_DECLINED;
     }
+
+    cache->stats->writes++;
 
     return NGX_OK;
 }
@@ -235,7 +243,11 @@ ngx_http_dossier_cache_stored(void *data, redisReply *reply)
 {
     ngx_http_dossier_cache_put_t  *put = data;
 
-    if (reply && reply->type != REDIS_REPLY_INTEGER) {
+    if (reply == NULL) {
+        put->cache->stats->write_errors++;
+
+    } else if (reply->type != REDIS_REPLY_INTEGER) {
+        put->cache->stats->write_errors++;
         ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
                       "dossier: cache write refused: %s",
                       reply->str ? reply->str : "unexpected reply");
@@ -258,7 +270,7 @@ ngx_http_dossier_cache_put_status(ngx_http_dossier_cache_t *cache,
     ngx_int_t   rc;
     ngx_str_t   code;
 
-    json = dg_status_json(s);
+    json = dg_status_json(s, DG_STATUS_VIEW_LOOKUP);
     value = json ? dg_cache_value(s, json) : NULL;
 
     if (value == NULL) {
@@ -276,29 +288,6 @@ ngx_http_dossier_cache_put_status(ngx_http_dossier_cache_t *cache,
     free(json);
 
     return rc;
-}
-
-
-/* "EVALSHA sha1 1 <gen key> <entry prefix> <MaHoSo>": both scripts start
- * so; put adds its own arguments after. */
-static void
-ngx_http_dossier_cache_args(ngx_http_dossier_cache_t *cache,
-    ngx_http_dossier_redis_script_t *script, ngx_str_t *code,
-    const char **argv, size_t *argvlen)
-{
-    argv[0] = "EVALSHA";
-    argv[1] = (char *) script->sha1;
-    argv[2] = "1";
-    argv[3] = (char *) cache->gen_key.data;
-    argv[4] = (char *) cache->entry_prefix.data;
-    argv[5] = (char *) code->data;
-
-    argvlen[0] = 7;
-    argvlen[1] = 40;
-    argvlen[2] = 1;
-    argvlen[3] = cache->gen_key.len;
-    argvlen[4] = cache->entry_prefix.len;
-    argvlen[5] = code->len;
 }
 
 

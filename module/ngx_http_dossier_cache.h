@@ -38,6 +38,7 @@ typedef void (*ngx_http_dossier_cache_get_pt)(
 struct ngx_http_dossier_cache_get_s {
     ngx_http_dossier_cache_get_pt     handler;
     void                             *data;
+    ngx_http_dossier_cache_t         *cache;
     ngx_http_dossier_redis_cmd_t     *cmd;
 };
 
@@ -56,8 +57,10 @@ struct ngx_http_dossier_cache_put_s {
 };
 
 
+/* stats: this worker's counts (the cache's, and its Redis
+ * connection's). */
 ngx_http_dossier_cache_t *ngx_http_dossier_cache_create(ngx_cycle_t *cycle,
-    ngx_http_dossier_cache_conf_t *conf);
+    ngx_http_dossier_cache_conf_t *conf, ngx_http_dossier_stats_t *stats);
 void ngx_http_dossier_cache_destroy(ngx_http_dossier_cache_t *cache);
 
 /* The Redis connection, for other uses (nonces, limits). */

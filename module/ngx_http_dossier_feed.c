@@ -1,6 +1,8 @@
 /*
- * GET /v1/feed?sector=&after=&limit=&wait=: a sector's changes after a
- * cursor (CONTRACT.md section 6).
+ * ngx_http_dossier_feed_module: GET /v1/feed?sector=&after=&limit=&wait=,
+ * a sector's changes after a cursor (CONTRACT.md section 6).
+ *
+ *   dossier_feed;             location
  *
  * One query reads them: dossier_feed_read() (sql/migrations/0004) returns
  * only changes below its snapshot's horizon, so a reader following "next"
@@ -19,6 +21,8 @@
 
 #include "dg_feed.h"
 #include "ngx_http_dossier.h"
+#include "ngx_http_dossier_reader.h"
+#include "ngx_http_dossier_response.h"
 
 
 #define NGX_HTTP_DOSSIER_FEED_SQL                                            \
@@ -61,7 +65,7 @@ typedef struct {
 } ngx_http_dossier_feed_ctx_t;
 
 
-ngx_int_t ngx_http_dossier_feed_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_dossier_feed_handler(ngx_http_request_t *r);
 
 static ngx_int_t ngx_http_dossier_feed_start(ngx_http_request_t *r);
 static ngx_int_t ngx_http_dossier_feed_read(ngx_http_dossier_feed_ctx_t *ctx);
@@ -87,7 +91,51 @@ static ngx_uint_t    ngx_http_dossier_feed_generation;
 static ngx_event_t   ngx_http_dossier_feed_ticker;
 
 
-ngx_int_t
+static ngx_command_t  ngx_http_dossier_feed_commands[] = {
+
+    { ngx_string("dossier_feed"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_dossier_set_handler,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      ngx_http_dossier_feed_handler },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_dossier_feed_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    NULL,                                  /* postconfiguration */
+
+    NULL,                                  /* create main configuration */
+    NULL,                                  /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    NULL,                                  /* create location configuration */
+    NULL                                   /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_dossier_feed_module = {
+    NGX_MODULE_V1,
+    &ngx_http_dossier_feed_module_ctx, /* module context */
+    ngx_http_dossier_feed_commands,    /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    NULL,                                  /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static ngx_int_t
 ngx_http_dossier_feed_handler(ngx_http_request_t *r)
 {
     return ngx_http_dossier_reader_handler(r,
@@ -102,20 +150,18 @@ ngx_http_dossier_feed_start(ngx_http_request_t *r)
     ngx_int_t                      rc;
     dg_problems_t                  problems;
     ngx_http_dossier_feed_ctx_t   *ctx;
-    ngx_http_dossier_main_conf_t  *dmcf;
 
     rc = ngx_http_dossier_reader_check(r);
     if (rc != NGX_OK) {
         return rc;
     }
 
-    dmcf = ngx_http_get_module_main_conf(r, ngx_http_dossier_module);
     ctx = ngx_http_dossier_ctx(r)->data;
 
     dg_problems_init(&problems);
 
     if (dg_feed_query_parse((char *) r->args.data, r->args.len,
-                            ngx_http_dossier_pg_catalog(dmcf->pool), &ctx->q,
+                            ngx_http_dossier_catalog(r), &ctx->q,
                             &problems)
         != 0)
     {
@@ -133,7 +179,7 @@ ngx_http_dossier_feed_start(ngx_http_request_t *r)
     }
 
     /* the worker's first reader starts it listening */
-    (void) ngx_http_dossier_pg_listen(dmcf->pool,
+    (void) ngx_http_dossier_pg_listen(ngx_http_dossier_pool(r),
                                       NGX_HTTP_DOSSIER_FEED_CHANNEL,
                                       ngx_http_dossier_feed_notified, NULL);
 
@@ -182,7 +228,7 @@ ngx_http_dossier_feed_done(ngx_http_dossier_reader_t *rd, PGresult *res)
     if ((rows > 0 && !held)
         || (ngx_msec_int_t) (ngx_current_msec - ctx->deadline) >= 0)
     {
-        ngx_http_dossier_reader_finalize(rd->request,
+        ngx_http_dossier_finalize(rd->request,
             ngx_http_dossier_feed_answer(ctx, held ? NULL : res));
         return;
     }
@@ -262,16 +308,14 @@ ngx_http_dossier_feed_wait(ngx_http_dossier_feed_ctx_t *ctx, ngx_uint_t held)
 {
     ngx_msec_t                     left;
     ngx_http_request_t            *r = ctx->reader.request;
-    ngx_http_dossier_main_conf_t  *dmcf;
 
-    dmcf = ngx_http_get_module_main_conf(r, ngx_http_dossier_module);
 
     if (ngx_http_dossier_feed_waiters.next == NULL) {
         ngx_queue_init(&ngx_http_dossier_feed_waiters);
     }
 
     left = ctx->deadline - ngx_current_msec;
-    ctx->recheck = held || !ngx_http_dossier_pg_listening(dmcf->pool);
+    ctx->recheck = held || !ngx_http_dossier_pg_listening(ngx_http_dossier_pool(r));
 
     ctx->timer.handler = ngx_http_dossier_feed_timeout;
     ctx->timer.data = ctx;
@@ -324,7 +368,7 @@ ngx_http_dossier_feed_timeout(ngx_event_t *ev)
         return;
     }
 
-    ngx_http_dossier_reader_finalize(ctx->reader.request,
+    ngx_http_dossier_finalize(ctx->reader.request,
         ngx_http_dossier_feed_answer(ctx, NULL));
 }
 
@@ -337,7 +381,7 @@ ngx_http_dossier_feed_again(ngx_http_dossier_feed_ctx_t *ctx)
     rc = ngx_http_dossier_feed_read(ctx);
 
     if (rc != NGX_DONE) {
-        ngx_http_dossier_reader_finalize(ctx->reader.request, rc);
+        ngx_http_dossier_finalize(ctx->reader.request, rc);
     }
 }
 
@@ -404,7 +448,7 @@ ngx_http_dossier_feed_tick(ngx_event_t *ev)
         ctx = ngx_queue_data(q, ngx_http_dossier_feed_ctx_t, waiting);
 
         ngx_http_dossier_feed_unqueue(ctx);
-        ngx_http_dossier_reader_finalize(ctx->reader.request,
+        ngx_http_dossier_finalize(ctx->reader.request,
             ngx_http_dossier_feed_answer(ctx, NULL));
     }
 }

@@ -6,11 +6,13 @@
  *   dossier_limit NAME key=addr|client|citizen|sector
  *                 rate=30r/m|rate=class [burst=N] [shadow] [SECTOR=20r/s];
  *
- * A request is charged in two stages.  The address limits come first,
- * before the body is read and the signature checked: they protect that
- * work.  The others (client, citizen, sector) are charged together once
- * the caller and the dossier are known, all or nothing: a request refused
- * by one consumes none of them.
+ * A request is charged in two stages.  The address limits come first, in
+ * the PREACCESS phase as limit_req's do, before the body is read and the
+ * signature checked: they protect that work.  The others (client,
+ * citizen, sector) are charged together once the caller and the dossier
+ * are known, all or nothing: a request refused by one consumes none of
+ * them.  A batch's dossiers are charged one by one, each as a submission
+ * (ngx_http_dossier_limit_items()).
  *
  * The state is a table in shared memory (all workers, kept across
  * reloads), or with redis=on the same arithmetic in one Redis script, so
@@ -26,6 +28,8 @@
 #include "dg_ratelimit_headers.h"
 #include "dg_ratelimit_lua.h"
 #include "ngx_http_dossier.h"
+#include "ngx_http_dossier_limit.h"
+#include "ngx_http_dossier_response.h"
 #include "ngx_http_dossier_table.h"
 
 
@@ -41,7 +45,37 @@ typedef struct {
 } ngx_http_dossier_sector_rate_t;
 
 
-struct ngx_http_dossier_limit_s {
+typedef struct {
+    u_char                       name[32];
+    ngx_atomic_t                 refused;
+    ngx_atomic_t                 shadow;     /* would have refused */
+} ngx_http_dossier_limit_slot_t;
+
+/* In shared memory: every worker's counts. */
+typedef struct {
+    ngx_atomic_t                   fallbacks;  /* Redis unreachable */
+    ngx_http_dossier_limit_slot_t  slot[NGX_HTTP_DOSSIER_LIMIT_NAMES];
+} ngx_http_dossier_limit_counters_t;
+
+
+typedef struct {
+    ngx_shm_zone_t                     *zone;
+    ngx_flag_t                          redis;
+    ngx_uint_t                          local_share;
+    ngx_str_t                           prefix;       /* <prefix>l: */
+    ngx_http_dossier_redis_script_t    *script;
+    ngx_array_t                         names;        /* ngx_str_t */
+    ngx_uint_t                          slots[NGX_HTTP_DOSSIER_LIMIT_NAMES];
+    ngx_http_dossier_limit_counters_t  *counters;
+} ngx_http_dossier_limit_main_conf_t;
+
+
+typedef struct {
+    ngx_array_t                        *limits;  /* ngx_http_dossier_limit_t */
+} ngx_http_dossier_limit_loc_conf_t;
+
+
+typedef struct {
     ngx_str_t                  name;
     ngx_uint_t                 key;
     dg_gcra_limit_t            limit;
@@ -49,7 +83,10 @@ struct ngx_http_dossier_limit_s {
     ngx_uint_t                 index;         /* counters */
     unsigned                   shadow:1;
     unsigned                   from_class:1;  /* key=client rate=class */
-};
+} ngx_http_dossier_limit_t;
+
+
+typedef struct ngx_http_dossier_charges_s  ngx_http_dossier_charges_t;
 
 
 /* One stage's limits as charged: keys and limits live here until the
@@ -63,7 +100,19 @@ typedef struct {
     dg_limit_outcome_t         out;
     ngx_http_dossier_redis_cmd_t  *cmd;
     ngx_http_request_t        *request;
+    ngx_http_dossier_limit_item_t  *item;     /* a batch's, or NULL */
+    ngx_http_dossier_charges_t     *charges;
 } ngx_http_dossier_charge_t;
+
+
+/* The items of one request, charged one by one. */
+struct ngx_http_dossier_charges_s {
+    ngx_http_dossier_charge_t  *charge;       /* one per item */
+    ngx_uint_t                  n;
+    ngx_uint_t                  pending;      /* Redis replies awaited */
+    ngx_http_dossier_charge_t  *last;         /* the last with limits: its
+                                                 RateLimit headers */
+};
 
 
 static ngx_int_t ngx_http_dossier_limit_collect(ngx_http_request_t *r,
@@ -72,17 +121,39 @@ static ngx_int_t ngx_http_dossier_limit_collect(ngx_http_request_t *r,
 static ngx_int_t ngx_http_dossier_limit_redis(ngx_http_request_t *r,
     ngx_http_dossier_charge_t *ch);
 static void ngx_http_dossier_limit_replied(void *data, redisReply *reply);
+static void ngx_http_dossier_limit_item_replied(void *data,
+    redisReply *reply);
+static void ngx_http_dossier_limit_reply(ngx_http_dossier_charge_t *ch,
+    redisReply *reply);
 static void ngx_http_dossier_limit_local(ngx_http_request_t *r,
     ngx_http_dossier_charge_t *ch, ngx_uint_t share);
+static void ngx_http_dossier_limit_charged(ngx_http_dossier_charge_t *ch);
+static void ngx_http_dossier_limit_count(ngx_http_request_t *r,
+    ngx_http_dossier_charge_t *ch);
+static ngx_int_t ngx_http_dossier_limit_headers(ngx_http_request_t *r,
+    ngx_http_dossier_charge_t *ch);
 static ngx_int_t ngx_http_dossier_limit_verdict(ngx_http_request_t *r,
     ngx_http_dossier_charge_t *ch);
 static void ngx_http_dossier_limit_cleanup(void *data);
+static void ngx_http_dossier_limit_items_cleanup(void *data);
 static ngx_int_t ngx_http_dossier_limit_parse_rate(ngx_str_t *value,
     ngx_int_t burst, dg_gcra_limit_t *limit);
 
 
 static ngx_int_t ngx_http_dossier_limit_init_counters(ngx_shm_zone_t *zone,
     void *data);
+static char *ngx_http_dossier_limit_zone_directive(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_http_dossier_limit_directive(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static ngx_int_t ngx_http_dossier_limit_handler(ngx_http_request_t *r);
+static void *ngx_http_dossier_limit_create_main_conf(ngx_conf_t *cf);
+static char *ngx_http_dossier_limit_init_main_conf(ngx_conf_t *cf,
+    void *conf);
+static void *ngx_http_dossier_limit_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_dossier_limit_merge_loc_conf(ngx_conf_t *cf,
+    void *parent, void *child);
+static ngx_int_t ngx_http_dossier_limit_init(ngx_conf_t *cf);
 
 
 static ngx_str_t  ngx_http_dossier_limit_zone_name =
@@ -91,12 +162,63 @@ static ngx_str_t  ngx_http_dossier_limit_counters_name =
     ngx_string("dossier_limit_counters");
 
 
+static ngx_command_t  ngx_http_dossier_limit_commands[] = {
+
+    { ngx_string("dossier_limit_zone"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_dossier_limit_zone_directive,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("dossier_limit"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_2MORE,
+      ngx_http_dossier_limit_directive,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_dossier_limit_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    ngx_http_dossier_limit_init,           /* postconfiguration */
+
+    ngx_http_dossier_limit_create_main_conf,
+    ngx_http_dossier_limit_init_main_conf,
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_dossier_limit_create_loc_conf,
+    ngx_http_dossier_limit_merge_loc_conf
+};
+
+
+ngx_module_t  ngx_http_dossier_limit_module = {
+    NGX_MODULE_V1,
+    &ngx_http_dossier_limit_module_ctx,    /* module context */
+    ngx_http_dossier_limit_commands,       /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    NULL,                                  /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
 /* dossier_limit_zone size=10m [redis=on] [local_share=50]; */
-char *
+static char *
 ngx_http_dossier_limit_zone_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf)
 {
-    ngx_http_dossier_main_conf_t  *dmcf = conf;
+    ngx_http_dossier_limit_main_conf_t  *lmcf = conf;
 
     ssize_t          size;
     uint32_t         capacity;
@@ -105,7 +227,7 @@ ngx_http_dossier_limit_zone_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     ngx_uint_t       i;
     ngx_shm_zone_t  *zone;
 
-    if (dmcf->limit_zone) {
+    if (lmcf->zone) {
         return "is duplicate";
     }
 
@@ -123,7 +245,7 @@ ngx_http_dossier_limit_zone_directive(ngx_conf_t *cf, ngx_command_t *cmd,
             }
 
         } else if (ngx_strcmp(value[i].data, "redis=on") == 0) {
-            dmcf->limit_redis = 1;
+            lmcf->redis = 1;
 
         } else if (ngx_strncmp(value[i].data, "local_share=", 12) == 0) {
             share = ngx_atoi(value[i].data + 12, value[i].len - 12);
@@ -131,7 +253,7 @@ ngx_http_dossier_limit_zone_directive(ngx_conf_t *cf, ngx_command_t *cmd,
                 return "has an invalid local_share (1 to 100 percent)";
             }
 
-            dmcf->limit_local_share = share;
+            lmcf->local_share = share;
 
         } else {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -145,20 +267,21 @@ ngx_http_dossier_limit_zone_directive(ngx_conf_t *cf, ngx_command_t *cmd,
         return "has a size too small for a table";
     }
 
-    dmcf->limit_zone = ngx_http_dossier_table_zone(cf,
-                           &ngx_http_dossier_limit_zone_name, capacity);
+    lmcf->zone = ngx_http_dossier_table_zone(cf,
+                     &ngx_http_dossier_limit_zone_name, capacity,
+                     &ngx_http_dossier_limit_module);
 
     zone = ngx_shared_memory_add(cf, &ngx_http_dossier_limit_counters_name,
                                  8 * ngx_pagesize
                                  + sizeof(ngx_http_dossier_limit_counters_t),
-                                 &ngx_http_dossier_module);
+                                 &ngx_http_dossier_limit_module);
 
-    if (dmcf->limit_zone == NULL || zone == NULL) {
+    if (lmcf->zone == NULL || zone == NULL) {
         return NGX_CONF_ERROR;
     }
 
     zone->init = ngx_http_dossier_limit_init_counters;
-    zone->data = dmcf;
+    zone->data = lmcf;
 
     return NGX_CONF_OK;
 }
@@ -173,7 +296,7 @@ ngx_http_dossier_limit_init_counters(ngx_shm_zone_t *zone, void *data)
     ngx_str_t                          *name;
     ngx_uint_t                          i, j;
     ngx_slab_pool_t                    *shpool;
-    ngx_http_dossier_main_conf_t       *dmcf = zone->data;
+    ngx_http_dossier_limit_main_conf_t *lmcf = zone->data;
     ngx_http_dossier_limit_counters_t  *c;
 
     shpool = (ngx_slab_pool_t *) zone->shm.addr;
@@ -190,10 +313,10 @@ ngx_http_dossier_limit_init_counters(ngx_shm_zone_t *zone, void *data)
         shpool->data = c;
     }
 
-    dmcf->limit_counters = c;
-    name = dmcf->limit_names.elts;
+    lmcf->counters = c;
+    name = lmcf->names.elts;
 
-    for (i = 0; i < dmcf->limit_names.nelts; i++) {
+    for (i = 0; i < lmcf->names.nelts; i++) {
         len = ngx_min(name[i].len, sizeof(c->slot[0].name) - 1);
 
         for (j = 0; j < NGX_HTTP_DOSSIER_LIMIT_NAMES; j++) {
@@ -217,7 +340,7 @@ ngx_http_dossier_limit_init_counters(ngx_shm_zone_t *zone, void *data)
             return NGX_ERROR;
         }
 
-        dmcf->limit_slots[i] = j;
+        lmcf->slots[i] = j;
     }
 
     return NGX_OK;
@@ -225,37 +348,34 @@ ngx_http_dossier_limit_init_counters(ngx_shm_zone_t *zone, void *data)
 
 
 /* dossier_limit NAME key=... rate=... [burst=N] [shadow] [SECTOR=rate]; */
-char *
+static char *
 ngx_http_dossier_limit_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf)
 {
-    ngx_http_dossier_loc_conf_t  *dlcf = conf;
+    ngx_http_dossier_limit_loc_conf_t  *llcf = conf;
 
     u_char                          *eq;
     ngx_int_t                        burst;
     ngx_str_t                       *value, *name, rate, v;
     ngx_uint_t                       i;
     ngx_http_dossier_limit_t        *limit, *l;
-    ngx_http_dossier_sector_rate_t  *sr;
-    ngx_http_dossier_main_conf_t    *dmcf;
+    ngx_http_dossier_sector_rate_t      *sr;
+    ngx_http_dossier_limit_main_conf_t  *lmcf;
 
     value = cf->args->elts;
-    dmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_dossier_module);
+    lmcf = ngx_http_conf_get_module_main_conf(cf,
+                                              ngx_http_dossier_limit_module);
 
-    if (dmcf->limit_zone == NULL) {
-        return "needs dossier_limit_zone first";
-    }
-
-    if (dlcf->limits == NULL) {
-        dlcf->limits = ngx_array_create(cf->pool, 4,
+    if (llcf->limits == NULL) {
+        llcf->limits = ngx_array_create(cf->pool, 4,
                                         sizeof(ngx_http_dossier_limit_t));
-        if (dlcf->limits == NULL) {
+        if (llcf->limits == NULL) {
             return NGX_CONF_ERROR;
         }
     }
 
-    l = dlcf->limits->elts;
-    for (i = 0; i < dlcf->limits->nelts; i++) {
+    l = llcf->limits->elts;
+    for (i = 0; i < llcf->limits->nelts; i++) {
         if (l[i].name.len == value[1].len
             && ngx_strncmp(l[i].name.data, value[1].data, value[1].len) == 0)
         {
@@ -263,7 +383,7 @@ ngx_http_dossier_limit_directive(ngx_conf_t *cf, ngx_command_t *cmd,
         }
     }
 
-    if (dlcf->limits->nelts == DG_LIMIT_MAX_LIMITS) {
+    if (llcf->limits->nelts == DG_LIMIT_MAX_LIMITS) {
         return "is used too many times in one place";
     }
 
@@ -276,7 +396,7 @@ ngx_http_dossier_limit_directive(ngx_conf_t *cf, ngx_command_t *cmd,
         }
     }
 
-    limit = ngx_array_push(dlcf->limits);
+    limit = ngx_array_push(llcf->limits);
     if (limit == NULL) {
         return NGX_CONF_ERROR;
     }
@@ -383,8 +503,8 @@ ngx_http_dossier_limit_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     }
 
     /* counters are kept by name, across every place the name is used */
-    name = dmcf->limit_names.elts;
-    for (i = 0; i < dmcf->limit_names.nelts; i++) {
+    name = lmcf->names.elts;
+    for (i = 0; i < lmcf->names.nelts; i++) {
         if (name[i].len == limit->name.len
             && ngx_strncmp(name[i].data, limit->name.data, name[i].len) == 0)
         {
@@ -392,12 +512,12 @@ ngx_http_dossier_limit_directive(ngx_conf_t *cf, ngx_command_t *cmd,
         }
     }
 
-    if (i == dmcf->limit_names.nelts) {
+    if (i == lmcf->names.nelts) {
         if (i == NGX_HTTP_DOSSIER_LIMIT_NAMES) {
             return "names too many limits";
         }
 
-        name = ngx_array_push(&dmcf->limit_names);
+        name = ngx_array_push(&lmcf->names);
         if (name == NULL) {
             return NGX_CONF_ERROR;
         }
@@ -452,24 +572,24 @@ ngx_http_dossier_limit_parse_rate(ngx_str_t *value, ngx_int_t burst,
 /*
  * Charges one stage (NGX_HTTP_DOSSIER_LIMIT_EARLY: address limits; _LATE:
  * the others, sector and citizen may be NULL).  NGX_OK: allowed.
- * NGX_DONE: resume(r) runs once Redis answered.  Else: the 429 was sent.
+ * NGX_DONE: the request's step runs again once Redis answered.  Else: the
+ * 429 was sent.
  */
 ngx_int_t
 ngx_http_dossier_limit(ngx_http_request_t *r, ngx_uint_t stage,
-    const char *sector, const char *citizen,
-    ngx_http_dossier_resume_pt resume)
+    const char *sector, const char *citizen)
 {
-    ngx_pool_cleanup_t            *cln;
-    ngx_http_dossier_ctx_t        *ctx;
-    ngx_http_dossier_charge_t     *ch;
-    ngx_http_dossier_loc_conf_t   *dlcf;
-    ngx_http_dossier_main_conf_t  *dmcf;
+    ngx_pool_cleanup_t                  *cln;
+    ngx_http_dossier_ctx_t              *ctx;
+    ngx_http_dossier_charge_t           *ch;
+    ngx_http_dossier_limit_loc_conf_t   *llcf;
+    ngx_http_dossier_limit_main_conf_t  *lmcf;
 
-    dlcf = ngx_http_get_module_loc_conf(r, ngx_http_dossier_module);
-    dmcf = ngx_http_get_module_main_conf(r, ngx_http_dossier_module);
+    llcf = ngx_http_get_module_loc_conf(r, ngx_http_dossier_limit_module);
+    lmcf = ngx_http_get_module_main_conf(r, ngx_http_dossier_limit_module);
     ctx = ngx_http_dossier_ctx(r);
 
-    if (dlcf->limits == NULL || ctx == NULL || (ctx->limited & stage)) {
+    if (llcf->limits == NULL || ctx == NULL || (ctx->limited & stage)) {
         return NGX_OK;
     }
 
@@ -480,7 +600,7 @@ ngx_http_dossier_limit(ngx_http_request_t *r, ngx_uint_t stage,
 
     ch->request = r;
 
-    if (ngx_http_dossier_limit_collect(r, dlcf->limits, stage, sector,
+    if (ngx_http_dossier_limit_collect(r, llcf->limits, stage, sector,
                                        citizen, ch)
         != NGX_OK)
     {
@@ -493,7 +613,7 @@ ngx_http_dossier_limit(ngx_http_request_t *r, ngx_uint_t stage,
         return NGX_OK;
     }
 
-    if (dmcf->limit_redis && dmcf->cache
+    if (lmcf->redis && ngx_http_dossier_redis(r)
         && stage == NGX_HTTP_DOSSIER_LIMIT_LATE)
     {
         cln = ngx_pool_cleanup_add(r->pool, 0);
@@ -504,18 +624,94 @@ ngx_http_dossier_limit(ngx_http_request_t *r, ngx_uint_t stage,
         if (ngx_http_dossier_limit_redis(r, ch) == NGX_OK) {
             cln->handler = ngx_http_dossier_limit_cleanup;
             cln->data = ch;
-            ctx->resume = resume;
             return NGX_DONE;
         }
 
         /* Redis is away: this node alone, at its share of the rates */
-        ngx_http_dossier_limit_local(r, ch, dmcf->limit_local_share);
+        ngx_http_dossier_limit_local(r, ch, lmcf->local_share);
 
     } else {
         ngx_http_dossier_limit_local(r, ch, 100);
     }
 
     return ngx_http_dossier_limit_verdict(r, ch);
+}
+
+
+ngx_int_t
+ngx_http_dossier_limit_items(ngx_http_request_t *r,
+    ngx_http_dossier_limit_item_t *items, ngx_uint_t n)
+{
+    ngx_uint_t                           i, redis;
+    ngx_pool_cleanup_t                  *cln;
+    ngx_http_dossier_ctx_t              *ctx;
+    ngx_http_dossier_charge_t           *ch;
+    ngx_http_dossier_charges_t          *all;
+    ngx_http_dossier_limit_loc_conf_t   *llcf;
+    ngx_http_dossier_limit_main_conf_t  *lmcf;
+
+    llcf = ngx_http_get_module_loc_conf(r, ngx_http_dossier_limit_module);
+    lmcf = ngx_http_get_module_main_conf(r, ngx_http_dossier_limit_module);
+    ctx = ngx_http_dossier_ctx(r);
+
+    if (llcf->limits == NULL || ctx == NULL || n == 0
+        || (ctx->limited & NGX_HTTP_DOSSIER_LIMIT_LATE))
+    {
+        return NGX_OK;
+    }
+
+    all = ngx_pcalloc(r->pool, sizeof(ngx_http_dossier_charges_t));
+    ch = ngx_pcalloc(r->pool, n * sizeof(ngx_http_dossier_charge_t));
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (all == NULL || ch == NULL || cln == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    all->charge = ch;
+    all->n = n;
+    cln->handler = ngx_http_dossier_limit_items_cleanup;
+    cln->data = all;
+    ctx->limited |= NGX_HTTP_DOSSIER_LIMIT_LATE;
+
+    redis = lmcf->redis && ngx_http_dossier_redis(r);
+
+    /* in order: Redis runs the pipelined scripts as they were sent */
+    for (i = 0; i < n; i++, ch++) {
+        ch->request = r;
+        ch->item = &items[i];
+        ch->charges = all;
+        items[i].charge = ch;
+        items[i].refused = 0;
+
+        if (ngx_http_dossier_limit_collect(r, llcf->limits,
+                                           NGX_HTTP_DOSSIER_LIMIT_LATE,
+                                           items[i].sector, items[i].citizen,
+                                           ch)
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (ch->n == 0) {
+            continue;
+        }
+
+        all->last = ch;
+
+        if (redis && ngx_http_dossier_limit_redis(r, ch) == NGX_OK) {
+            all->pending++;
+            continue;
+        }
+
+        ngx_http_dossier_limit_local(r, ch, redis ? lmcf->local_share : 100);
+        ngx_http_dossier_limit_charged(ch);
+    }
+
+    if (all->pending) {
+        return NGX_DONE;
+    }
+
+    return all->last ? ngx_http_dossier_limit_headers(r, all->last) : NGX_OK;
 }
 
 
@@ -552,7 +748,7 @@ ngx_http_dossier_limit_collect(ngx_http_request_t *r, ngx_array_t *limits,
             break;
 
         case NGX_HTTP_DOSSIER_KEY_CLIENT:
-            if (ctx->caller.kind != NGX_HTTP_DOSSIER_CALLER_CLIENT) {
+            if (ctx->caller.kind != DG_CALLER_CLIENT) {
                 continue;
             }
 
@@ -571,7 +767,8 @@ ngx_http_dossier_limit_collect(ngx_http_request_t *r, ngx_array_t *limits,
                 }
             }
 
-            value = ctx->caller.id;
+            value.data = (u_char *) ctx->caller.id;
+            value.len = ngx_strlen(ctx->caller.id);
             break;
 
         case NGX_HTTP_DOSSIER_KEY_CITIZEN:
@@ -623,14 +820,16 @@ ngx_http_dossier_limit_collect(ngx_http_request_t *r, ngx_array_t *limits,
 }
 
 
+/* This node's table, at share percent of the rates.  A table that could
+ * not judge (logged by the driver) refuses: a limit never opens. */
 static void
 ngx_http_dossier_limit_local(ngx_http_request_t *r,
     ngx_http_dossier_charge_t *ch, ngx_uint_t share)
 {
-    size_t                         i;
-    ngx_http_dossier_main_conf_t  *dmcf;
+    size_t                               i;
+    ngx_http_dossier_limit_main_conf_t  *lmcf;
 
-    dmcf = ngx_http_get_module_main_conf(r, ngx_http_dossier_module);
+    lmcf = ngx_http_get_module_main_conf(r, ngx_http_dossier_limit_module);
 
     /* the share of the rate and of what may pass at once; at least one
      * request a period: tighter, never open */
@@ -643,12 +842,16 @@ ngx_http_dossier_limit_local(ngx_http_request_t *r,
     }
 
     if (share < 100) {
-        (void) ngx_atomic_fetch_add(&dmcf->limit_counters->fallbacks, 1);
+        (void) ngx_atomic_fetch_add(&lmcf->counters->fallbacks, 1);
     }
 
-
-    ngx_http_dossier_table_charge(dmcf->limit_zone, ch->reqs, ch->n,
-                                  &ch->out);
+    if (ngx_http_dossier_table_charge(lmcf->zone, ch->reqs, ch->n, &ch->out)
+        != NGX_OK)
+    {
+        ngx_memzero(&ch->out, sizeof(dg_limit_outcome_t));
+        ch->out.header = -1;
+        ch->out.retry_after_us = 1000000;
+    }
 }
 
 
@@ -656,58 +859,119 @@ static ngx_int_t
 ngx_http_dossier_limit_redis(ngx_http_request_t *r,
     ngx_http_dossier_charge_t *ch)
 {
-    dg_limit_redis_cmd_t           cmd;
-    ngx_http_dossier_main_conf_t  *dmcf;
+    dg_limit_redis_cmd_t                 cmd;
+    ngx_http_dossier_limit_main_conf_t  *lmcf;
 
-    dmcf = ngx_http_get_module_main_conf(r, ngx_http_dossier_module);
+    lmcf = ngx_http_get_module_main_conf(r, ngx_http_dossier_limit_module);
 
-    if (dg_limit_redis_command(&cmd, (char *) dmcf->limit_script->sha1,
-                               (char *) dmcf->limit_prefix.data,
+    if (dg_limit_redis_command(&cmd, (char *) lmcf->script->sha1,
+                               (char *) lmcf->prefix.data,
                                ch->reqs, ch->n, ngx_http_dossier_now_us())
         != 0)
     {
         return NGX_ERROR;
     }
 
-    return ngx_http_dossier_redis_command(
-               ngx_http_dossier_cache_redis(dmcf->cache), cmd.argc,
-               cmd.argv, cmd.argvlen, ngx_http_dossier_limit_replied, ch,
-               &ch->cmd);
+    return ngx_http_dossier_redis_command(ngx_http_dossier_redis(r), cmd.argc,
+               cmd.argv, cmd.argvlen,
+               ch->item ? ngx_http_dossier_limit_item_replied
+                        : ngx_http_dossier_limit_replied,
+               ch, &ch->cmd);
+}
+
+
+/* The script's outcome; this node's table at its share when Redis could
+ * not say. */
+static void
+ngx_http_dossier_limit_reply(ngx_http_dossier_charge_t *ch,
+    redisReply *reply)
+{
+    ngx_http_dossier_limit_main_conf_t  *lmcf;
+
+    ch->cmd = NULL;
+    lmcf = ngx_http_get_module_main_conf(ch->request,
+                                         ngx_http_dossier_limit_module);
+
+    if (reply == NULL
+        || dg_limit_redis_reply(reply, ch->reqs, ch->n, &ch->out) != 0)
+    {
+        ngx_http_dossier_limit_local(ch->request, ch, lmcf->local_share);
+    }
 }
 
 
 static void
 ngx_http_dossier_limit_replied(void *data, redisReply *reply)
 {
-    ngx_int_t                      rc;
-    ngx_connection_t              *c;
-    ngx_http_request_t            *r;
-    ngx_http_dossier_ctx_t        *ctx;
-    ngx_http_dossier_charge_t     *ch = data;
-    ngx_http_dossier_main_conf_t  *dmcf;
+    ngx_int_t                            rc;
+    ngx_connection_t                    *c;
+    ngx_http_request_t                  *r;
+    ngx_http_dossier_charge_t           *ch = data;
 
     r = ch->request;
     c = r->connection;
-    ch->cmd = NULL;
-    dmcf = ngx_http_get_module_main_conf(r, ngx_http_dossier_module);
 
-    if (reply == NULL
-        || dg_limit_redis_reply(reply, ch->reqs, ch->n, &ch->out) != 0)
-    {
-        ngx_http_dossier_limit_local(r, ch, dmcf->limit_local_share);
-    }
+    ngx_http_dossier_limit_reply(ch, reply);
 
     rc = ngx_http_dossier_limit_verdict(r, ch);
 
-    if (rc == NGX_OK) {
-        ctx = ngx_http_dossier_ctx(r);
-        ctx->resume(r);
-
-    } else {
-        ngx_http_finalize_request(r, rc);
+    if (rc != NGX_OK) {
+        ngx_http_dossier_finalize(r, rc);
+        return;
     }
 
+    ngx_http_dossier_resume(r);
     ngx_http_run_posted_requests(c);
+}
+
+
+static void
+ngx_http_dossier_limit_item_replied(void *data, redisReply *reply)
+{
+    ngx_int_t                    rc;
+    ngx_connection_t            *c;
+    ngx_http_request_t          *r;
+    ngx_http_dossier_charge_t   *ch = data;
+    ngx_http_dossier_charges_t  *all = ch->charges;
+
+    r = ch->request;
+    c = r->connection;
+
+    ngx_http_dossier_limit_reply(ch, reply);
+    ngx_http_dossier_limit_charged(ch);
+
+    if (--all->pending) {
+        return;
+    }
+
+    rc = ngx_http_dossier_limit_headers(r, all->last);
+
+    if (rc != NGX_OK) {
+        ngx_http_dossier_finalize(r, rc);
+        return;
+    }
+
+    ngx_http_dossier_resume(r);
+    ngx_http_run_posted_requests(c);
+}
+
+
+/* A batch item's outcome, counted. */
+static void
+ngx_http_dossier_limit_charged(ngx_http_dossier_charge_t *ch)
+{
+    ngx_http_dossier_limit_item_t  *item = ch->item;
+
+    ngx_http_dossier_limit_count(ch->request, ch);
+
+    if (ch->out.allowed) {
+        return;
+    }
+
+    /* limit names are [a-z0-9_] and NUL-ended in the configuration */
+    item->refused = 1;
+    item->limit = (const char *) ch->owners[ch->out.refused]->name.data;
+    item->retry_after = (time_t) dg_gcra_retry_after_s(ch->out.retry_after_us);
 }
 
 
@@ -716,19 +980,45 @@ static ngx_int_t
 ngx_http_dossier_limit_verdict(ngx_http_request_t *r,
     ngx_http_dossier_charge_t *ch)
 {
-    size_t                         i;
-    ngx_int_t                      k;
-    ngx_table_elt_t               *h;
-    ngx_http_dossier_ctx_t        *ctx;
-    ngx_http_dossier_limit_t      *l;
-    ngx_http_dossier_limit_slot_t *slot;
-    ngx_http_dossier_main_conf_t  *dmcf;
-    char                           policy[DG_RATELIMIT_HEADER_MAX];
-    char                           state[DG_RATELIMIT_HEADER_MAX];
-    char                           vi[160], en[160];
+    ngx_int_t                  rc;
+    ngx_http_dossier_ctx_t    *ctx;
+    ngx_http_dossier_limit_t  *l;
 
-    dmcf = ngx_http_get_module_main_conf(r, ngx_http_dossier_module);
+    ngx_http_dossier_limit_count(r, ch);
+
+    rc = ngx_http_dossier_limit_headers(r, ch);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (ch->out.allowed) {
+        return NGX_OK;
+    }
+
     ctx = ngx_http_dossier_ctx(r);
+    l = ch->owners[ch->out.refused];
+    ctx->retry_after = (time_t) dg_gcra_retry_after_s(ch->out.retry_after_us);
+
+    ngx_http_dossier_discard_body(r);
+
+    /* limit names are [a-z0-9_] and NUL-ended in the configuration */
+    return ngx_http_dossier_send_error(r, DG_ERR_RATE_LIMITED,
+                                       (char *) l->name.data,
+                                       (int) ctx->retry_after);
+}
+
+
+/* The refusals (and shadow refusals) of each limit name. */
+static void
+ngx_http_dossier_limit_count(ngx_http_request_t *r,
+    ngx_http_dossier_charge_t *ch)
+{
+    size_t                               i;
+    ngx_http_dossier_limit_t            *l;
+    ngx_http_dossier_limit_slot_t       *slot;
+    ngx_http_dossier_limit_main_conf_t  *lmcf;
+
+    lmcf = ngx_http_get_module_main_conf(r, ngx_http_dossier_limit_module);
 
     for (i = 0; i < ch->n; i++) {
         if (ch->out.results[i].allowed) {
@@ -736,7 +1026,7 @@ ngx_http_dossier_limit_verdict(ngx_http_request_t *r,
         }
 
         l = ch->owners[i];
-        slot = &dmcf->limit_counters->slot[dmcf->limit_slots[l->index]];
+        slot = &lmcf->counters->slot[lmcf->slots[l->index]];
         (void) ngx_atomic_fetch_add(l->shadow ? &slot->shadow
                                               : &slot->refused, 1);
 
@@ -746,6 +1036,21 @@ ngx_http_dossier_limit_verdict(ngx_http_request_t *r,
                           &l->name);
         }
     }
+}
+
+
+/* The RateLimit headers of a charge (a later one replaces them). */
+static ngx_int_t
+ngx_http_dossier_limit_headers(ngx_http_request_t *r,
+    ngx_http_dossier_charge_t *ch)
+{
+    ngx_int_t                k;
+    ngx_table_elt_t         *h;
+    ngx_http_dossier_ctx_t  *ctx;
+    char                     policy[DG_RATELIMIT_HEADER_MAX];
+    char                     state[DG_RATELIMIT_HEADER_MAX];
+
+    ctx = ngx_http_dossier_ctx(r);
 
     if (ch->out.header >= 0
         && dg_ratelimit_headers(ch->reqs, &ch->out, policy, sizeof(policy),
@@ -777,26 +1082,7 @@ ngx_http_dossier_limit_verdict(ngx_http_request_t *r,
         }
     }
 
-    if (ch->out.allowed) {
-        return NGX_OK;
-    }
-
-    l = ch->owners[ch->out.refused];
-    ctx->retry_after = (time_t) dg_gcra_retry_after_s(ch->out.retry_after_us);
-
-    ngx_snprintf((u_char *) vi, sizeof(vi) - 1,
-                 "Vượt giới hạn \"%V\", vui lòng thử lại sau %T giây%Z",
-                 &l->name, ctx->retry_after);
-    ngx_snprintf((u_char *) en, sizeof(en) - 1,
-                 "limit \"%V\" reached, retry in %T s%Z", &l->name,
-                 ctx->retry_after);
-
-    if (ngx_http_discard_request_body(r) != NGX_OK) {
-        r->keepalive = 0;
-    }
-
-    return ngx_http_dossier_send_error(r, NGX_HTTP_TOO_MANY_REQUESTS,
-                                       "rate_limited", vi, en);
+    return NGX_OK;
 }
 
 
@@ -809,4 +1095,190 @@ ngx_http_dossier_limit_cleanup(void *data)
         ngx_http_dossier_redis_cancel(ch->cmd);
         ch->cmd = NULL;
     }
+}
+
+
+/* The replies still awaited are dropped with the request. */
+static void
+ngx_http_dossier_limit_items_cleanup(void *data)
+{
+    ngx_http_dossier_charges_t  *all = data;
+
+    ngx_uint_t  i;
+
+    for (i = 0; i < all->n; i++) {
+        ngx_http_dossier_limit_cleanup(&all->charge[i]);
+    }
+}
+
+
+/* Address limits, as limit_req's: before the body is read and the
+ * signature checked. */
+static ngx_int_t
+ngx_http_dossier_limit_handler(ngx_http_request_t *r)
+{
+    ngx_int_t  rc;
+
+    if (r->main->internal) {
+        return NGX_DECLINED;
+    }
+
+    rc = ngx_http_dossier_limit(r, NGX_HTTP_DOSSIER_LIMIT_EARLY, NULL, NULL);
+    if (rc == NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        return rc;
+    }
+
+    /* answered: the phases stop here */
+    ngx_http_finalize_request(r, rc);
+
+    return NGX_DONE;
+}
+
+
+static void *
+ngx_http_dossier_limit_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_dossier_limit_main_conf_t  *lmcf;
+
+    lmcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_dossier_limit_main_conf_t));
+    if (lmcf == NULL) {
+        return NULL;
+    }
+
+    lmcf->local_share = 100;
+
+    if (ngx_array_init(&lmcf->names, cf->pool, 4, sizeof(ngx_str_t))
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
+    return lmcf;
+}
+
+
+static char *
+ngx_http_dossier_limit_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_dossier_limit_main_conf_t  *lmcf = conf;
+
+    ngx_http_dossier_cache_conf_t  *cc;
+
+    if (!lmcf->redis) {
+        return NGX_CONF_OK;
+    }
+
+    cc = ngx_http_dossier_cache_conf(cf);
+
+    if (!cc->enabled) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"dossier_limit_zone redis=on\" needs "
+                           "\"dossier_redis\"");
+        return NGX_CONF_ERROR;
+    }
+
+    lmcf->script = ngx_http_dossier_redis_add_script(cf, &cc->redis,
+                                                     dg_limit_redis_lua);
+
+    /* limit keys apart from the cache's: <prefix>l:<name>:<value> */
+    lmcf->prefix.len = cc->prefix.len + 2;
+    lmcf->prefix.data = ngx_pnalloc(cf->pool, lmcf->prefix.len + 1);
+    if (lmcf->script == NULL || lmcf->prefix.data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_sprintf(lmcf->prefix.data, "%Vl:%Z", &cc->prefix);
+
+    return NGX_CONF_OK;
+}
+
+
+static void *
+ngx_http_dossier_limit_create_loc_conf(ngx_conf_t *cf)
+{
+    return ngx_pcalloc(cf->pool, sizeof(ngx_http_dossier_limit_loc_conf_t));
+}
+
+
+/* Limits are inherited only where none are set, as nginx's arrays; a
+ * limit needs the zone, wherever the two stand in the file. */
+static char *
+ngx_http_dossier_limit_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child)
+{
+    ngx_http_dossier_limit_loc_conf_t  *prev = parent;
+    ngx_http_dossier_limit_loc_conf_t  *conf = child;
+
+    ngx_http_dossier_limit_main_conf_t  *lmcf;
+
+    if (conf->limits == NULL) {
+        conf->limits = prev->limits;
+    }
+
+    lmcf = ngx_http_conf_get_module_main_conf(cf,
+                                              ngx_http_dossier_limit_module);
+
+    if (conf->limits && lmcf->zone == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"dossier_limit\" needs \"dossier_limit_zone\"");
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_dossier_limit_init(ngx_conf_t *cf)
+{
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_PREACCESS_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_dossier_limit_handler;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_dossier_limit_counts(ngx_http_request_t *r,
+    ngx_http_dossier_limit_counts_t *counts)
+{
+    ngx_uint_t                           i, n;
+    ngx_http_dossier_limit_counters_t   *c;
+    ngx_http_dossier_limit_main_conf_t  *lmcf;
+
+    lmcf = ngx_http_get_module_main_conf(r, ngx_http_dossier_limit_module);
+    c = lmcf->counters;
+
+    if (lmcf->zone == NULL || c == NULL) {
+        return NGX_DECLINED;
+    }
+
+    n = 0;
+
+    for (i = 0; i < NGX_HTTP_DOSSIER_LIMIT_NAMES && c->slot[i].name[0]; i++)
+    {
+        counts->limit[n].name = c->slot[i].name;
+        counts->limit[n].refused = c->slot[i].refused;
+        counts->limit[n].shadow = c->slot[i].shadow;
+        n++;
+    }
+
+    counts->nlimits = n;
+    counts->fallbacks = c->fallbacks;
+    ngx_http_dossier_table_stats(lmcf->zone, &counts->table);
+
+    return NGX_OK;
 }

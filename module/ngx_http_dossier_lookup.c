@@ -1,5 +1,8 @@
 /*
- * /v1/dossiers/{MaHoSo}: GET (or HEAD) its status, POST .../progress.
+ * ngx_http_dossier_lookup_module: /v1/dossiers/{MaHoSo}, GET (or HEAD) its
+ * status; POST .../progress goes to ngx_http_dossier_progress.c.
+ *
+ *   dossier_resource;         location
  *
  * A lookup asks Redis first.  On a miss it asks PostgreSQL, and every
  * lookup of the same code that misses while that query runs in this
@@ -14,16 +17,28 @@
 
 #include "dg_dossier.h"
 #include "ngx_http_dossier.h"
+#include "ngx_http_dossier_auth.h"
+#include "ngx_http_dossier_limit.h"
+#include "ngx_http_dossier_progress.h"
+#include "ngx_http_dossier_response.h"
 
 
 #define NGX_HTTP_DOSSIER_STATUS_SQL                                          \
     "SELECT * FROM dossier_status WHERE ma_ho_so = $1"
 
 
+/* Per worker: the lookups under way in PostgreSQL, by MaHoSo. */
+typedef struct {
+    ngx_rbtree_t                   fetches;
+    ngx_rbtree_node_t              sentinel;
+} ngx_http_dossier_lookup_main_conf_t;
+
+
 typedef struct {
     ngx_str_node_t                 sn;          /* keyed by MaHoSo */
     ngx_queue_t                    waiters;
-    ngx_http_dossier_main_conf_t  *dmcf;
+    ngx_http_dossier_lookup_main_conf_t  *lmcf;
+    ngx_http_dossier_cache_t      *cache;
     ngx_http_dossier_pg_query_t    query;
 } ngx_http_dossier_fetch_t;
 
@@ -37,14 +52,11 @@ typedef struct {
 } ngx_http_dossier_lookup_ctx_t;
 
 
-ngx_int_t ngx_http_dossier_resource_handler(ngx_http_request_t *r);
-ngx_int_t ngx_http_dossier_progress_handler(ngx_http_request_t *r,
-    ngx_str_t *code);
+static ngx_int_t ngx_http_dossier_resource_handler(ngx_http_request_t *r);
 
 static ngx_int_t ngx_http_dossier_lookup_code(ngx_http_request_t *r,
     ngx_str_t *code, ngx_uint_t *progress);
 static ngx_int_t ngx_http_dossier_lookup_start(ngx_http_request_t *r);
-static void ngx_http_dossier_lookup_resume(ngx_http_request_t *r);
 static void ngx_http_dossier_lookup_cached(ngx_http_dossier_cache_get_t *get,
     dg_cache_result_e rc, dg_cache_entry_t *e);
 static ngx_int_t ngx_http_dossier_lookup_fetch(
@@ -54,15 +66,56 @@ static void ngx_http_dossier_lookup_fetched(ngx_http_dossier_pg_query_t *q,
 static ngx_int_t ngx_http_dossier_lookup_answer(ngx_http_request_t *r,
     ngx_uint_t status, const char *json, size_t len, const char *sector,
     size_t sector_len, const char *owner, size_t owner_len);
-static void ngx_http_dossier_lookup_finalize(ngx_http_request_t *r,
-    ngx_int_t rc);
 static void ngx_http_dossier_lookup_cleanup(void *data);
+static void *ngx_http_dossier_lookup_create_main_conf(ngx_conf_t *cf);
+static ngx_int_t ngx_http_dossier_lookup_init_process(ngx_cycle_t *cycle);
 
 
-static ngx_str_t  ngx_http_dossier_json_type = ngx_string("application/json");
+static ngx_command_t  ngx_http_dossier_lookup_commands[] = {
+
+    { ngx_string("dossier_resource"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_dossier_set_handler,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      ngx_http_dossier_resource_handler },
+
+      ngx_null_command
+};
 
 
-ngx_int_t
+static ngx_http_module_t  ngx_http_dossier_lookup_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    NULL,                                  /* postconfiguration */
+
+    ngx_http_dossier_lookup_create_main_conf,
+    NULL,                                  /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    NULL,                                  /* create location configuration */
+    NULL                                   /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_dossier_lookup_module = {
+    NGX_MODULE_V1,
+    &ngx_http_dossier_lookup_module_ctx,   /* module context */
+    ngx_http_dossier_lookup_commands,      /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    ngx_http_dossier_lookup_init_process,  /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static ngx_int_t
 ngx_http_dossier_resource_handler(ngx_http_request_t *r)
 {
     ngx_int_t                       rc;
@@ -71,20 +124,9 @@ ngx_http_dossier_resource_handler(ngx_http_request_t *r)
     ngx_pool_cleanup_t             *cln;
     ngx_http_dossier_lookup_ctx_t  *ctx;
 
-    rc = ngx_http_dossier_limit(r, NGX_HTTP_DOSSIER_LIMIT_EARLY, NULL, NULL,
-                                NULL);
-    if (rc != NGX_OK) {
-        return rc;
-    }
-
     if (ngx_http_dossier_lookup_code(r, &code, &progress) != NGX_OK) {
-        if (ngx_http_discard_request_body(r) != NGX_OK) {
-            r->keepalive = 0;
-        }
-
-        return ngx_http_dossier_send_error(r, NGX_HTTP_NOT_FOUND, "not_found",
-                   "Không có hồ sơ với mã này",
-                   "no dossier has this code");
+        ngx_http_dossier_discard_body(r);
+        return ngx_http_dossier_send_error(r, DG_ERR_NO_DOSSIER);
     }
 
     if (progress) {
@@ -116,6 +158,7 @@ ngx_http_dossier_resource_handler(ngx_http_request_t *r)
     cln->handler = ngx_http_dossier_lookup_cleanup;
     cln->data = ctx;
     ngx_http_dossier_ctx(r)->data = ctx;
+    ngx_http_dossier_ctx(r)->step = ngx_http_dossier_lookup_start;
 
     rc = ngx_http_dossier_lookup_start(r);
 
@@ -134,11 +177,10 @@ ngx_http_dossier_lookup_start(ngx_http_request_t *r)
 {
     ngx_int_t                       rc;
     ngx_http_dossier_ctx_t         *dctx;
-    ngx_http_dossier_main_conf_t   *dmcf;
+    ngx_http_dossier_cache_t       *cache;
     ngx_http_dossier_lookup_ctx_t  *ctx;
 
-    rc = ngx_http_dossier_authenticate(r, NULL,
-                                       ngx_http_dossier_lookup_resume);
+    rc = ngx_http_dossier_authenticate(r, NULL);
     if (rc != NGX_OK) {
         return rc;
     }
@@ -146,38 +188,22 @@ ngx_http_dossier_lookup_start(ngx_http_request_t *r)
     dctx = ngx_http_dossier_ctx(r);
 
     rc = ngx_http_dossier_limit(r, NGX_HTTP_DOSSIER_LIMIT_LATE, NULL,
-                                dctx->caller.kind
-                                == NGX_HTTP_DOSSIER_CALLER_CITIZEN
-                                ? dctx->caller.subject : NULL,
-                                ngx_http_dossier_lookup_resume);
+                                dctx->caller.kind == DG_CALLER_CITIZEN
+                                ? dctx->caller.subject : NULL);
     if (rc != NGX_OK) {
         return rc;
     }
 
-    dmcf = ngx_http_get_module_main_conf(r, ngx_http_dossier_module);
+    cache = ngx_http_dossier_cache(r);
     ctx = dctx->data;
 
-    if (dmcf->cache
-        && ngx_http_dossier_cache_get(dmcf->cache, &ctx->code, &ctx->get)
-           == NGX_OK)
+    if (cache
+        && ngx_http_dossier_cache_get(cache, &ctx->code, &ctx->get) == NGX_OK)
     {
         return NGX_DONE;
     }
 
     return ngx_http_dossier_lookup_fetch(ctx);
-}
-
-
-static void
-ngx_http_dossier_lookup_resume(ngx_http_request_t *r)
-{
-    ngx_int_t  rc;
-
-    rc = ngx_http_dossier_lookup_start(r);
-
-    if (rc != NGX_DONE) {
-        ngx_http_finalize_request(r, rc);
-    }
 }
 
 
@@ -257,7 +283,7 @@ ngx_http_dossier_lookup_cached(ngx_http_dossier_cache_get_t *get,
     switch (rc) {
 
     case DG_CACHE_HIT:
-        ngx_http_dossier_lookup_finalize(r,
+        ngx_http_dossier_finalize(r,
             ngx_http_dossier_lookup_answer(r, NGX_HTTP_OK, e->json,
                                            e->json_len, e->sector,
                                            e->sector_len, e->owner,
@@ -265,7 +291,7 @@ ngx_http_dossier_lookup_cached(ngx_http_dossier_cache_get_t *get,
         return;
 
     case DG_CACHE_UNKNOWN:
-        ngx_http_dossier_lookup_finalize(r,
+        ngx_http_dossier_finalize(r,
             ngx_http_dossier_lookup_answer(r, NGX_HTTP_NOT_FOUND, NULL, 0,
                                            NULL, 0, NULL, 0));
         return;
@@ -273,7 +299,7 @@ ngx_http_dossier_lookup_cached(ngx_http_dossier_cache_get_t *get,
     default:
         status = ngx_http_dossier_lookup_fetch(ctx);
         if (status != NGX_DONE) {
-            ngx_http_dossier_lookup_finalize(r, status);
+            ngx_http_dossier_finalize(r, status);
         }
     }
 }
@@ -283,23 +309,23 @@ ngx_http_dossier_lookup_cached(ngx_http_dossier_cache_get_t *get,
 static ngx_int_t
 ngx_http_dossier_lookup_fetch(ngx_http_dossier_lookup_ctx_t *ctx)
 {
-    uint32_t                       hash;
-    ngx_int_t                      rc;
-    ngx_http_request_t            *r = ctx->request;
-    ngx_http_dossier_fetch_t      *fetch;
-    ngx_http_dossier_main_conf_t  *dmcf;
+    uint32_t                              hash;
+    ngx_int_t                             rc;
+    ngx_http_request_t                   *r = ctx->request;
+    ngx_http_dossier_pg_t                *pool;
+    ngx_http_dossier_fetch_t             *fetch;
+    ngx_http_dossier_lookup_main_conf_t  *lmcf;
 
-    dmcf = ngx_http_get_module_main_conf(r, ngx_http_dossier_module);
+    lmcf = ngx_http_get_module_main_conf(r, ngx_http_dossier_lookup_module);
+    pool = ngx_http_dossier_pool(r);
 
-    if (dmcf->pool == NULL) {
-        return ngx_http_dossier_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                   "storage.unavailable", "Cơ sở dữ liệu không khả dụng",
-                   "storage unavailable; retry later");
+    if (pool == NULL) {
+        return ngx_http_dossier_send_error(r, DG_ERR_STORAGE_UNAVAILABLE);
     }
 
     hash = ngx_crc32_short(ctx->code.data, ctx->code.len);
     fetch = (ngx_http_dossier_fetch_t *)
-                ngx_str_rbtree_lookup(&dmcf->fetches, &ctx->code, hash);
+                ngx_str_rbtree_lookup(&lmcf->fetches, &ctx->code, hash);
 
     if (fetch == NULL) {
         fetch = ngx_calloc(sizeof(ngx_http_dossier_fetch_t)
@@ -312,7 +338,8 @@ ngx_http_dossier_lookup_fetch(ngx_http_dossier_lookup_ctx_t *ctx)
         fetch->sn.str.len = ctx->code.len;
         ngx_memcpy(fetch->sn.str.data, ctx->code.data, ctx->code.len + 1);
         fetch->sn.node.key = hash;
-        fetch->dmcf = dmcf;
+        fetch->lmcf = lmcf;
+        fetch->cache = ngx_http_dossier_cache(r);
         ngx_queue_init(&fetch->waiters);
 
         fetch->query.sql = NGX_HTTP_DOSSIER_STATUS_SQL;
@@ -321,17 +348,14 @@ ngx_http_dossier_lookup_fetch(ngx_http_dossier_lookup_ctx_t *ctx)
         fetch->query.handler = ngx_http_dossier_lookup_fetched;
         fetch->query.data = fetch;
 
-        rc = ngx_http_dossier_pg_query(dmcf->pool, &fetch->query);
+        rc = ngx_http_dossier_pg_query(pool, &fetch->query);
 
         if (rc != NGX_OK) {
             ngx_free(fetch);
-            return ngx_http_dossier_send_error(r,
-                       NGX_HTTP_SERVICE_UNAVAILABLE, "storage.unavailable",
-                       "Cơ sở dữ liệu không khả dụng",
-                       "storage unavailable or saturated; retry later");
+            return ngx_http_dossier_send_error(r, DG_ERR_STORAGE_UNAVAILABLE);
         }
 
-        ngx_rbtree_insert(&dmcf->fetches, &fetch->sn.node);
+        ngx_rbtree_insert(&lmcf->fetches, &fetch->sn.node);
     }
 
     ctx->fetch = fetch;
@@ -354,7 +378,7 @@ ngx_http_dossier_lookup_fetched(ngx_http_dossier_pg_query_t *q,
     ngx_http_dossier_fetch_t       *fetch = q->data;
     ngx_http_dossier_lookup_ctx_t  *ctx;
 
-    ngx_rbtree_delete(&fetch->dmcf->fetches, &fetch->sn.node);
+    ngx_rbtree_delete(&fetch->lmcf->fetches, &fetch->sn.node);
 
     json = NULL;
     len = 0;
@@ -366,21 +390,20 @@ ngx_http_dossier_lookup_fetched(ngx_http_dossier_pg_query_t *q,
     } else if (PQntuples(res) == 0) {
         status = NGX_HTTP_NOT_FOUND;
 
-        if (fetch->dmcf->cache) {
-            (void) ngx_http_dossier_cache_put(fetch->dmcf->cache,
+        if (fetch->cache) {
+            (void) ngx_http_dossier_cache_put(fetch->cache,
                                               &fetch->sn.str, 0,
                                               DG_CACHE_UNKNOWN_VALUE, NULL);
         }
 
     } else {
         (void) ngx_http_dossier_pg_status(res, 0, 0, &s);
-        json = dg_status_json(&s);
+        json = dg_status_json(&s, DG_STATUS_VIEW_LOOKUP);
         status = json ? NGX_HTTP_OK : NGX_HTTP_INTERNAL_SERVER_ERROR;
         len = json ? ngx_strlen(json) : 0;
 
-        if (fetch->dmcf->cache) {
-            (void) ngx_http_dossier_cache_put_status(fetch->dmcf->cache, &s,
-                                                     NULL);
+        if (fetch->cache) {
+            (void) ngx_http_dossier_cache_put_status(fetch->cache, &s, NULL);
         }
     }
 
@@ -391,11 +414,9 @@ ngx_http_dossier_lookup_fetched(ngx_http_dossier_pg_query_t *q,
         ctx->fetch = NULL;
         r = ctx->request;
 
-        ngx_http_dossier_lookup_finalize(r,
+        ngx_http_dossier_finalize(r,
             status == NGX_HTTP_SERVICE_UNAVAILABLE
-            ? ngx_http_dossier_send_error(r, status, "storage.unavailable",
-                  "Cơ sở dữ liệu không khả dụng",
-                  "storage unavailable; retry later")
+            ? ngx_http_dossier_send_error(r, DG_ERR_STORAGE_UNAVAILABLE)
             : ngx_http_dossier_lookup_answer(r, status, json, len,
                   s.ma_linh_vuc, s.ma_linh_vuc ? ngx_strlen(s.ma_linh_vuc) : 0,
                   s.owner, s.owner ? ngx_strlen(s.owner) : 0));
@@ -411,40 +432,28 @@ ngx_http_dossier_lookup_answer(ngx_http_request_t *r, ngx_uint_t status,
     const char *json, size_t len, const char *sector, size_t sector_len,
     const char *owner, size_t owner_len)
 {
+    ngx_int_t  refusal;
+
     if (status == NGX_HTTP_OK) {
-        status = ngx_http_dossier_may_read(r, sector, sector_len, owner,
-                                           owner_len);
-        status = (status == NGX_OK) ? NGX_HTTP_OK : status;
+        refusal = dg_caller_read_refusal(&ngx_http_dossier_ctx(r)->caller,
+                                         sector, sector_len, owner,
+                                         owner_len);
+        status = refusal ? (ngx_uint_t) refusal : NGX_HTTP_OK;
     }
 
     if (status == NGX_HTTP_FORBIDDEN) {
-        return ngx_http_dossier_send_error(r, NGX_HTTP_FORBIDDEN,
-                   "auth.sector", "Không được xem hồ sơ của lĩnh vực này",
-                   "not allowed to read dossiers of this sector");
+        return ngx_http_dossier_send_error(r, DG_ERR_READ_SECTOR);
     }
 
     if (status == NGX_HTTP_NOT_FOUND) {
-        return ngx_http_dossier_send_error(r, NGX_HTTP_NOT_FOUND, "not_found",
-                   "Không có hồ sơ với mã này", "no dossier has this code");
+        return ngx_http_dossier_send_error(r, DG_ERR_NO_DOSSIER);
     }
 
     if (json == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_http_dossier_send(r, status, &ngx_http_dossier_json_type,
-                                 (u_char *) json, len);
-}
-
-
-/* Answers from an event (Redis, PostgreSQL), outside nginx's phases. */
-static void
-ngx_http_dossier_lookup_finalize(ngx_http_request_t *r, ngx_int_t rc)
-{
-    ngx_connection_t  *c = r->connection;
-
-    ngx_http_finalize_request(r, rc);
-    ngx_http_run_posted_requests(c);
+    return ngx_http_dossier_send_json(r, status, (u_char *) json, len);
 }
 
 
@@ -460,4 +469,27 @@ ngx_http_dossier_lookup_cleanup(void *data)
         ngx_queue_remove(&ctx->waiting);
         ctx->fetch = NULL;
     }
+}
+
+
+static void *
+ngx_http_dossier_lookup_create_main_conf(ngx_conf_t *cf)
+{
+    return ngx_pcalloc(cf->pool, sizeof(ngx_http_dossier_lookup_main_conf_t));
+}
+
+
+static ngx_int_t
+ngx_http_dossier_lookup_init_process(ngx_cycle_t *cycle)
+{
+    ngx_http_dossier_lookup_main_conf_t  *lmcf;
+
+    lmcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                               ngx_http_dossier_lookup_module);
+    if (lmcf) {
+        ngx_rbtree_init(&lmcf->fetches, &lmcf->sentinel,
+                        ngx_str_rbtree_insert_value);
+    }
+
+    return NGX_OK;
 }

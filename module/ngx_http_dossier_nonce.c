@@ -1,13 +1,19 @@
 /*
- * Nonces of signed requests, each accepted once within its window
- * (CONTRACT.md section 4).
+ * ngx_http_dossier_nonce_module: nonces of signed requests, each accepted
+ * once within its window (CONTRACT.md section 4).
  *
- * Every nonce is recorded in this node's shared memory, and one this node
- * has seen is refused at once.  Redis, when reachable, is the store every
+ *   dossier_nonce_zone size=32m;      http
+ *
+ * Every nonce is recorded in this node's shared memory (dg_nonce.h: kept
+ * until its window ends, never evicted before), and one this node has
+ * seen is refused at once.  Redis, when reachable, is the store every
  * gateway node shares (SET NX with the window as expiry) and has the last
- * word.  While Redis is unreachable only this node's memory is checked: a
- * request replayed to another node during an outage would pass there, a
- * risk bounded by the +/-300 s window on "created" (README: "Nonces").
+ * word.  While Redis is unreachable or answers errors only this node's
+ * memory decides; when it is full of nonces still inside their window the
+ * request is refused with 503 and Retry-After, and nothing is recorded
+ * (CONTRACT 1.1).  A request replayed to another node during an outage
+ * would pass there, within the +/-300 s window of "created" (README:
+ * "Nonces").
  */
 
 #include <ngx_config.h>
@@ -16,30 +22,131 @@
 
 #include <openssl/sha.h>
 
+#include "dg_redis_cmd.h"
 #include "ngx_http_dossier.h"
+#include "ngx_http_dossier_nonce.h"
 #include "ngx_http_dossier_table.h"
 
 
-/* the window is created +/- 300 s: 601 s covers any nonce's life */
-#define NGX_HTTP_DOSSIER_NONCE_PERIOD_MS  601000
-#define NGX_HTTP_DOSSIER_NONCE_CAPACITY   65536
+/* 32 MiB: about 600 000 nonces, 1 000 signed requests a second over the
+ * 600 s of the window (README: "Nonces") */
+#define NGX_HTTP_DOSSIER_NONCE_SIZE      (32 * 1024 * 1024)
+#define NGX_HTTP_DOSSIER_NONCE_SIZE_MIN  4096
 
 
+typedef struct {
+    ngx_flag_t                   enabled;   /* signed requests accepted */
+    size_t                       size;      /* 0: the default */
+    ngx_shm_zone_t              *zone;
+} ngx_http_dossier_nonce_main_conf_t;
+
+
+static char *ngx_http_dossier_nonce_zone_directive(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
 static dg_sig_nonce_e ngx_http_dossier_nonce_local(ngx_http_request_t *r,
-    u_char *key);
+    u_char *key, time_t expires);
 static void ngx_http_dossier_nonce_reply(void *data, redisReply *reply);
 static void ngx_http_dossier_nonce_cleanup(void *data);
+static void *ngx_http_dossier_nonce_create_main_conf(ngx_conf_t *cf);
+static char *ngx_http_dossier_nonce_init_main_conf(ngx_conf_t *cf,
+    void *conf);
 
 
 static ngx_str_t  ngx_http_dossier_nonce_zone_name =
     ngx_string("dossier_nonces");
 
 
-ngx_shm_zone_t *
-ngx_http_dossier_nonce_zone(ngx_conf_t *cf)
+static ngx_command_t  ngx_http_dossier_nonce_commands[] = {
+
+    { ngx_string("dossier_nonce_zone"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_dossier_nonce_zone_directive,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_dossier_nonce_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    NULL,                                  /* postconfiguration */
+
+    ngx_http_dossier_nonce_create_main_conf,
+    ngx_http_dossier_nonce_init_main_conf,
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    NULL,                                  /* create location configuration */
+    NULL                                   /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_dossier_nonce_module = {
+    NGX_MODULE_V1,
+    &ngx_http_dossier_nonce_module_ctx,    /* module context */
+    ngx_http_dossier_nonce_commands,       /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    NULL,                                  /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+/* dossier_nonce_zone size=N; (anywhere in http: the zone is declared
+ * once the whole block is read) */
+static char *
+ngx_http_dossier_nonce_zone_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
 {
-    return ngx_http_dossier_table_zone(cf, &ngx_http_dossier_nonce_zone_name,
-                                       NGX_HTTP_DOSSIER_NONCE_CAPACITY);
+    ngx_http_dossier_nonce_main_conf_t  *nmcf = conf;
+
+    ssize_t     size;
+    ngx_str_t  *value, v;
+
+    if (nmcf->size) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strncmp(value[1].data, "size=", 5) != 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid parameter \"%V\"",
+                           &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    v.data = value[1].data + 5;
+    v.len = value[1].len - 5;
+
+    size = ngx_parse_size(&v);
+    if (size < NGX_HTTP_DOSSIER_NONCE_SIZE_MIN) {
+        return "has an invalid size (at least 4k)";
+    }
+
+    nmcf->size = (size_t) size;
+
+    return NGX_CONF_OK;
+}
+
+
+ngx_int_t
+ngx_http_dossier_nonce_enable(ngx_conf_t *cf)
+{
+    ngx_http_dossier_nonce_main_conf_t  *nmcf;
+
+    nmcf = ngx_http_conf_get_module_main_conf(cf,
+                                              ngx_http_dossier_nonce_module);
+    nmcf->enabled = 1;
+
+    return NGX_OK;
 }
 
 
@@ -47,11 +154,10 @@ ngx_int_t
 ngx_http_dossier_nonce_check(ngx_http_request_t *r, u_char *key,
     time_t expires, ngx_http_dossier_nonce_pt handler)
 {
-    u_char                         ttl[NGX_TIME_T_LEN], *name;
+    u_char                        *name, *p;
     size_t                         len;
-    const char                    *argv[6];
-    size_t                         argvlen[6];
     ngx_str_t                     *prefix;
+    dg_redis_cmd_t                 cmd;
     dg_sig_nonce_e                 local;
     ngx_pool_cleanup_t            *cln;
     ngx_http_dossier_ctx_t        *ctx;
@@ -60,7 +166,7 @@ ngx_http_dossier_nonce_check(ngx_http_request_t *r, u_char *key,
     dmcf = ngx_http_get_module_main_conf(r, ngx_http_dossier_module);
     ctx = ngx_http_dossier_ctx(r);
 
-    local = ngx_http_dossier_nonce_local(r, key);
+    local = ngx_http_dossier_nonce_local(r, key, expires);
 
     if (local == DG_SIG_NONCE_REPLAYED || dmcf->cache == NULL) {
         return local;
@@ -75,34 +181,24 @@ ngx_http_dossier_nonce_check(ngx_http_request_t *r, u_char *key,
         return local;
     }
 
-    argv[0] = "SET";
-    argv[1] = (char *) name;
-    argv[2] = "1";
-    argv[3] = "NX";
-    argv[4] = "EX";
-    argv[5] = (char *) ttl;
+    p = ngx_cpymem(ngx_cpymem(ngx_cpymem(name, prefix->data, prefix->len),
+                              "n:", 2),
+                   key, len);
 
-    argvlen[0] = 3;
-    argvlen[1] = ngx_cpymem(ngx_cpymem(ngx_cpymem(name, prefix->data,
-                                                  prefix->len),
-                                       "n:", 2),
-                            key, len) - name;
-    argvlen[2] = 1;
-    argvlen[3] = 2;
-    argvlen[4] = 2;
-    argvlen[5] = ngx_sprintf(ttl, "%T", ngx_max(expires - ngx_time(), 1) + 1)
-                 - ttl;
-
-    if (ngx_http_dossier_redis_command(
-            ngx_http_dossier_cache_redis(dmcf->cache), 6, argv, argvlen,
-            ngx_http_dossier_nonce_reply, r, &ctx->nonce_cmd)
-        != NGX_OK)
+    if (dg_nonce_command(&cmd, (char *) name, p - name,
+                         ngx_max(expires - ngx_time(), 1) + 1) != 0
+        || ngx_http_dossier_redis_command(
+               ngx_http_dossier_cache_redis(dmcf->cache), cmd.argc,
+               cmd.argv, cmd.argvlen, ngx_http_dossier_nonce_reply, r,
+               &ctx->nonce_cmd)
+           != NGX_OK)
     {
         /* Redis is away: this node's memory decides */
         return local;
     }
 
     ctx->nonce_handler = handler;
+    ctx->nonce_local = local;
     cln->handler = ngx_http_dossier_nonce_cleanup;
     cln->data = ctx;
 
@@ -110,36 +206,63 @@ ngx_http_dossier_nonce_check(ngx_http_request_t *r, u_char *key,
 }
 
 
-static dg_sig_nonce_e
-ngx_http_dossier_nonce_local(ngx_http_request_t *r, u_char *key)
+ngx_int_t
+ngx_http_dossier_nonce_stats(ngx_http_request_t *r, dg_limit_stats_t *st)
 {
-    u_char                         md[SHA256_DIGEST_LENGTH];
-    dg_gcra_limit_t                once;
-    dg_limit_request_t             req;
-    dg_limit_outcome_t             out;
-    ngx_http_dossier_main_conf_t  *dmcf;
+    ngx_http_dossier_nonce_main_conf_t  *nmcf;
 
-    dmcf = ngx_http_get_module_main_conf(r, ngx_http_dossier_module);
+    nmcf = ngx_http_get_module_main_conf(r, ngx_http_dossier_nonce_module);
 
-    if (dmcf->nonce_zone == NULL
-        || dg_gcra_limit_init(&once, 1, NGX_HTTP_DOSSIER_NONCE_PERIOD_MS, 0)
-           != 0)
-    {
+    if (nmcf->zone == NULL) {
+        return NGX_DECLINED;
+    }
+
+    ngx_http_dossier_table_stats(nmcf->zone, st);
+
+    return NGX_OK;
+}
+
+
+/* Records the nonce here: FRESH, REPLAYED, or UNAVAILABLE when the table
+ * is full of nonces inside their window (then nothing was recorded). */
+static dg_sig_nonce_e
+ngx_http_dossier_nonce_local(ngx_http_request_t *r, u_char *key,
+    time_t expires)
+{
+    u_char                               md[SHA256_DIGEST_LENGTH];
+    static time_t                        logged;
+    ngx_http_dossier_nonce_main_conf_t  *nmcf;
+
+    nmcf = ngx_http_get_module_main_conf(r, ngx_http_dossier_nonce_module);
+
+    if (nmcf->zone == NULL) {
         return DG_SIG_NONCE_UNAVAILABLE;
     }
 
-    /* "accepted once in the window" is a limit of one per window; keyid
-     * and nonce together may be longer than a table key, their hash not */
+    /* keyid and nonce together may be longer than a table key, their
+     * hash not */
     SHA256(key, ngx_strlen(key), md);
 
-    req.key = md;
-    req.key_len = sizeof(md);
-    req.limit = &once;
-    req.shadow = 0;
+    switch (ngx_http_dossier_table_record(nmcf->zone, md, expires)) {
 
-    ngx_http_dossier_table_charge(dmcf->nonce_zone, &req, 1, &out);
+    case DG_NONCE_RECORDED:
+        return DG_SIG_NONCE_FRESH;
 
-    return out.allowed ? DG_SIG_NONCE_FRESH : DG_SIG_NONCE_REPLAYED;
+    case DG_NONCE_SEEN:
+        return DG_SIG_NONCE_REPLAYED;
+
+    default:
+        /* once a second at most: a flood would flood the log too */
+        if (logged != ngx_time()) {
+            logged = ngx_time();
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "dossier: nonce table full of unexpired nonces, "
+                          "refused unless Redis records them; raise "
+                          "dossier_nonce_zone size");
+        }
+
+        return DG_SIG_NONCE_UNAVAILABLE;
+    }
 }
 
 
@@ -154,8 +277,9 @@ ngx_http_dossier_nonce_reply(void *data, redisReply *reply)
     ctx->nonce_cmd = NULL;
 
     if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
-        /* recorded locally already: that is the answer now */
-        rc = DG_SIG_NONCE_FRESH;
+        /* not recorded there: this node's answer stands (refused when it
+         * could not record it either) */
+        rc = ctx->nonce_local;
 
     } else {
         rc = (reply->type == REDIS_REPLY_NIL) ? DG_SIG_NONCE_REPLAYED
@@ -175,4 +299,41 @@ ngx_http_dossier_nonce_cleanup(void *data)
         ngx_http_dossier_redis_cancel(ctx->nonce_cmd);
         ctx->nonce_cmd = NULL;
     }
+}
+
+
+static void *
+ngx_http_dossier_nonce_create_main_conf(ngx_conf_t *cf)
+{
+    return ngx_pcalloc(cf->pool, sizeof(ngx_http_dossier_nonce_main_conf_t));
+}
+
+
+/* The zone of a configuration with signed requests, sized once the whole
+ * http block (dossier_nonce_zone anywhere in it) is read. */
+static char *
+ngx_http_dossier_nonce_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_dossier_nonce_main_conf_t  *nmcf = conf;
+
+    uint32_t  capacity;
+
+    if (!nmcf->enabled) {
+        return NGX_CONF_OK;
+    }
+
+    capacity = dg_nonce_table_capacity(nmcf->size
+                                       ? nmcf->size
+                                       : NGX_HTTP_DOSSIER_NONCE_SIZE);
+    if (capacity == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"dossier_nonce_zone\": size too large");
+        return NGX_CONF_ERROR;
+    }
+
+    nmcf->zone = ngx_http_dossier_table_nonce_zone(cf,
+                     &ngx_http_dossier_nonce_zone_name, capacity,
+                     &ngx_http_dossier_nonce_module);
+
+    return nmcf->zone ? NGX_CONF_OK : NGX_CONF_ERROR;
 }

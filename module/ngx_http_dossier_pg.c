@@ -16,6 +16,7 @@
 #include <ngx_event.h>
 
 #include "dg_mask.h"
+#include "dg_outcome.h"
 #include "ngx_http_dossier_pg.h"
 
 
@@ -24,7 +25,10 @@
 #define NGX_HTTP_DOSSIER_PG_IDLE        2
 #define NGX_HTTP_DOSSIER_PG_BUSY        3
 
-#define NGX_HTTP_DOSSIER_PG_SECTORS      32
+/* how soon a backend notices that its statement's connection was dropped
+ * (see ngx_http_dossier_pg_options) */
+#define NGX_HTTP_DOSSIER_PG_OPTIONS                                          \
+    "-c client_connection_check_interval=1000"
 
 #define NGX_HTTP_DOSSIER_PG_BACKOFF_MIN  100
 #define NGX_HTTP_DOSSIER_PG_BACKOFF_MAX  2000
@@ -40,6 +44,7 @@ struct ngx_http_dossier_pg_conn_s {
     ngx_http_dossier_pg_t        *pg;
     PGconn                       *conn;
     ngx_connection_t             *c;
+    ino_t                         ino;        /* c's socket */
     ngx_uint_t                    state;
     ngx_msec_t                    backoff;
     ngx_event_t                   retry;
@@ -51,6 +56,7 @@ struct ngx_http_dossier_pg_conn_s {
     PGresult                     *result;
     char                          sqlstate[6];
     unsigned                      failed:1;
+    uint64_t                      sent_us;    /* the batch, for stats */
 
     u_char                       *buf;
     size_t                        bufsize;
@@ -61,14 +67,11 @@ struct ngx_http_dossier_pg_conn_s {
 
 struct ngx_http_dossier_pg_s {
     ngx_http_dossier_pg_conf_t   *conf;
+    ngx_http_dossier_pg_stats_t  *stats;
     ngx_log_t                    *log;
     ngx_http_dossier_pg_conn_t   *conns;
     ngx_queue_t                   queue;      /* submissions */
-    ngx_uint_t                    queued;
-    struct {
-        u_char                    name[24];
-        ngx_uint_t                count;
-    }                             sectors[NGX_HTTP_DOSSIER_PG_SECTORS];
+    dg_admission_t               *admission;  /* places in the queue */
     ngx_queue_t                   queries;
     ngx_uint_t                    nqueries;
     ngx_uint_t                    batching;   /* batches in flight */
@@ -86,6 +89,11 @@ struct ngx_http_dossier_pg_s {
     ngx_http_dossier_pg_notify_pt notify;
     void                         *notify_data;
     unsigned                      listening:1;
+    /* answers waiting for the next turn of the event loop */
+    ngx_event_t                   post;
+    ngx_queue_t                   posted_items;
+    ngx_queue_t                   posted_queries;
+    ngx_queue_t                   posted_waiters;
 };
 
 
@@ -116,11 +124,21 @@ static ngx_uint_t ngx_http_dossier_pg_usable(ngx_http_dossier_pg_t *pg);
 static void ngx_http_dossier_pg_fail(ngx_http_dossier_pg_conn_t *pc,
     const char *why);
 static void ngx_http_dossier_pg_close(ngx_http_dossier_pg_conn_t *pc);
+static void ngx_http_dossier_pg_state(ngx_http_dossier_pg_conn_t *pc,
+    ngx_uint_t state);
 static void ngx_http_dossier_pg_answer(ngx_http_dossier_pg_item_t *item,
     ngx_http_dossier_outcome_e outcome);
+static ngx_int_t ngx_http_dossier_pg_admit(ngx_http_dossier_pg_t *pg,
+    ngx_http_dossier_pg_item_t *item);
+static void ngx_http_dossier_pg_queue(ngx_http_dossier_pg_t *pg,
+    ngx_http_dossier_pg_item_t *item);
+static void ngx_http_dossier_pg_finish(ngx_http_dossier_pg_item_t *item);
+static void ngx_http_dossier_pg_post_item(ngx_http_dossier_pg_t *pg,
+    ngx_http_dossier_pg_item_t *item, ngx_http_dossier_outcome_e outcome);
+static void ngx_http_dossier_pg_post_query(ngx_http_dossier_pg_t *pg,
+    ngx_http_dossier_pg_query_t *q);
+static void ngx_http_dossier_pg_deliver(ngx_event_t *ev);
 static void ngx_http_dossier_pg_fail_queue(ngx_http_dossier_pg_t *pg);
-static ngx_uint_t *ngx_http_dossier_pg_sector(ngx_http_dossier_pg_t *pg,
-    ngx_str_t *sector);
 static void ngx_http_dossier_pg_enqueue(ngx_http_dossier_pg_t *pg,
     ngx_http_dossier_pg_item_t *item, ngx_uint_t head);
 static void ngx_http_dossier_pg_dequeue(ngx_http_dossier_pg_item_t *item);
@@ -130,6 +148,11 @@ static void ngx_http_dossier_pg_refresh(ngx_event_t *ev);
 static void ngx_http_dossier_pg_listened(ngx_http_dossier_pg_query_t *q,
     PGresult *res);
 static void ngx_http_dossier_pg_notifies(ngx_http_dossier_pg_conn_t *pc);
+static char *ngx_http_dossier_pg_check_servers(const char *host,
+    const char *hostaddr, const char *port, const char *attrs);
+static ngx_uint_t ngx_http_dossier_pg_count(const char *list);
+static char *ngx_http_dossier_pg_options(ngx_pool_t *pool,
+    const char *given);
 static char *ngx_http_dossier_pg_strdup(ngx_pool_t *pool, const char *s);
 static void ngx_http_dossier_pg_log(ngx_http_dossier_pg_conn_t *pc,
     const char *what, const char *why);
@@ -137,7 +160,7 @@ static void ngx_http_dossier_pg_log(ngx_http_dossier_pg_conn_t *pc,
 
 ngx_http_dossier_pg_t *
 ngx_http_dossier_pg_create(ngx_cycle_t *cycle,
-    ngx_http_dossier_pg_conf_t *conf)
+    ngx_http_dossier_pg_conf_t *conf, ngx_http_dossier_pg_stats_t *stats)
 {
     ngx_uint_t                   i;
     ngx_http_dossier_pg_t       *pg;
@@ -149,10 +172,19 @@ ngx_http_dossier_pg_create(ngx_cycle_t *cycle,
     }
 
     pg->conf = conf;
+    pg->stats = stats;
     pg->log = cycle->log;
     ngx_queue_init(&pg->queue);
     ngx_queue_init(&pg->queries);
     ngx_queue_init(&pg->catalog_waiters);
+    ngx_queue_init(&pg->posted_items);
+    ngx_queue_init(&pg->posted_queries);
+    ngx_queue_init(&pg->posted_waiters);
+
+    pg->admission = dg_admission_create(conf->queue_size, conf->sector_share);
+    if (pg->admission == NULL) {
+        return NULL;
+    }
 
     pg->conns = ngx_pcalloc(cycle->pool,
                             conf->pool_size * sizeof(ngx_http_dossier_pg_conn_t));
@@ -164,6 +196,10 @@ ngx_http_dossier_pg_create(ngx_cycle_t *cycle,
     pg->refresh.data = pg;
     pg->refresh.log = pg->log;
     pg->refresh.cancelable = 1;
+
+    pg->post.handler = ngx_http_dossier_pg_deliver;
+    pg->post.data = pg;
+    pg->post.log = pg->log;
 
     pg->catalog_query.sql = NGX_HTTP_DOSSIER_CATALOG_SQL;
     pg->catalog_query.handler = ngx_http_dossier_pg_catalog_done;
@@ -177,16 +213,21 @@ ngx_http_dossier_pg_create(ngx_cycle_t *cycle,
     pc->retry.log = pg->log;
     pc->retry.cancelable = 1;
 
+    pg->listen_query.pg = pg;
     pg->listen_query.sql = (char *) pg->listen_sql;
     pg->listen_query.handler = ngx_http_dossier_pg_listened;
     pg->listen_query.data = pg;
+
+    stats->conns[NGX_HTTP_DOSSIER_PG_DOWN] += conf->pool_size;
 
     for (i = 0; i < conf->pool_size; i++) {
         pc = &pg->conns[i];
         pc->pg = pg;
 
+        /* a group larger than a batch goes alone */
         pc->items = ngx_pcalloc(cycle->pool,
-                         conf->batch_size * sizeof(ngx_http_dossier_pg_item_t *));
+                        ngx_max(conf->batch_size, NGX_HTTP_DOSSIER_PG_GROUP_MAX)
+                        * sizeof(ngx_http_dossier_pg_item_t *));
         if (pc->items == NULL) {
             return NULL;
         }
@@ -228,8 +269,14 @@ ngx_http_dossier_pg_destroy(ngx_http_dossier_pg_t *pg)
         ngx_del_timer(&pg->refresh);
     }
 
+    if (pg->post.posted) {
+        ngx_delete_posted_event(&pg->post);
+    }
+
     dg_catalog_free(pg->catalog);
     pg->catalog = NULL;
+    dg_admission_free(pg->admission);
+    pg->admission = NULL;
 }
 
 
@@ -237,33 +284,113 @@ ngx_int_t
 ngx_http_dossier_pg_submit(ngx_http_dossier_pg_t *pg,
     ngx_http_dossier_pg_item_t *item)
 {
-    ngx_uint_t  *count;
+    ngx_int_t  rc;
 
-    if (pg->queued >= pg->conf->queue_size) {
-        return NGX_BUSY;
+    if (!ngx_http_dossier_pg_usable(pg)) {
+        return NGX_DECLINED;
     }
 
-    count = ngx_http_dossier_pg_sector(pg, &item->sector);
+    rc = ngx_http_dossier_pg_admit(pg, item);
+    if (rc != NGX_OK) {
+        return rc;
+    }
 
-    if (count == NULL
-        || *count >= ngx_max(pg->conf->queue_size * pg->conf->sector_share
-                             / 100, 1))
+    item->group = NULL;
+    ngx_http_dossier_pg_queue(pg, item);
+
+    ngx_http_dossier_pg_dispatch(pg);
+
+    return NGX_OK;
+}
+
+
+/* Admission control (dg_admission): room in the queue and in the
+ * sector's share.  NGX_OK: item->place is taken. */
+static ngx_int_t
+ngx_http_dossier_pg_admit(ngx_http_dossier_pg_t *pg,
+    ngx_http_dossier_pg_item_t *item)
+{
+    switch (dg_admission_enter(pg->admission, (char *) item->sector.data,
+                               item->sector.len, &item->place))
     {
+    case DG_ADMISSION_OK:
+        return NGX_OK;
+
+    case DG_ADMISSION_ERROR:
+        return NGX_ERROR;
+
+    default:
         return NGX_BUSY;
+    }
+}
+
+
+static void
+ngx_http_dossier_pg_queue(ngx_http_dossier_pg_t *pg,
+    ngx_http_dossier_pg_item_t *item)
+{
+    item->deadline = ngx_current_msec + pg->conf->query_timeout;
+    item->conn = NULL;
+    item->posted = 0;
+    ngx_http_dossier_pg_enqueue(pg, item, 0);
+}
+
+
+ngx_int_t
+ngx_http_dossier_pg_submit_group(ngx_http_dossier_pg_t *pg,
+    ngx_http_dossier_pg_group_t *g)
+{
+    ngx_uint_t                   i;
+    ngx_http_dossier_pg_item_t  *item;
+
+    if (g->nitems == 0 || g->nitems > NGX_HTTP_DOSSIER_PG_GROUP_MAX) {
+        return NGX_ERROR;
     }
 
     if (!ngx_http_dossier_pg_usable(pg)) {
         return NGX_DECLINED;
     }
 
-    item->deadline = ngx_current_msec + pg->conf->query_timeout;
-    item->conn = NULL;
-    item->sector_count = count;
-    ngx_http_dossier_pg_enqueue(pg, item, 0);
+    g->pending = 0;
+    g->queued = 0;
+    g->solo = 0;
+
+    /* item by item, in order: one after the other in the queue */
+    for (i = 0; i < g->nitems; i++) {
+        item = g->items[i];
+        item->group = g;
+
+        if (ngx_http_dossier_pg_admit(pg, item) != NGX_OK) {
+            item->outcome = NGX_HTTP_DOSSIER_SATURATED;
+            continue;
+        }
+
+        ngx_http_dossier_pg_queue(pg, item);
+        g->pending++;
+    }
+
+    if (g->pending == 0) {
+        return NGX_BUSY;
+    }
 
     ngx_http_dossier_pg_dispatch(pg);
 
     return NGX_OK;
+}
+
+
+void
+ngx_http_dossier_pg_cancel_group(ngx_http_dossier_pg_group_t *g)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < g->nitems; i++) {
+        if (g->items[i]->group == g) {
+            ngx_http_dossier_pg_cancel(g->items[i]);
+        }
+    }
+
+    g->pending = 0;
 }
 
 
@@ -273,6 +400,12 @@ ngx_http_dossier_pg_cancel(ngx_http_dossier_pg_item_t *item)
     if (item->queued) {
         ngx_http_dossier_pg_dequeue(item);
         item->conn = NULL;
+        return;
+    }
+
+    if (item->posted) {
+        ngx_queue_remove(&item->queue);
+        item->posted = 0;
         return;
     }
 
@@ -304,6 +437,7 @@ ngx_http_dossier_pg_query(ngx_http_dossier_pg_t *pg,
     q->pg = pg;
     q->conn = NULL;
     q->queued = 1;
+    q->posted = 0;
     ngx_queue_insert_tail(&pg->queries, &q->queue);
     pg->nqueries++;
 
@@ -320,6 +454,12 @@ ngx_http_dossier_pg_query_cancel(ngx_http_dossier_pg_query_t *q)
         ngx_queue_remove(&q->queue);
         q->queued = 0;
         q->pg->nqueries--;
+        return;
+    }
+
+    if (q->posted) {
+        ngx_queue_remove(&q->queue);
+        q->posted = 0;
         return;
     }
 
@@ -361,6 +501,7 @@ ngx_http_dossier_pg_wait_catalog(ngx_http_dossier_pg_t *pg,
     ngx_add_timer(&w->timer, pg->conf->query_timeout);
 
     w->waiting = 1;
+    w->posted = 0;
     ngx_queue_insert_tail(&pg->catalog_waiters, &w->queue);
 
     return NGX_OK;
@@ -370,8 +511,9 @@ ngx_http_dossier_pg_wait_catalog(ngx_http_dossier_pg_t *pg,
 void
 ngx_http_dossier_pg_wait_cancel(ngx_http_dossier_pg_waiter_t *w)
 {
-    if (w->waiting) {
+    if (w->waiting || w->posted) {
         w->waiting = 0;
+        w->posted = 0;
         ngx_queue_remove(&w->queue);
     }
 
@@ -391,6 +533,8 @@ ngx_http_dossier_pg_wait_timeout(ngx_event_t *ev)
 }
 
 
+/* The waiters are answered on the next turn of the event loop, as every
+ * other answer of the driver (see ngx_http_dossier_pg_deliver). */
 static void
 ngx_http_dossier_pg_wake(ngx_http_dossier_pg_t *pg, ngx_uint_t ready)
 {
@@ -400,9 +544,20 @@ ngx_http_dossier_pg_wake(ngx_http_dossier_pg_t *pg, ngx_uint_t ready)
     while (!ngx_queue_empty(&pg->catalog_waiters)) {
         q = ngx_queue_head(&pg->catalog_waiters);
         w = ngx_queue_data(q, ngx_http_dossier_pg_waiter_t, queue);
+        ngx_queue_remove(q);
 
-        ngx_http_dossier_pg_wait_cancel(w);
-        w->handler(w, ready);
+        if (w->timer.timer_set) {
+            ngx_del_timer(&w->timer);
+        }
+
+        w->waiting = 0;
+        w->posted = 1;
+        w->ready = ready;
+        ngx_queue_insert_tail(&pg->posted_waiters, q);
+    }
+
+    if (!ngx_queue_empty(&pg->posted_waiters)) {
+        ngx_post_event(&pg->post, &ngx_posted_events);
     }
 }
 
@@ -498,6 +653,10 @@ ngx_http_dossier_pg_connect(ngx_event_t *ev)
         return;
     }
 
+    if (pc->backoff && !pc->listener) {
+        pc->pg->stats->reconnects++;
+    }
+
     pc->conn = PQconnectStartParams(conf->keywords, conf->values, 0);
 
     if (pc->conn == NULL || PQstatus(pc->conn) == CONNECTION_BAD
@@ -507,7 +666,7 @@ ngx_http_dossier_pg_connect(ngx_event_t *ev)
         return;
     }
 
-    pc->state = NGX_HTTP_DOSSIER_PG_CONNECTING;
+    ngx_http_dossier_pg_state(pc, NGX_HTTP_DOSSIER_PG_CONNECTING);
 
     if (ngx_http_dossier_pg_wrap_socket(pc) != NGX_OK) {
         ngx_http_dossier_pg_fail(pc, "cannot watch the socket");
@@ -522,22 +681,25 @@ ngx_http_dossier_pg_connect(ngx_event_t *ev)
 
 /*
  * Gives libpq's current socket to nginx.  libpq may replace the socket
- * while connecting (another address, or a retry without SSL), so this runs
- * again whenever PQsocket() changes; the old descriptor is libpq's to close.
+ * while connecting (the next host of a list, or a retry without SSL), so
+ * this runs again whenever the socket changes: a new socket may get the
+ * old one's number, hence the inode.  The old descriptor is libpq's to
+ * close, and closing it took it out of the event set.
  */
 static ngx_int_t
 ngx_http_dossier_pg_wrap_socket(ngx_http_dossier_pg_conn_t *pc)
 {
     int                fd;
+    struct stat        st;
     ngx_msec_int_t     timer;
     ngx_connection_t  *c;
 
     fd = PQsocket(pc->conn);
-    if (fd == -1) {
+    if (fd == -1 || fstat(fd, &st) == -1) {
         return NGX_ERROR;
     }
 
-    if (pc->c && pc->c->fd == fd) {
+    if (pc->c && pc->c->fd == fd && pc->ino == st.st_ino) {
         return NGX_OK;
     }
 
@@ -548,6 +710,14 @@ ngx_http_dossier_pg_wrap_socket(ngx_http_dossier_pg_conn_t *pc)
             timer = ngx_max((ngx_msec_int_t) (pc->c->read->timer.key
                                               - ngx_current_msec), 1);
             ngx_del_timer(pc->c->read);
+        }
+
+        if (pc->c->read->posted) {
+            ngx_delete_posted_event(pc->c->read);
+        }
+
+        if (pc->c->write->posted) {
+            ngx_delete_posted_event(pc->c->write);
         }
 
         /* the old descriptor is already closed by libpq */
@@ -569,6 +739,7 @@ ngx_http_dossier_pg_wrap_socket(ngx_http_dossier_pg_conn_t *pc)
     c->read->log = pc->pg->log;
     c->write->log = pc->pg->log;
     pc->c = c;
+    pc->ino = st.st_ino;
 
     if (ngx_add_event(c->read, NGX_READ_EVENT, NGX_LEVEL_EVENT) != NGX_OK) {
         return NGX_ERROR;
@@ -623,7 +794,7 @@ ngx_http_dossier_pg_connect_poll(ngx_http_dossier_pg_conn_t *pc)
     }
 
     if (pc->listener) {
-        pc->state = NGX_HTTP_DOSSIER_PG_IDLE;
+        ngx_http_dossier_pg_state(pc, NGX_HTTP_DOSSIER_PG_IDLE);
         pc->backoff = 0;
         pc->query = &pg->listen_query;
         pg->listen_query.conn = pc;
@@ -641,7 +812,7 @@ ngx_http_dossier_pg_connect_poll(ngx_http_dossier_pg_conn_t *pc)
                   "dossier: PostgreSQL connection %ui established",
                   (ngx_uint_t) (pc - pg->conns));
 
-    pc->state = NGX_HTTP_DOSSIER_PG_IDLE;
+    ngx_http_dossier_pg_state(pc, NGX_HTTP_DOSSIER_PG_IDLE);
     pc->backoff = 0;
     pg->up++;
 
@@ -805,7 +976,7 @@ ngx_http_dossier_pg_dispatch(ngx_http_dossier_pg_t *pg)
             q->queued = 0;
 
             if ((ngx_msec_int_t) (ngx_current_msec - q->deadline) >= 0) {
-                ngx_http_dossier_pg_query_done(q, NULL, "");
+                ngx_http_dossier_pg_post_query(pg, q);
                 continue;
             }
 
@@ -859,6 +1030,7 @@ ngx_http_dossier_pg_send_batch(ngx_http_dossier_pg_conn_t *pc)
     ngx_queue_t                 *q, *next;
     ngx_http_dossier_pg_t       *pg = pc->pg;
     ngx_http_dossier_pg_item_t  *item;
+    ngx_http_dossier_pg_group_t *g;
 
     n = 0;
     len = sizeof("[]");
@@ -872,7 +1044,42 @@ ngx_http_dossier_pg_send_batch(ngx_http_dossier_pg_conn_t *pc)
 
         if ((ngx_msec_int_t) (ngx_current_msec - item->deadline) >= 0) {
             ngx_http_dossier_pg_dequeue(item);
-            ngx_http_dossier_pg_answer(item, NGX_HTTP_DOSSIER_UNAVAILABLE);
+            ngx_http_dossier_pg_post_item(pg, item,
+                                          NGX_HTTP_DOSSIER_UNAVAILABLE);
+            continue;
+        }
+
+        g = item->group;
+
+        if (g) {
+            /* a group goes whole, in order, in one transaction: beside
+             * the others if it fits, else alone */
+            if (n > 0 && (g->solo || n + g->queued > pg->conf->batch_size)) {
+                break;
+            }
+
+            /* its items wait one after the other */
+            while (item->group == g) {
+                next = ngx_queue_next(q);
+
+                ngx_http_dossier_pg_dequeue(item);
+                item->conn = pc;
+                item->slot = n;
+                pc->items[n++] = item;
+                len += item->json.len + 1;
+
+                q = next;
+                if (q == ngx_queue_sentinel(&pg->queue)) {
+                    break;
+                }
+
+                item = ngx_queue_data(q, ngx_http_dossier_pg_item_t, queue);
+            }
+
+            if (g->solo) {
+                break;
+            }
+
             continue;
         }
 
@@ -911,6 +1118,7 @@ ngx_http_dossier_pg_send_batch(ngx_http_dossier_pg_conn_t *pc)
     }
 
     pg->batching++;
+    pc->sent_us = dg_metrics_now_us();
 
     if (len > pc->bufsize) {
         ngx_free(pc->buf);
@@ -953,7 +1161,7 @@ ngx_http_dossier_pg_send(ngx_http_dossier_pg_conn_t *pc, const char *sql,
         return NGX_ERROR;
     }
 
-    pc->state = NGX_HTTP_DOSSIER_PG_BUSY;
+    ngx_http_dossier_pg_state(pc, NGX_HTTP_DOSSIER_PG_BUSY);
     pc->failed = 0;
     pc->result = NULL;
     ngx_add_timer(pc->c->read, pc->pg->conf->query_timeout);
@@ -989,13 +1197,20 @@ ngx_http_dossier_pg_complete(ngx_http_dossier_pg_conn_t *pc)
     PQclear(pc->result);
     pc->result = NULL;
 
+    /* a primary demoted under us (25006 read_only_sql_transaction):
+     * reconnect, and libpq's target_session_attrs finds the new one */
+    if (pc->failed && ngx_strcmp(pc->sqlstate, "25006") == 0) {
+        ngx_http_dossier_pg_fail(pc, "the server has become read-only");
+        return;
+    }
+
     /* a connection goes back to the pool only outside any transaction */
     if (PQtransactionStatus(pc->conn) != PQTRANS_IDLE) {
         ngx_http_dossier_pg_fail(pc, "left inside a transaction");
         return;
     }
 
-    pc->state = NGX_HTTP_DOSSIER_PG_IDLE;
+    ngx_http_dossier_pg_state(pc, NGX_HTTP_DOSSIER_PG_IDLE);
     ngx_http_dossier_pg_dispatch(pc->pg);
 }
 
@@ -1003,13 +1218,22 @@ ngx_http_dossier_pg_complete(ngx_http_dossier_pg_conn_t *pc)
 static void
 ngx_http_dossier_pg_batch_done(ngx_http_dossier_pg_conn_t *pc, ngx_uint_t ok)
 {
-    char                        *outcome;
     ngx_int_t                    ord;
-    ngx_uint_t                   i, rows;
+    ngx_uint_t                   i, rows, data;
     ngx_http_dossier_pg_t       *pg = pc->pg;
     ngx_http_dossier_pg_item_t  *item;
+    ngx_http_dossier_outcome_e   outcome;
 
     rows = ok ? (ngx_uint_t) PQntuples(pc->result) : 0;
+
+    if (ok) {
+        dg_histogram_observe(&pg->stats->commit_size,
+                             &ngx_http_dossier_commit_size_buckets,
+                             pc->nitems);
+        dg_histogram_observe(&pg->stats->commit_time,
+                             &ngx_http_dossier_commit_time_buckets,
+                             dg_metrics_now_us() - pc->sent_us);
+    }
 
     for (i = 0; i < rows; i++) {
         ord = ngx_atoi((u_char *) PQgetvalue(pc->result, i, 0),
@@ -1028,21 +1252,50 @@ ngx_http_dossier_pg_batch_done(ngx_http_dossier_pg_conn_t *pc, ngx_uint_t ok)
         /* the status stays valid while the handler runs */
         item->id = ngx_http_dossier_pg_status(pc->result, i, 2,
                                               &item->status);
-        outcome = PQgetvalue(pc->result, i, 1);
 
-        ngx_http_dossier_pg_answer(item,
-            outcome[0] == 'c' && outcome[1] == 'r'
-                ? NGX_HTTP_DOSSIER_STORED_NEW
-                : outcome[0] == 'd' ? NGX_HTTP_DOSSIER_STORED_BEFORE
-                                    : NGX_HTTP_DOSSIER_CONFLICT);
+        switch (ngx_http_dossier_pg_outcome(pc->result, i, 1)) {
+
+        case DG_OUTCOME_CREATED:
+            outcome = NGX_HTTP_DOSSIER_STORED_NEW;
+            break;
+
+        case DG_OUTCOME_DUPLICATE:
+            outcome = NGX_HTTP_DOSSIER_STORED_BEFORE;
+            break;
+
+        case DG_OUTCOME_CONFLICT:
+            outcome = NGX_HTTP_DOSSIER_CONFLICT;
+            break;
+
+        default:
+            /* committed, but to what end is unknown: in doubt, and a
+             * retry is safe */
+            ngx_http_dossier_pg_log(pc, "PostgreSQL",
+                                    "unexpected outcome of a dossier");
+            outcome = NGX_HTTP_DOSSIER_UNAVAILABLE;
+            break;
+        }
+
+        ngx_http_dossier_pg_answer(item, outcome);
     }
 
     /*
      * What is left was not stored: the transaction rolled back.  An error
      * about the data (SQLSTATE classes 22 and 23) may be one item's fault,
-     * so a batch of several is retried one by one to isolate it; any other
-     * failure is the server's, and the client may retry.
+     * so a batch of several is retried one by one to isolate it, a group
+     * whole and alone (in order: from the last item, each at the head);
+     * any other failure is the server's, and the client may retry.
      */
+    data = pc->failed && (ngx_strncmp(pc->sqlstate, "22", 2) == 0
+                          || ngx_strncmp(pc->sqlstate, "23", 2) == 0);
+
+    for (i = pc->nitems; data && i-- > 0; /* void */) {
+        item = pc->items[i];
+        if (item && item->group && !item->group->solo) {
+            ngx_http_dossier_pg_enqueue(pg, item, 1);
+        }
+    }
+
     for (i = 0; i < pc->nitems; i++) {
         item = pc->items[i];
         if (item == NULL) {
@@ -1052,11 +1305,13 @@ ngx_http_dossier_pg_batch_done(ngx_http_dossier_pg_conn_t *pc, ngx_uint_t ok)
         pc->items[i] = NULL;
         item->conn = NULL;
 
-        if (pc->failed
-            && (ngx_strncmp(pc->sqlstate, "22", 2) == 0
-                || ngx_strncmp(pc->sqlstate, "23", 2) == 0))
-        {
-            if (pc->nitems > 1) {
+        if (item->queued) {
+            item->group->solo = 1;
+            continue;
+        }
+
+        if (data) {
+            if (pc->nitems > 1 && item->group == NULL) {
                 item->solo = 1;
                 ngx_http_dossier_pg_enqueue(pg, item, 1);
                 continue;
@@ -1090,7 +1345,8 @@ ngx_http_dossier_pg_load_catalog(ngx_http_dossier_pg_t *pg)
 {
     ngx_http_dossier_pg_query_t  *q = &pg->catalog_query;
 
-    if (q->queued || q->conn) {
+    /* queued, in flight, or failed and about to say so */
+    if (q->queued || q->conn || q->posted) {
         return;
     }
 
@@ -1168,9 +1424,11 @@ ngx_http_dossier_pg_refresh(ngx_event_t *ev)
 
 /*
  * Drops the connection and schedules a reconnect with exponential backoff
- * (no reconnect storm when the server is down).  A batch in flight is
- * answered "unavailable": its COMMIT may or may not have happened, and a
- * retry resolves that safely through the MaHoSo idempotency key.
+ * (no reconnect storm when the server is down).  A statement in flight
+ * (a batch, a progress update) is answered "unavailable": its COMMIT may
+ * or may not have happened, and a retry resolves that safely (CONTRACT
+ * 1.1).  On a timeout, dropping the connection is what cancels the
+ * statement on the server (see ngx_http_dossier_pg_options).
  */
 static void
 ngx_http_dossier_pg_fail(ngx_http_dossier_pg_conn_t *pc, const char *why)
@@ -1180,19 +1438,19 @@ ngx_http_dossier_pg_fail(ngx_http_dossier_pg_conn_t *pc, const char *why)
     ngx_http_dossier_pg_query_t  *q;
 
     ngx_http_dossier_pg_log(pc, "PostgreSQL connection",
-                            why ? why : "failed");
+                            (why && why[0]) ? why : "failed");
 
     if (pc->query) {
         q = pc->query;
         pc->query = NULL;
-        ngx_http_dossier_pg_query_done(q, NULL, "");
+        ngx_http_dossier_pg_post_query(pg, q);
     }
 
     for (i = 0; i < pc->nitems; i++) {
         if (pc->items[i]) {
             pc->items[i]->conn = NULL;
-            ngx_http_dossier_pg_answer(pc->items[i],
-                                       NGX_HTTP_DOSSIER_UNAVAILABLE);
+            ngx_http_dossier_pg_post_item(pg, pc->items[i],
+                                          NGX_HTTP_DOSSIER_UNAVAILABLE);
             pc->items[i] = NULL;
         }
     }
@@ -1250,7 +1508,7 @@ ngx_http_dossier_pg_fail_queue(ngx_http_dossier_pg_t *pg)
 
         query = ngx_queue_data(q, ngx_http_dossier_pg_query_t, queue);
         query->queued = 0;
-        ngx_http_dossier_pg_query_done(query, NULL, "");
+        ngx_http_dossier_pg_post_query(pg, query);
     }
 
     while (!ngx_queue_empty(&pg->queue)) {
@@ -1258,13 +1516,17 @@ ngx_http_dossier_pg_fail_queue(ngx_http_dossier_pg_t *pg)
         item = ngx_queue_data(q, ngx_http_dossier_pg_item_t, queue);
 
         ngx_http_dossier_pg_dequeue(item);
-        ngx_http_dossier_pg_answer(item, NGX_HTTP_DOSSIER_UNAVAILABLE);
+        ngx_http_dossier_pg_post_item(pg, item, NGX_HTTP_DOSSIER_UNAVAILABLE);
     }
 }
 
 
-/* Every change to the submission queue goes through these two, so the
- * counts per sector always match what waits. */
+/*
+ * Every change to the submission queue goes through these two, so the
+ * places counted by the admission always match what waits.  A new item's
+ * place was taken by ngx_http_dossier_pg_submit(); one coming back (head)
+ * takes it again.
+ */
 static void
 ngx_http_dossier_pg_enqueue(ngx_http_dossier_pg_t *pg,
     ngx_http_dossier_pg_item_t *item, ngx_uint_t head)
@@ -1274,13 +1536,17 @@ ngx_http_dossier_pg_enqueue(ngx_http_dossier_pg_t *pg,
 
     if (head) {
         ngx_queue_insert_head(&pg->queue, &item->queue);
+        dg_admission_reenter(pg->admission, item->place);
 
     } else {
         ngx_queue_insert_tail(&pg->queue, &item->queue);
     }
 
-    pg->queued++;
-    (*item->sector_count)++;
+    if (item->group) {
+        item->group->queued++;
+    }
+
+    pg->stats->queued = dg_admission_waiting(pg->admission);
 }
 
 
@@ -1289,41 +1555,12 @@ ngx_http_dossier_pg_dequeue(ngx_http_dossier_pg_item_t *item)
 {
     ngx_queue_remove(&item->queue);
     item->queued = 0;
-    item->pg->queued--;
-    (*item->sector_count)--;
-}
+    dg_admission_leave(item->pg->admission, item->place);
+    item->pg->stats->queued = dg_admission_waiting(item->pg->admission);
 
-
-/* The waiting count of a sector; a slot nobody waits in is reused. */
-static ngx_uint_t *
-ngx_http_dossier_pg_sector(ngx_http_dossier_pg_t *pg, ngx_str_t *sector)
-{
-    ngx_uint_t  i, free;
-    size_t      len;
-
-    len = ngx_min(sector->len, sizeof(pg->sectors[0].name) - 1);
-    free = NGX_HTTP_DOSSIER_PG_SECTORS;
-
-    for (i = 0; i < NGX_HTTP_DOSSIER_PG_SECTORS; i++) {
-        if (ngx_strncmp(pg->sectors[i].name, sector->data, len) == 0
-            && pg->sectors[i].name[len] == '\0')
-        {
-            return &pg->sectors[i].count;
-        }
-
-        if (pg->sectors[i].count == 0 && free == NGX_HTTP_DOSSIER_PG_SECTORS) {
-            free = i;
-        }
+    if (item->group) {
+        item->group->queued--;
     }
-
-    if (free == NGX_HTTP_DOSSIER_PG_SECTORS) {
-        return NULL;
-    }
-
-    ngx_memzero(pg->sectors[free].name, sizeof(pg->sectors[0].name));
-    ngx_memcpy(pg->sectors[free].name, sector->data, len);
-
-    return &pg->sectors[free].count;
 }
 
 
@@ -1369,16 +1606,143 @@ ngx_http_dossier_pg_close(ngx_http_dossier_pg_conn_t *pc)
         pc->conn = NULL;
     }
 
-    pc->state = NGX_HTTP_DOSSIER_PG_DOWN;
+    ngx_http_dossier_pg_state(pc, NGX_HTTP_DOSSIER_PG_DOWN);
 }
 
 
+/* Every change of a connection's state goes through here, so that the
+ * counts by state match the pool (the listener is not in it). */
+static void
+ngx_http_dossier_pg_state(ngx_http_dossier_pg_conn_t *pc, ngx_uint_t state)
+{
+    if (!pc->listener) {
+        pc->pg->stats->conns[pc->state]--;
+        pc->pg->stats->conns[state]++;
+    }
+
+    pc->state = state;
+}
+
+
+/* Answers an item now: only from a result that just arrived (an event of
+ * the connection, never inside a call that queued something). */
 static void
 ngx_http_dossier_pg_answer(ngx_http_dossier_pg_item_t *item,
     ngx_http_dossier_outcome_e outcome)
 {
     item->outcome = outcome;
-    item->handler(item);
+    ngx_http_dossier_pg_finish(item);
+}
+
+
+/* An item has its outcome: its handler, or its group's once the group's
+ * last item has one. */
+static void
+ngx_http_dossier_pg_finish(ngx_http_dossier_pg_item_t *item)
+{
+    ngx_http_dossier_pg_group_t  *g = item->group;
+
+    item->pg->stats->outcomes[item->outcome]++;
+
+    if (g == NULL) {
+        item->handler(item);
+        return;
+    }
+
+    if (--g->pending == 0) {
+        g->handler(g);
+    }
+}
+
+
+/*
+ * Every other answer (a failure, a deadline) waits for the next turn of
+ * the event loop.  Failures are found inside ngx_http_dossier_pg_submit()
+ * and ngx_http_dossier_pg_query() too (a send failing on an idle
+ * connection): answered there, a handler would run before the call that
+ * registered it returned, and would meet a caller not ready for it (a
+ * lookup not yet in its tree, a request finalized under its handler).
+ */
+static void
+ngx_http_dossier_pg_post_item(ngx_http_dossier_pg_t *pg,
+    ngx_http_dossier_pg_item_t *item, ngx_http_dossier_outcome_e outcome)
+{
+    item->outcome = outcome;
+    item->posted = 1;
+    ngx_queue_insert_tail(&pg->posted_items, &item->queue);
+    ngx_post_event(&pg->post, &ngx_posted_events);
+}
+
+
+static void
+ngx_http_dossier_pg_post_query(ngx_http_dossier_pg_t *pg,
+    ngx_http_dossier_pg_query_t *q)
+{
+    q->conn = NULL;
+    q->sqlstate[0] = '\0';
+    q->posted = 1;
+    ngx_queue_insert_tail(&pg->posted_queries, &q->queue);
+    ngx_post_event(&pg->post, &ngx_posted_events);
+}
+
+
+/*
+ * Runs the posted answers.  What they post in turn (a handler that queues
+ * again and fails at once) waits for the next run: a handler never loops
+ * here without the event loop turning.
+ */
+static void
+ngx_http_dossier_pg_deliver(ngx_event_t *ev)
+{
+    ngx_queue_t                    items, queries, waiters, *q;
+    ngx_http_dossier_pg_t         *pg = ev->data;
+    ngx_http_dossier_pg_item_t    *item;
+    ngx_http_dossier_pg_query_t   *query;
+    ngx_http_dossier_pg_waiter_t  *w;
+
+    ngx_queue_init(&items);
+    ngx_queue_init(&queries);
+    ngx_queue_init(&waiters);
+
+    /* cancelling removes an answer from whichever list holds it */
+    if (!ngx_queue_empty(&pg->posted_items)) {
+        ngx_queue_add(&items, &pg->posted_items);
+        ngx_queue_init(&pg->posted_items);
+    }
+
+    if (!ngx_queue_empty(&pg->posted_queries)) {
+        ngx_queue_add(&queries, &pg->posted_queries);
+        ngx_queue_init(&pg->posted_queries);
+    }
+
+    if (!ngx_queue_empty(&pg->posted_waiters)) {
+        ngx_queue_add(&waiters, &pg->posted_waiters);
+        ngx_queue_init(&pg->posted_waiters);
+    }
+
+    while (!ngx_queue_empty(&items)) {
+        q = ngx_queue_head(&items);
+        ngx_queue_remove(q);
+        item = ngx_queue_data(q, ngx_http_dossier_pg_item_t, queue);
+        item->posted = 0;
+        ngx_http_dossier_pg_finish(item);
+    }
+
+    while (!ngx_queue_empty(&queries)) {
+        q = ngx_queue_head(&queries);
+        ngx_queue_remove(q);
+        query = ngx_queue_data(q, ngx_http_dossier_pg_query_t, queue);
+        query->posted = 0;
+        query->handler(query, NULL);
+    }
+
+    while (!ngx_queue_empty(&waiters)) {
+        q = ngx_queue_head(&waiters);
+        ngx_queue_remove(q);
+        w = ngx_queue_data(q, ngx_http_dossier_pg_waiter_t, queue);
+        w->posted = 0;
+        w->handler(w, w->ready);
+    }
 }
 
 
@@ -1386,7 +1750,7 @@ char *
 ngx_http_dossier_pg_parse_conninfo(ngx_conf_t *cf, ngx_str_t *conninfo,
     ngx_http_dossier_pg_conf_t *conf)
 {
-    char              *err, *host, *hostaddr;
+    char              *err, *host, *hostaddr, *port, *attrs;
     u_char            *text;
     ngx_uint_t         n, i;
     PQconninfoOption  *opts, *o;
@@ -1410,6 +1774,8 @@ ngx_http_dossier_pg_parse_conninfo(ngx_conf_t *cf, ngx_str_t *conninfo,
 
     host = NULL;
     hostaddr = NULL;
+    port = NULL;
+    attrs = NULL;
     n = 0;
 
     for (o = opts; o->keyword; o++) {
@@ -1424,26 +1790,16 @@ ngx_http_dossier_pg_parse_conninfo(ngx_conf_t *cf, ngx_str_t *conninfo,
 
         } else if (ngx_strcmp(o->keyword, "hostaddr") == 0) {
             hostaddr = o->val;
+
+        } else if (ngx_strcmp(o->keyword, "port") == 0) {
+            port = o->val;
+
+        } else if (ngx_strcmp(o->keyword, "target_session_attrs") == 0) {
+            attrs = o->val;
         }
     }
 
-    err = NULL;
-
-    if (host == NULL && hostaddr == NULL) {
-        err = "set \"host\" to a unix-socket directory or \"hostaddr\" to "
-              "a numeric address";
-
-    } else if ((host && ngx_strchr(host, ',')) 
-               || (hostaddr && ngx_strchr(hostaddr, ',')))
-    {
-        err = "only one server may be given";
-
-    } else if (hostaddr == NULL && host[0] != '/') {
-        err = "\"host\" must be a unix-socket directory; give a TCP server "
-              "as \"hostaddr\" (a numeric address: workers resolve no "
-              "names)";
-    }
-
+    err = ngx_http_dossier_pg_check_servers(host, hostaddr, port, attrs);
     if (err) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "PostgreSQL conninfo: %s",
                            err);
@@ -1451,20 +1807,28 @@ ngx_http_dossier_pg_parse_conninfo(ngx_conf_t *cf, ngx_str_t *conninfo,
         return NGX_CONF_ERROR;
     }
 
-    conf->keywords = ngx_pcalloc(cf->pool, (n + 1) * sizeof(char *));
-    conf->values = ngx_pcalloc(cf->pool, (n + 1) * sizeof(char *));
+    /* one more for "options", which is always given */
+    conf->keywords = ngx_pcalloc(cf->pool, (n + 2) * sizeof(char *));
+    conf->values = ngx_pcalloc(cf->pool, (n + 2) * sizeof(char *));
     if (conf->keywords == NULL || conf->values == NULL) {
         PQconninfoFree(opts);
         return NGX_CONF_ERROR;
     }
 
     for (o = opts, i = 0; o->keyword; o++) {
-        if (o->val == NULL) {
+        if (ngx_strcmp(o->keyword, "options") == 0) {
+            conf->keywords[i] = "options";
+            conf->values[i] = ngx_http_dossier_pg_options(cf->pool, o->val);
+
+        } else if (o->val == NULL) {
             continue;
+
+        } else {
+            conf->keywords[i] = ngx_http_dossier_pg_strdup(cf->pool,
+                                                           o->keyword);
+            conf->values[i] = ngx_http_dossier_pg_strdup(cf->pool, o->val);
         }
 
-        conf->keywords[i] = ngx_http_dossier_pg_strdup(cf->pool, o->keyword);
-        conf->values[i] = ngx_http_dossier_pg_strdup(cf->pool, o->val);
         if (conf->keywords[i] == NULL || conf->values[i] == NULL) {
             PQconninfoFree(opts);
             return NGX_CONF_ERROR;
@@ -1476,6 +1840,148 @@ ngx_http_dossier_pg_parse_conninfo(ngx_conf_t *cf, ngx_str_t *conninfo,
     PQconninfoFree(opts);
 
     return NGX_CONF_OK;
+}
+
+
+/*
+ * The servers of a conninfo: numeric "hostaddr" addresses, or "host"
+ * unix-socket directories, so that no worker ever resolves a name.
+ * Several servers (a Patroni cluster) are tried by libpq in order; they
+ * need target_session_attrs=read-write (or primary), or a standby could
+ * take the writes.
+ */
+static char *
+ngx_http_dossier_pg_check_servers(const char *host, const char *hostaddr,
+    const char *port, const char *attrs)
+{
+    u_char      addr[NGX_SOCKADDR_STRLEN + 1], buf[sizeof(struct in6_addr)];
+    size_t      len;
+    ngx_uint_t  n;
+    const char *p, *end;
+
+    if (host == NULL && hostaddr == NULL) {
+        return "set \"host\" to a unix-socket directory or \"hostaddr\" "
+               "to a numeric address";
+    }
+
+    n = ngx_http_dossier_pg_count(hostaddr ? hostaddr : host);
+
+    for (p = hostaddr ? hostaddr : host; *p; p = *end ? end + 1 : end) {
+        end = ngx_strchr(p, ',');
+        if (end == NULL) {
+            end = p + ngx_strlen(p);
+        }
+
+        len = end - p;
+
+        if (hostaddr == NULL) {
+            if (len == 0 || p[0] != '/') {
+                return "\"host\" must be a unix-socket directory; give a "
+                       "TCP server as \"hostaddr\" (a numeric address: "
+                       "workers resolve no names)";
+            }
+
+            continue;
+        }
+
+        if (len == 0 || len >= sizeof(addr)) {
+            return "\"hostaddr\" must list numeric addresses";
+        }
+
+        ngx_memcpy(addr, p, len);
+        addr[len] = '\0';
+
+        if (inet_pton(AF_INET, (char *) addr, buf) != 1
+            && inet_pton(AF_INET6, (char *) addr, buf) != 1)
+        {
+            return "\"hostaddr\" must list numeric addresses "
+                   "(\"127.0.0.1,10.0.0.2\"): workers resolve no names";
+        }
+    }
+
+    if (hostaddr && host && ngx_http_dossier_pg_count(host) != n) {
+        return "\"host\" must name as many servers as \"hostaddr\"";
+    }
+
+    if (port && ngx_http_dossier_pg_count(port) != 1
+        && ngx_http_dossier_pg_count(port) != n)
+    {
+        return "\"port\" must be one port or one per server";
+    }
+
+    if (n > 1
+        && (attrs == NULL
+            || (ngx_strcmp(attrs, "read-write") != 0
+                && ngx_strcmp(attrs, "primary") != 0)))
+    {
+        return "several servers need target_session_attrs=read-write: "
+               "only the primary may take the writes";
+    }
+
+    return NULL;
+}
+
+
+/* The elements of a comma-separated libpq list. */
+static ngx_uint_t
+ngx_http_dossier_pg_count(const char *list)
+{
+    ngx_uint_t  n;
+
+    for (n = 1; *list; list++) {
+        if (*list == ',') {
+            n++;
+        }
+    }
+
+    return n;
+
+}
+
+
+/*
+ * The server options of every connection: the conninfo's own, after ours
+ * (the last of a name wins, so a conninfo may change ours).
+ *
+ * A statement that outlives its timeout is cancelled by dropping its
+ * connection (ngx_http_dossier_pg_fail).  libpq's own cancel cannot be
+ * used in a worker: PQcancel() connects and writes synchronously, and the
+ * non-blocking PQcancelStart() arrives only with libpq 17; a hand-made
+ * CancelRequest needs the backend's secret key, which libpq 15 does not
+ * expose.  But a backend reads its socket only between statements, so a
+ * dropped connection alone would let the statement run on to its COMMIT.
+ * client_connection_check_interval (PostgreSQL 14+, polled with
+ * POLLRDHUP) makes the backend look at the socket while a statement runs,
+ * lock waits included, and abort it (rolling it back) within the interval
+ * once the socket is closed.  What committed before that is found by the
+ * retry of CONTRACT 1.1 (the same dossier is 200, the same progress
+ * record is 200 without a second history row).
+ */
+static char *
+ngx_http_dossier_pg_options(ngx_pool_t *pool, const char *given)
+{
+    u_char  *p, *last;
+    size_t   len;
+
+    len = sizeof(NGX_HTTP_DOSSIER_PG_OPTIONS) + (given ? ngx_strlen(given) : 0)
+          + 1;
+
+    p = ngx_pnalloc(pool, len);
+    if (p == NULL) {
+        return NULL;
+    }
+
+    last = ngx_cpymem(p, NGX_HTTP_DOSSIER_PG_OPTIONS,
+                      sizeof(NGX_HTTP_DOSSIER_PG_OPTIONS) - 1);
+
+    if (given) {
+        *last++ = ' ';
+        last = ngx_cpymem(last, given, ngx_strlen(given));
+    }
+
+    *last = '\0';
+
+    return (char *) p;
 }
 
 
@@ -1511,6 +2017,14 @@ enum {
     NGX_HTTP_DOSSIER_COL_RECEIVED_AT,
     NGX_HTTP_DOSSIER_COL_UPDATED_AT
 };
+
+
+dg_outcome_e
+ngx_http_dossier_pg_outcome(PGresult *res, int row, int col)
+{
+    return dg_outcome_parse(PQgetvalue(res, row, col),
+                            PQgetlength(res, row, col));
+}
 
 
 static int64_t

@@ -7,7 +7,12 @@
  * call of dossier_submit_batch(): one transaction, one round trip.  At low
  * load that is a batch of one; under load the batches grow by themselves.
  * An item's handler runs once, after COMMIT has been confirmed or the
- * batch has certainly or possibly failed.
+ * batch has certainly or possibly failed.  A group of items (a batch
+ * request) shares one transaction and one handler.
+ *
+ * No handler (of an item, a query or a catalog waiter) ever runs inside
+ * the call that registered it: a failure found there is answered on the
+ * next turn of the event loop.
  */
 
 #ifndef NGX_HTTP_DOSSIER_PG_H
@@ -17,8 +22,11 @@
 #include <ngx_core.h>
 #include <libpq-fe.h>
 
+#include "dg_admission.h"
 #include "dg_catalog.h"
+#include "dg_outcome.h"
 #include "dg_status.h"
+#include "ngx_http_dossier_stats.h"
 
 
 typedef struct ngx_http_dossier_pg_s       ngx_http_dossier_pg_t;
@@ -26,6 +34,11 @@ typedef struct ngx_http_dossier_pg_conn_s  ngx_http_dossier_pg_conn_t;
 typedef struct ngx_http_dossier_pg_item_s  ngx_http_dossier_pg_item_t;
 typedef struct ngx_http_dossier_pg_query_s ngx_http_dossier_pg_query_t;
 typedef struct ngx_http_dossier_pg_waiter_s ngx_http_dossier_pg_waiter_t;
+typedef struct ngx_http_dossier_pg_group_s  ngx_http_dossier_pg_group_t;
+
+
+/* The most items of one group: a batch request's (CONTRACT.md section 6) */
+#define NGX_HTTP_DOSSIER_PG_GROUP_MAX  100
 
 
 typedef struct {
@@ -47,7 +60,10 @@ typedef enum {
     NGX_HTTP_DOSSIER_STORED_BEFORE,      /* identical dossier was stored */
     NGX_HTTP_DOSSIER_CONFLICT,           /* same MaHoSo, other content */
     NGX_HTTP_DOSSIER_UNAVAILABLE,        /* not stored: retry later */
-    NGX_HTTP_DOSSIER_REJECTED            /* PostgreSQL refused the row */
+    NGX_HTTP_DOSSIER_REJECTED,           /* PostgreSQL refused the row */
+    NGX_HTTP_DOSSIER_SATURATED           /* a group's item not queued: the
+                                            queue or its sector's share is
+                                            full */
 } ngx_http_dossier_outcome_e;
 
 
@@ -70,12 +86,30 @@ struct ngx_http_dossier_pg_item_s {
 
     /* private */
     ngx_http_dossier_pg_t       *pg;
+    ngx_http_dossier_pg_group_t *group;
     ngx_http_dossier_pg_conn_t  *conn;        /* in flight on */
-    ngx_uint_t                  *sector_count;
+    dg_admission_sector_t       *place;       /* its sector's count */
     ngx_uint_t                   slot;
     unsigned                     queued:1;
+    unsigned                     posted:1;    /* answered, handler due */
     unsigned                     solo:1;      /* retry alone: its batch
                                                  failed on data */
+};
+
+
+typedef void (*ngx_http_dossier_pg_group_pt)(ngx_http_dossier_pg_group_t *g);
+
+struct ngx_http_dossier_pg_group_s {
+    ngx_http_dossier_pg_item_t  **items;      /* in order; their handlers
+                                                 are not used */
+    ngx_uint_t                    nitems;
+    ngx_http_dossier_pg_group_pt  handler;
+    void                         *data;
+
+    /* private */
+    ngx_uint_t                    pending;    /* items without an outcome */
+    ngx_uint_t                    queued;     /* of which in the queue */
+    unsigned                      solo:1;
 };
 
 
@@ -100,6 +134,7 @@ struct ngx_http_dossier_pg_query_s {
     ngx_http_dossier_pg_t         *pg;
     ngx_http_dossier_pg_conn_t    *conn;
     unsigned                       queued:1;
+    unsigned                       posted:1;
 };
 
 
@@ -114,25 +149,46 @@ struct ngx_http_dossier_pg_waiter_s {
     ngx_http_dossier_pg_waiter_pt  handler;
     void                          *data;
     unsigned                       waiting:1;
+    unsigned                       posted:1;
+    unsigned                       ready:1;
 };
 
 
+/* stats: this worker's counts, kept up to date by the pool. */
 ngx_http_dossier_pg_t *ngx_http_dossier_pg_create(ngx_cycle_t *cycle,
-    ngx_http_dossier_pg_conf_t *conf);
+    ngx_http_dossier_pg_conf_t *conf, ngx_http_dossier_pg_stats_t *stats);
 void ngx_http_dossier_pg_destroy(ngx_http_dossier_pg_t *pg);
 
 /*
- * Queues a submission.  NGX_OK: the handler will run (possibly before this
- * returns).  NGX_BUSY: the queue is full, or the dossier's sector holds
- * its share of it (dossier_pg_sector_share) so one sector's surge cannot
- * take every place.  NGX_DECLINED: no connection is
- * up or coming up.  In both refusals nothing was queued.
+ * Queues a submission.  NGX_OK: the handler will run, after this returns.
+ * NGX_BUSY: the queue is full, or the dossier's sector holds its share of
+ * it (dossier_pg_sector_share, dg_admission.h) so one sector's surge
+ * cannot take every place.  NGX_DECLINED: no connection is up or coming
+ * up.  NGX_ERROR: out of memory.  In every refusal nothing was queued.
  */
 ngx_int_t ngx_http_dossier_pg_submit(ngx_http_dossier_pg_t *pg,
     ngx_http_dossier_pg_item_t *item);
 
 /* Withdraws an item whose request is going away; its handler won't run. */
 void ngx_http_dossier_pg_cancel(ngx_http_dossier_pg_item_t *item);
+
+/*
+ * Queues a group (at most NGX_HTTP_DOSSIER_PG_GROUP_MAX items) that shares
+ * one transaction and one answer: g->handler runs once, after this
+ * returns, when every item has its outcome.  Admission counts items, in
+ * order: an item beyond the queue or its sector's share is not queued
+ * (outcome NGX_HTTP_DOSSIER_SATURATED).  The others wait together and go
+ * in one call of dossier_submit_batch(), beside other items when they fit
+ * into dossier_pg_batch_size, else alone; the same MaHoSo twice is judged
+ * in order.  NGX_OK: queued.  NGX_BUSY: no item was admitted.
+ * NGX_DECLINED: no connection is up or coming up.  In both refusals
+ * nothing was queued and the handler won't run.
+ */
+ngx_int_t ngx_http_dossier_pg_submit_group(ngx_http_dossier_pg_t *pg,
+    ngx_http_dossier_pg_group_t *g);
+
+/* Withdraws a group whose request is going away; its handler won't run. */
+void ngx_http_dossier_pg_cancel_group(ngx_http_dossier_pg_group_t *g);
 
 /* Queues one statement (a lookup, a progress update); answers as
  * ngx_http_dossier_pg_submit() does.  Queries go before batches: they are
@@ -182,9 +238,14 @@ ngx_uint_t ngx_http_dossier_pg_listening(ngx_http_dossier_pg_t *pg);
 int64_t ngx_http_dossier_pg_status(PGresult *res, int row, int col,
     dg_status_t *s);
 
-/* Checks a conninfo string for use in a worker: one host, given as a
- * numeric hostaddr or a unix-socket directory, so no DNS lookup ever
- * happens in a worker.  Fills conf->keywords and conf->values. */
+/* What the SQL function said of a row (its outcome column). */
+dg_outcome_e ngx_http_dossier_pg_outcome(PGresult *res, int row, int col);
+
+/* Checks a conninfo string for use in a worker: numeric hostaddr
+ * addresses or unix-socket directories, so no DNS lookup ever happens in
+ * a worker; several servers (tried in order by libpq) need
+ * target_session_attrs=read-write.  Fills conf->keywords and
+ * conf->values. */
 char *ngx_http_dossier_pg_parse_conninfo(ngx_conf_t *cf, ngx_str_t *conninfo,
     ngx_http_dossier_pg_conf_t *conf);
 

@@ -1,6 +1,9 @@
 /*
- * Sector plugins in nginx: the dossier_plugin directive, counters shared by
- * all workers, and the admin view (GET /admin/plugins,
+ * ngx_http_dossier_plugins_module: sector plugins in nginx.
+ *
+ *   dossier_plugin FILE [key=value ...];     http
+ *
+ * Counters shared by all workers, and the admin view (GET /admin/plugins,
  * POST /admin/plugins/{name}/enable|disable).
  *
  * Plugins are loaded by the master while it reads the configuration, so
@@ -17,7 +20,8 @@
 #include "dg_mask.h"
 #include "dg_plugin.h"
 #include "dossier_plugin.h"
-#include "ngx_http_dossier.h"
+#include "ngx_http_dossier_plugins.h"
+#include "ngx_http_dossier_response.h"
 
 
 #define NGX_HTTP_DOSSIER_PLUGIN_SLOTS  256
@@ -32,6 +36,15 @@ typedef struct {
 } ngx_http_dossier_plugin_slot_t;
 
 
+typedef struct {
+    dg_plugin_registry_t    *plugins;    /* this cycle's, or NULL */
+} ngx_http_dossier_plugins_main_conf_t;
+
+
+static char *ngx_http_dossier_plugin_directive(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static void *ngx_http_dossier_plugins_create_main_conf(ngx_conf_t *cf);
+static uid_t ngx_http_dossier_plugins_worker_user(ngx_conf_t *cf);
 static void ngx_http_dossier_plugins_cleanup(void *data);
 static void ngx_http_dossier_plugins_log(void *data, int level,
     const char *plugin, const char *message);
@@ -44,14 +57,68 @@ static ngx_int_t ngx_http_dossier_plugins_toggle(ngx_http_request_t *r,
 
 
 static ngx_str_t  ngx_http_dossier_plugins_zone = ngx_string("dossier_plugins");
-static ngx_str_t  ngx_http_dossier_json_type = ngx_string("application/json");
 
 
-char *
+static ngx_command_t  ngx_http_dossier_plugins_commands[] = {
+
+    { ngx_string("dossier_plugin"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_dossier_plugin_directive,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_dossier_plugins_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    NULL,                                  /* postconfiguration */
+
+    ngx_http_dossier_plugins_create_main_conf,
+    NULL,                                  /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    NULL,                                  /* create location configuration */
+    NULL                                   /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_dossier_plugins_module = {
+    NGX_MODULE_V1,
+    &ngx_http_dossier_plugins_module_ctx,  /* module context */
+    ngx_http_dossier_plugins_commands,     /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    NULL,                                  /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+dg_plugin_registry_t *
+ngx_http_dossier_plugins(ngx_http_request_t *r)
+{
+    ngx_http_dossier_plugins_main_conf_t  *pmcf;
+
+    pmcf = ngx_http_get_module_main_conf(r, ngx_http_dossier_plugins_module);
+
+    return pmcf->plugins;
+}
+
+
+static char *
 ngx_http_dossier_plugin_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf)
 {
-    ngx_http_dossier_main_conf_t  *dmcf = conf;
+    ngx_http_dossier_plugins_main_conf_t  *pmcf = conf;
 
     char                 err[512];
     size_t               i;
@@ -63,15 +130,15 @@ ngx_http_dossier_plugin_directive(ngx_conf_t *cf, ngx_command_t *cmd,
 
     value = cf->args->elts;
 
-    if (dmcf->plugins == NULL) {
-        dmcf->plugins = dg_plugins_create();
+    if (pmcf->plugins == NULL) {
+        pmcf->plugins = dg_plugins_create();
         cln = ngx_pool_cleanup_add(cf->pool, 0);
-        if (dmcf->plugins == NULL || cln == NULL) {
+        if (pmcf->plugins == NULL || cln == NULL) {
             return NGX_CONF_ERROR;
         }
 
         cln->handler = ngx_http_dossier_plugins_cleanup;
-        cln->data = dmcf->plugins;
+        cln->data = pmcf->plugins;
 
         dg_plugin_set_log(ngx_http_dossier_plugins_log, NULL);
 
@@ -79,13 +146,13 @@ ngx_http_dossier_plugin_directive(ngx_conf_t *cf, ngx_command_t *cmd,
                    8 * ngx_pagesize
                    + NGX_HTTP_DOSSIER_PLUGIN_SLOTS
                      * sizeof(ngx_http_dossier_plugin_slot_t),
-                   &ngx_http_dossier_module);
+                   &ngx_http_dossier_plugins_module);
         if (zone == NULL) {
             return NGX_CONF_ERROR;
         }
 
         zone->init = ngx_http_dossier_plugins_init_zone;
-        zone->data = dmcf->plugins;
+        zone->data = pmcf->plugins;
     }
 
     path = value[1];
@@ -103,6 +170,8 @@ ngx_http_dossier_plugin_directive(ngx_conf_t *cf, ngx_command_t *cmd,
         kv[i - 2] = (const char *) value[i].data;
     }
 
+    dg_plugin_set_owner(ngx_http_dossier_plugins_worker_user(cf));
+
     plugin = dg_plugin_load((const char *) path.data, kv, cf->args->nelts - 2,
                             err, sizeof(err));
     if (plugin == NULL) {
@@ -110,13 +179,41 @@ ngx_http_dossier_plugin_directive(ngx_conf_t *cf, ngx_command_t *cmd,
         return NGX_CONF_ERROR;
     }
 
-    if (dg_plugins_add(dmcf->plugins, plugin, err, sizeof(err)) != 0) {
+    if (dg_plugins_add(pmcf->plugins, plugin, err, sizeof(err)) != 0) {
         dg_plugin_unload(plugin);
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%s", err);
         return NGX_CONF_ERROR;
     }
 
     return NGX_CONF_OK;
+}
+
+
+/*
+ * The user the workers will run as, who may own plugin files besides root:
+ * the "user" directive (read before http{}), else nginx's default when
+ * started as root; a master that is not root keeps its own user.
+ */
+static uid_t
+ngx_http_dossier_plugins_worker_user(ngx_conf_t *cf)
+{
+    struct passwd    *pwd;
+    ngx_core_conf_t  *ccf;
+
+    if (geteuid() != 0) {
+        return geteuid();
+    }
+
+    ccf = (ngx_core_conf_t *) ngx_get_conf(cf->cycle->conf_ctx,
+                                           ngx_core_module);
+
+    if (ccf->user != (uid_t) NGX_CONF_UNSET_UINT) {
+        return ccf->user;
+    }
+
+    pwd = getpwnam(NGX_USER);
+
+    return pwd != NULL ? pwd->pw_uid : 0;
 }
 
 
@@ -218,41 +315,21 @@ ngx_http_dossier_plugins_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 }
 
 
-/*
- * Runs the sector's plugins after the core rules passed.  Returns the
- * number of problems they added, or -1 when one failed (answer 500).
- */
-ngx_int_t
-ngx_http_dossier_plugins_run(ngx_http_request_t *r, const char *sector,
-    json_t *root, dg_problems_t *problems)
-{
-    ngx_http_dossier_main_conf_t  *dmcf;
-
-    dmcf = ngx_http_get_module_main_conf(r, ngx_http_dossier_module);
-
-    if (dmcf->plugins == NULL) {
-        return 0;
-    }
-
-    return dg_plugins_run(dmcf->plugins, sector, root, ngx_time(), problems);
-}
-
-
 /* GET /admin/plugins, POST /admin/plugins/{name}/enable|disable; rest is
  * what follows "/admin/plugins". */
 ngx_int_t
 ngx_http_dossier_plugins_admin(ngx_http_request_t *r, ngx_str_t *rest)
 {
-    ngx_http_dossier_main_conf_t  *dmcf;
+    ngx_http_dossier_plugins_main_conf_t  *pmcf;
 
-    dmcf = ngx_http_get_module_main_conf(r, ngx_http_dossier_module);
+    pmcf = ngx_http_get_module_main_conf(r, ngx_http_dossier_plugins_module);
 
     if (rest->len) {
         if (r->method != NGX_HTTP_POST) {
             return ngx_http_dossier_send_not_allowed(r, "POST");
         }
 
-        return ngx_http_dossier_plugins_toggle(r, dmcf->plugins, rest);
+        return ngx_http_dossier_plugins_toggle(r, pmcf->plugins, rest);
     }
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
@@ -263,7 +340,7 @@ ngx_http_dossier_plugins_admin(ngx_http_request_t *r, ngx_str_t *rest)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_http_dossier_plugins_list(r, dmcf->plugins);
+    return ngx_http_dossier_plugins_list(r, pmcf->plugins);
 }
 
 
@@ -283,8 +360,8 @@ ngx_http_dossier_plugins_list(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    rc = ngx_http_dossier_send(r, NGX_HTTP_OK, &ngx_http_dossier_json_type,
-                               (u_char *) text, ngx_strlen(text));
+    rc = ngx_http_dossier_send_json(r, NGX_HTTP_OK, (u_char *) text,
+                                    ngx_strlen(text));
     free(text);
 
     return rc;
@@ -310,8 +387,7 @@ ngx_http_dossier_plugins_toggle(ngx_http_request_t *r,
     if (rest->data[0] != '/' || slash == NULL
         || (size_t) (slash - rest->data - 1) >= sizeof(name))
     {
-        return ngx_http_dossier_send_error(r, NGX_HTTP_NOT_FOUND, "not_found",
-                   "Không tìm thấy", "not found");
+        return ngx_http_dossier_send_error(r, DG_ERR_NOT_FOUND);
     }
 
     ngx_cpystrn(name, rest->data + 1, slash - rest->data);
@@ -325,16 +401,13 @@ ngx_http_dossier_plugins_toggle(ngx_http_request_t *r,
         enable = 0;
 
     } else {
-        return ngx_http_dossier_send_error(r, NGX_HTTP_NOT_FOUND, "not_found",
-                   "Không tìm thấy", "not found");
+        return ngx_http_dossier_send_error(r, DG_ERR_NOT_FOUND);
     }
 
     plugin = reg ? dg_plugins_find(reg, (const char *) name) : NULL;
 
     if (plugin == NULL) {
-        return ngx_http_dossier_send_error(r, NGX_HTTP_NOT_FOUND,
-                   "plugin.unknown", "Không có plugin này",
-                   "no plugin of that name is loaded");
+        return ngx_http_dossier_send_error(r, DG_ERR_PLUGIN_UNKNOWN);
     }
 
     /* the switch lives in the shared zone: every worker sees it */
@@ -345,4 +418,12 @@ ngx_http_dossier_plugins_toggle(ngx_http_request_t *r,
                   enable ? "enabled" : "disabled");
 
     return ngx_http_dossier_plugins_list(r, reg);
+}
+
+
+static void *
+ngx_http_dossier_plugins_create_main_conf(ngx_conf_t *cf)
+{
+    return ngx_pcalloc(cf->pool,
+                       sizeof(ngx_http_dossier_plugins_main_conf_t));
 }

@@ -13,9 +13,15 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include "dg_json.h"
 #include "dg_progress.h"
 #include "dg_status.h"
 #include "ngx_http_dossier.h"
+#include "ngx_http_dossier_auth.h"
+#include "ngx_http_dossier_body.h"
+#include "ngx_http_dossier_limit.h"
+#include "ngx_http_dossier_progress.h"
+#include "ngx_http_dossier_response.h"
 
 
 #define NGX_HTTP_DOSSIER_PROGRESS_SQL                                        \
@@ -26,6 +32,7 @@
 typedef struct {
     ngx_http_request_t            *request;
     ngx_str_t                      code;
+    ngx_str_t                      body;
     ngx_http_dossier_pg_query_t    query;
     ngx_http_dossier_cache_put_t   put;
     u_char                        *json;        /* the answer */
@@ -35,35 +42,27 @@ typedef struct {
 } ngx_http_dossier_progress_ctx_t;
 
 
-ngx_int_t ngx_http_dossier_progress_handler(ngx_http_request_t *r,
-    ngx_str_t *code);
-
-static void ngx_http_dossier_progress_body(ngx_http_request_t *r);
-static ngx_int_t ngx_http_dossier_progress_apply(ngx_http_request_t *r,
-    ngx_http_dossier_progress_ctx_t *ctx);
+static ngx_int_t ngx_http_dossier_progress_step(ngx_http_request_t *r);
 static void ngx_http_dossier_progress_applied(ngx_http_dossier_pg_query_t *q,
     PGresult *res);
 static ngx_int_t ngx_http_dossier_progress_updated(
     ngx_http_dossier_progress_ctx_t *ctx, PGresult *res);
 static void ngx_http_dossier_progress_cached(
     ngx_http_dossier_cache_put_t *put);
-static void ngx_http_dossier_progress_finalize(
-    ngx_http_dossier_progress_ctx_t *ctx, ngx_int_t rc);
 static void ngx_http_dossier_progress_cleanup(void *data);
-
-
-static ngx_str_t  ngx_http_dossier_json_type = ngx_string("application/json");
 
 
 ngx_int_t
 ngx_http_dossier_progress_handler(ngx_http_request_t *r, ngx_str_t *code)
 {
     ngx_pool_cleanup_t               *cln;
+    ngx_http_dossier_ctx_t           *dctx;
     ngx_http_dossier_progress_ctx_t  *ctx;
 
+    dctx = ngx_http_dossier_ctx(r);
     ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_dossier_progress_ctx_t));
     cln = ngx_pool_cleanup_add(r->pool, 0);
-    if (ctx == NULL || cln == NULL) {
+    if (dctx == NULL || ctx == NULL || cln == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -71,55 +70,43 @@ ngx_http_dossier_progress_handler(ngx_http_request_t *r, ngx_str_t *code)
     ctx->code = *code;
     cln->handler = ngx_http_dossier_progress_cleanup;
     cln->data = ctx;
+    dctx->data = ctx;
+    dctx->step = ngx_http_dossier_progress_step;
 
-    if (ngx_http_dossier_ctx(r) == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ngx_http_dossier_ctx(r)->data = ctx;
-
-    return ngx_http_dossier_read_json(r, ngx_http_dossier_progress_body);
+    return ngx_http_dossier_read_json(r, ngx_http_dossier_resume);
 }
 
 
-static void
-ngx_http_dossier_progress_body(ngx_http_request_t *r)
-{
-    ngx_int_t  rc;
-
-    rc = ngx_http_dossier_progress_apply(r, ngx_http_dossier_ctx(r)->data);
-
-    if (rc != NGX_DONE) {
-        ngx_http_finalize_request(r, rc);
-    }
-}
-
-
-
+/* Once the body is in, and after a wait (the nonce, a shared limit): the
+ * caller and the limits are each settled once, then the record is parsed
+ * and applied. */
 static ngx_int_t
-ngx_http_dossier_progress_apply(ngx_http_request_t *r,
-    ngx_http_dossier_progress_ctx_t *ctx)
+ngx_http_dossier_progress_step(ngx_http_request_t *r)
 {
-    json_t                        *root;
-    u_char                        *p;
-    ngx_int_t                      rc;
-    ngx_str_t                      body;
-    dg_problems_t                  problems;
-    dg_progress_t                  rec;
-    ngx_http_dossier_pg_query_t   *q = &ctx->query;
-    ngx_http_dossier_main_conf_t  *dmcf;
+    json_t                       *root;
+    u_char                       *p;
+    ngx_int_t                     rc;
+    ngx_str_t                    *body;
+    dg_problems_t                 problems;
+    dg_progress_t                 rec;
+    ngx_http_dossier_ctx_t       *dctx;
+    ngx_http_dossier_pg_t        *pool;
+    ngx_http_dossier_pg_query_t  *q;
 
-    dmcf = ngx_http_get_module_main_conf(r, ngx_http_dossier_module);
+    ngx_http_dossier_progress_ctx_t  *ctx;
 
-    if (ngx_http_dossier_read_body(r, &body) != NGX_OK) {
+    ctx = ngx_http_dossier_ctx(r)->data;
+    body = &ctx->body;
+    q = &ctx->query;
+
+    if (body->data == NULL && ngx_http_dossier_body(r, body) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    rc = ngx_http_dossier_authenticate(r, &body,
-                                       ngx_http_dossier_progress_body);
+    rc = ngx_http_dossier_authenticate(r, body);
     if (rc == NGX_OK) {
         rc = ngx_http_dossier_limit(r, NGX_HTTP_DOSSIER_LIMIT_LATE, NULL,
-                                    NULL, ngx_http_dossier_progress_body);
+                                    NULL);
     }
 
     if (rc != NGX_OK) {
@@ -128,8 +115,12 @@ ngx_http_dossier_progress_apply(ngx_http_request_t *r,
 
     dg_problems_init(&problems);
 
-    root = ngx_http_dossier_parse_json(r, &body, &problems, &rc);
+    root = dg_json_parse((const char *) body->data, body->len,
+                         DG_JSON_MAX_DEPTH, &problems);
     if (root == NULL) {
+        rc = ngx_http_dossier_send_problem(r, NGX_HTTP_BAD_REQUEST,
+                                           "Malformed request body",
+                                           &problems);
         dg_problems_free(&problems);
         return rc;
     }
@@ -147,13 +138,16 @@ ngx_http_dossier_progress_apply(ngx_http_request_t *r,
 
     dg_problems_free(&problems);
 
-    if (dmcf->pool == NULL) {
-        return NGX_HTTP_SERVICE_UNAVAILABLE;
+    pool = ngx_http_dossier_pool(r);
+    if (pool == NULL) {
+        return ngx_http_dossier_send_error(r, DG_ERR_STORAGE_NOT_CHANGED);
     }
+
+    dctx = ngx_http_dossier_ctx(r);
 
     /* parameters live in r->pool: one buffer for the numbers */
     p = ngx_pnalloc(r->pool, 2 * NGX_INT_T_LEN + 32 + 2 * NGX_TIME_T_LEN
-                             + body.len + 8);
+                             + body->len + 8);
     if (p == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -180,26 +174,22 @@ ngx_http_dossier_progress_apply(ngx_http_request_t *r,
     p = ngx_sprintf(p, "%T", rec.ngay_tra) + 1;
     p[-1] = '\0';
 
-    q->params[5] = (char *) ngx_http_dossier_ctx(r)->caller.id.data;
+    q->params[5] = dctx->caller.id;
     q->params[6] = ngx_http_dossier_request_id(r);
 
     q->params[7] = (char *) p;
-    p = ngx_cpymem(p, body.data, body.len);
+    p = ngx_cpymem(p, body->data, body->len);
     *p = '\0';
 
-    q->params[8] = ngx_http_dossier_update_sectors(r);
+    q->params[8] = dg_caller_update_sectors(&dctx->caller);
 
     q->handler = ngx_http_dossier_progress_applied;
     q->data = ctx;
 
-    rc = ngx_http_dossier_pg_query(dmcf->pool, q);
+    rc = ngx_http_dossier_pg_query(pool, q);
 
     if (rc != NGX_OK) {
-        return ngx_http_dossier_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                   "storage.unavailable",
-                   "Cơ sở dữ liệu không khả dụng, chưa cập nhật",
-                   "storage unavailable or saturated, nothing was changed; "
-                   "retry later");
+        return ngx_http_dossier_send_error(r, DG_ERR_STORAGE_NOT_CHANGED);
     }
 
     ctx->querying = 1;
@@ -212,7 +202,8 @@ static void
 ngx_http_dossier_progress_applied(ngx_http_dossier_pg_query_t *q,
     PGresult *res)
 {
-    char                             *outcome;
+    int                               from;
+    char                              vi[128], en[128];
     ngx_int_t                         rc;
     dg_status_t                       s;
     dg_problems_t                     problems;
@@ -222,54 +213,57 @@ ngx_http_dossier_progress_applied(ngx_http_dossier_pg_query_t *q,
     ctx->querying = 0;
     r = ctx->request;
 
-    if (res == NULL || PQntuples(res) != 1) {
-        ngx_http_dossier_progress_finalize(ctx,
-            ngx_http_dossier_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                "storage.unavailable",
-                "Cơ sở dữ liệu không khả dụng, chưa cập nhật",
-                "storage unavailable, nothing was changed; retry later"));
-        return;
-    }
-
-    outcome = PQgetvalue(res, 0, 0);
+    switch (res && PQntuples(res) == 1 ? ngx_http_dossier_pg_outcome(res, 0, 0)
+                                       : DG_OUTCOME_INVALID)
+    {
 
     /* "same": the last record applied, posted again (a retry): answered
      * as when it was applied, with the current view */
-    if ((outcome[0] == 'u' && outcome[1] == 'p') || outcome[0] == 's') {
+    case DG_OUTCOME_UPDATED:
+    case DG_OUTCOME_SAME:
         rc = ngx_http_dossier_progress_updated(ctx, res);
         if (rc != NGX_DONE) {
-            ngx_http_dossier_progress_finalize(ctx, rc);
+            ngx_http_dossier_finalize(r, rc);
         }
 
         return;
-    }
 
-    if (outcome[0] == 'u') {
-        ngx_http_dossier_progress_finalize(ctx,
-            ngx_http_dossier_send_error(r, NGX_HTTP_NOT_FOUND, "not_found",
-                "Không có hồ sơ với mã này", "no dossier has this code"));
+    case DG_OUTCOME_UNKNOWN:
+        ngx_http_dossier_finalize(r,
+            ngx_http_dossier_send_error(r, DG_ERR_NO_DOSSIER));
+        return;
+
+    case DG_OUTCOME_FORBIDDEN:
+        ngx_http_dossier_finalize(r,
+            ngx_http_dossier_send_error(r, DG_ERR_UPDATE_SECTOR));
+        return;
+
+    case DG_OUTCOME_TRANSITION:
+        break;
+
+    default:
+        ngx_http_dossier_finalize(r,
+            ngx_http_dossier_send_error(r, DG_ERR_STORAGE_NOT_CHANGED));
         return;
     }
 
-    if (outcome[0] == 'f') {
-        ngx_http_dossier_progress_finalize(ctx,
-            ngx_http_dossier_send_error(r, NGX_HTTP_FORBIDDEN, "auth.sector",
-                "Không được cập nhật hồ sơ của lĩnh vực này",
-                "not allowed to update dossiers of this sector"));
-        return;
-    }
-
-    /* "transition": the move from the current status is not allowed */
+    /* the move from the current status is not allowed */
     (void) ngx_http_dossier_pg_status(res, 0, 1, &s);
+    from = s.trang_thai;
+
+    ngx_snprintf((u_char *) vi, sizeof(vi),
+                 "Hồ sơ ở trạng thái %d không thể chuyển sang trạng thái "
+                 "%d%s%Z", from, ctx->to,
+                 dg_status_final(from) ? " (đã kết thúc)" : "");
+    ngx_snprintf((u_char *) en, sizeof(en),
+                 "a dossier in status %d cannot move to status %d%Z", from,
+                 ctx->to);
+
     dg_problems_init(&problems);
 
-    rc = dg_problems_add(&problems, "/TrangThaiHoSo", "transition",
-             "Hồ sơ ở trạng thái %d không thể chuyển sang trạng thái %d%s",
-             "a dossier in status %d cannot move to status %d%.0s",
-             s.trang_thai, ctx->to,
-             dg_status_final(s.trang_thai) ? " (đã kết thúc)" : "");
+    rc = dg_problems_put(&problems, "/TrangThaiHoSo", "transition", vi, en);
 
-    ngx_http_dossier_progress_finalize(ctx,
+    ngx_http_dossier_finalize(r,
         rc == 0 ? ngx_http_dossier_send_problem(r,
                       NGX_HTTP_DOSSIER_UNPROCESSABLE,
                       "Progress record is invalid", &problems)
@@ -284,16 +278,16 @@ static ngx_int_t
 ngx_http_dossier_progress_updated(ngx_http_dossier_progress_ctx_t *ctx,
     PGresult *res)
 {
-    char                          *json;
-    dg_status_t                    s;
-    ngx_http_request_t            *r = ctx->request;
-    ngx_http_dossier_main_conf_t  *dmcf;
+    char                      *json;
+    dg_status_t                s;
+    ngx_http_request_t        *r = ctx->request;
+    ngx_http_dossier_cache_t  *cache;
 
-    dmcf = ngx_http_get_module_main_conf(r, ngx_http_dossier_module);
+    cache = ngx_http_dossier_cache(r);
 
     (void) ngx_http_dossier_pg_status(res, 0, 1, &s);
 
-    json = dg_status_json(&s);
+    json = dg_status_json(&s, DG_STATUS_VIEW_LOOKUP);
     if (json == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -311,15 +305,13 @@ ngx_http_dossier_progress_updated(ngx_http_dossier_progress_ctx_t *ctx,
     ctx->put.handler = ngx_http_dossier_progress_cached;
     ctx->put.data = ctx;
 
-    if (dmcf->cache
-        && ngx_http_dossier_cache_put_status(dmcf->cache, &s, &ctx->put)
-           == NGX_OK)
+    if (cache
+        && ngx_http_dossier_cache_put_status(cache, &s, &ctx->put) == NGX_OK)
     {
         return NGX_DONE;
     }
 
-    return ngx_http_dossier_send(r, NGX_HTTP_OK, &ngx_http_dossier_json_type,
-                                 ctx->json, ctx->len);
+    return ngx_http_dossier_send_json(r, NGX_HTTP_OK, ctx->json, ctx->len);
 }
 
 
@@ -328,21 +320,9 @@ ngx_http_dossier_progress_cached(ngx_http_dossier_cache_put_t *put)
 {
     ngx_http_dossier_progress_ctx_t  *ctx = put->data;
 
-    ngx_http_dossier_progress_finalize(ctx,
-        ngx_http_dossier_send(ctx->request, NGX_HTTP_OK,
-                              &ngx_http_dossier_json_type, ctx->json,
-                              ctx->len));
-}
-
-
-static void
-ngx_http_dossier_progress_finalize(ngx_http_dossier_progress_ctx_t *ctx,
-    ngx_int_t rc)
-{
-    ngx_connection_t  *c = ctx->request->connection;
-
-    ngx_http_finalize_request(ctx->request, rc);
-    ngx_http_run_posted_requests(c);
+    ngx_http_dossier_finalize(ctx->request,
+        ngx_http_dossier_send_json(ctx->request, NGX_HTTP_OK, ctx->json,
+                                   ctx->len));
 }
 
 

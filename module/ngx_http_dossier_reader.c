@@ -10,20 +10,22 @@
 #include <ngx_http.h>
 
 #include "ngx_http_dossier.h"
+#include "ngx_http_dossier_auth.h"
+#include "ngx_http_dossier_limit.h"
+#include "ngx_http_dossier_reader.h"
+#include "ngx_http_dossier_response.h"
 
 
-static void ngx_http_dossier_reader_resume(ngx_http_request_t *r);
 static void ngx_http_dossier_reader_catalog(ngx_http_dossier_pg_waiter_t *w,
     ngx_uint_t ready);
 static void ngx_http_dossier_reader_done(ngx_http_dossier_pg_query_t *q,
     PGresult *res);
-static ngx_int_t ngx_http_dossier_reader_unavailable(ngx_http_request_t *r);
 static void ngx_http_dossier_reader_cleanup(void *data);
 
 
 ngx_int_t
 ngx_http_dossier_reader_handler(ngx_http_request_t *r, size_t size,
-    ngx_http_dossier_reader_pt start, ngx_pool_cleanup_pt cleanup)
+    ngx_http_dossier_step_pt start, ngx_pool_cleanup_pt cleanup)
 {
     ngx_int_t                   rc;
     ngx_pool_cleanup_t         *cln;
@@ -32,12 +34,6 @@ ngx_http_dossier_reader_handler(ngx_http_request_t *r, size_t size,
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
         return ngx_http_dossier_send_not_allowed(r, "GET, HEAD");
-    }
-
-    rc = ngx_http_dossier_limit(r, NGX_HTTP_DOSSIER_LIMIT_EARLY, NULL, NULL,
-                                NULL);
-    if (rc != NGX_OK) {
-        return rc;
     }
 
     if (ngx_http_discard_request_body(r) != NGX_OK) {
@@ -52,13 +48,13 @@ ngx_http_dossier_reader_handler(ngx_http_request_t *r, size_t size,
     }
 
     rd->request = r;
-    rd->start = start;
     rd->cleanup = cleanup;
     rd->catalog.handler = ngx_http_dossier_reader_catalog;
     rd->catalog.data = r;
     cln->handler = ngx_http_dossier_reader_cleanup;
     cln->data = rd;
     dctx->data = rd;
+    dctx->step = start;
 
     rc = start(r);
 
@@ -74,48 +70,41 @@ ngx_http_dossier_reader_handler(ngx_http_request_t *r, size_t size,
 ngx_int_t
 ngx_http_dossier_reader_check(ngx_http_request_t *r)
 {
-    ngx_int_t                      rc;
-    ngx_http_dossier_ctx_t        *dctx;
-    ngx_http_dossier_reader_t     *rd;
-    ngx_http_dossier_main_conf_t  *dmcf;
+    ngx_int_t                   rc;
+    ngx_http_dossier_pg_t      *pool;
+    ngx_http_dossier_ctx_t     *dctx;
+    ngx_http_dossier_reader_t  *rd;
 
-    rc = ngx_http_dossier_authenticate(r, NULL,
-                                       ngx_http_dossier_reader_resume);
+    rc = ngx_http_dossier_authenticate(r, NULL);
     if (rc != NGX_OK) {
         return rc;
     }
 
     dctx = ngx_http_dossier_ctx(r);
 
-    if (dctx->caller.kind == NGX_HTTP_DOSSIER_CALLER_CITIZEN) {
-        return ngx_http_dossier_send_error(r, NGX_HTTP_FORBIDDEN,
-                   "auth.citizen",
-                   "Tài khoản VNeID không được đọc dữ liệu chia sẻ",
-                   "VNeID tokens may not read shared data");
+    if (dctx->caller.kind == DG_CALLER_CITIZEN) {
+        return ngx_http_dossier_send_error(r, DG_ERR_READER_CITIZEN);
     }
 
-    rc = ngx_http_dossier_limit(r, NGX_HTTP_DOSSIER_LIMIT_LATE, NULL, NULL,
-                                ngx_http_dossier_reader_resume);
+    rc = ngx_http_dossier_limit(r, NGX_HTTP_DOSSIER_LIMIT_LATE, NULL, NULL);
     if (rc != NGX_OK) {
         return rc;
     }
 
-    dmcf = ngx_http_get_module_main_conf(r, ngx_http_dossier_module);
+    pool = ngx_http_dossier_pool(r);
     rd = dctx->data;
 
-    if (dmcf->pool && ngx_http_dossier_pg_catalog(dmcf->pool)) {
+    if (ngx_http_dossier_catalog(r)) {
         return NGX_OK;
     }
 
     /* a worker just started: wait for its catalog, then start over */
-    if (dmcf->pool
-        && ngx_http_dossier_pg_wait_catalog(dmcf->pool, &rd->catalog)
-           == NGX_OK)
+    if (pool && ngx_http_dossier_pg_wait_catalog(pool, &rd->catalog) == NGX_OK)
     {
         return NGX_DONE;
     }
 
-    return ngx_http_dossier_reader_unavailable(r);
+    return ngx_http_dossier_send_error(r, DG_ERR_STORAGE_STARTING);
 }
 
 
@@ -123,30 +112,22 @@ ngx_int_t
 ngx_http_dossier_reader_query(ngx_http_dossier_reader_t *rd,
     ngx_http_dossier_reader_done_pt done)
 {
-    ngx_int_t                      rc;
-    ngx_http_dossier_main_conf_t  *dmcf;
+    ngx_http_dossier_pg_t  *pool;
 
-    dmcf = ngx_http_get_module_main_conf(rd->request,
-                                         ngx_http_dossier_module);
+    pool = ngx_http_dossier_pool(rd->request);
 
     rd->query.handler = ngx_http_dossier_reader_done;
     rd->query.data = rd;
     rd->done = done;
-    rd->querying = 1;
-    rd->sending = 1;
-    rd->lost = 0;
 
-    rc = ngx_http_dossier_pg_query(dmcf->pool, &rd->query);
-
-    rd->sending = 0;
-
-    if (rc == NGX_OK && !rd->lost) {
+    /* the answer is posted: never inside this call */
+    if (pool && ngx_http_dossier_pg_query(pool, &rd->query) == NGX_OK) {
+        rd->querying = 1;
         return NGX_DONE;
     }
 
-    rd->querying = 0;
-
-    return ngx_http_dossier_reader_unavailable(rd->request);
+    return ngx_http_dossier_send_error(rd->request,
+                                       DG_ERR_STORAGE_UNAVAILABLE);
 }
 
 
@@ -157,28 +138,14 @@ ngx_http_dossier_reader_done(ngx_http_dossier_pg_query_t *q, PGresult *res)
 
     rd->querying = 0;
 
-    if (rd->sending) {
-        /* failed at once, inside ngx_http_dossier_pg_query() */
-        rd->lost = 1;
-        return;
-    }
-
     if (res == NULL) {
-        ngx_http_dossier_reader_finalize(rd->request,
-            ngx_http_dossier_reader_unavailable(rd->request));
+        ngx_http_dossier_finalize(rd->request,
+            ngx_http_dossier_send_error(rd->request,
+                                        DG_ERR_STORAGE_UNAVAILABLE));
         return;
     }
 
     rd->done(rd, res);
-}
-
-
-static ngx_int_t
-ngx_http_dossier_reader_unavailable(ngx_http_request_t *r)
-{
-    return ngx_http_dossier_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-               "storage.unavailable", "Cơ sở dữ liệu không khả dụng",
-               "storage unavailable or saturated; retry later");
 }
 
 
@@ -191,10 +158,10 @@ ngx_http_dossier_reader_sectors(ngx_http_request_t *r)
 
     switch (dctx->caller.kind) {
 
-    case NGX_HTTP_DOSSIER_CALLER_CLIENT:
+    case DG_CALLER_CLIENT:
         return dg_client_read_sectors(dctx->caller.client);
 
-    case NGX_HTTP_DOSSIER_CALLER_OPEN:
+    case DG_CALLER_OPEN:
         return "*";
 
     default:
@@ -210,45 +177,15 @@ ngx_http_dossier_reader_may_read(ngx_http_request_t *r, const char *sector)
 
     dctx = ngx_http_dossier_ctx(r);
 
-    if (dctx->caller.kind == NGX_HTTP_DOSSIER_CALLER_OPEN
-        || (dctx->caller.kind == NGX_HTTP_DOSSIER_CALLER_CLIENT
+    if (dctx->caller.kind == DG_CALLER_OPEN
+        || (dctx->caller.kind == DG_CALLER_CLIENT
             && dg_client_may_read(dctx->caller.client, sector,
                                   ngx_strlen(sector))))
     {
         return NGX_OK;
     }
 
-    return ngx_http_dossier_send_error(r, NGX_HTTP_FORBIDDEN, "auth.sector",
-               "Không được xem dữ liệu của lĩnh vực này",
-               "not allowed to read this sector");
-}
-
-
-void
-ngx_http_dossier_reader_finalize(ngx_http_request_t *r, ngx_int_t rc)
-{
-    ngx_connection_t  *c = r->connection;
-
-    ngx_http_finalize_request(r, rc);
-    ngx_http_run_posted_requests(c);
-}
-
-
-/* After a wait (nonce store, shared limit, catalog): start over, each step
- * already done passes at once. */
-static void
-ngx_http_dossier_reader_resume(ngx_http_request_t *r)
-{
-    ngx_int_t                   rc;
-    ngx_http_dossier_reader_t  *rd;
-
-    rd = ngx_http_dossier_ctx(r)->data;
-
-    rc = rd->start(r);
-
-    if (rc != NGX_DONE) {
-        ngx_http_dossier_reader_finalize(r, rc);
-    }
+    return ngx_http_dossier_send_error(r, DG_ERR_READ_SECTOR);
 }
 
 
@@ -256,15 +193,19 @@ static void
 ngx_http_dossier_reader_catalog(ngx_http_dossier_pg_waiter_t *w,
     ngx_uint_t ready)
 {
+    ngx_connection_t    *c;
     ngx_http_request_t  *r = w->data;
 
-    if (ready) {
-        ngx_http_dossier_reader_resume(r);
+    if (!ready) {
+        ngx_http_dossier_finalize(r,
+            ngx_http_dossier_send_error(r, DG_ERR_STORAGE_STARTING));
         return;
     }
 
-    ngx_http_dossier_reader_finalize(r,
-                                     ngx_http_dossier_reader_unavailable(r));
+    c = r->connection;
+
+    ngx_http_dossier_resume(r);
+    ngx_http_run_posted_requests(c);
 }
 
 

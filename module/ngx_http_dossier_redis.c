@@ -16,6 +16,7 @@
 #include <openssl/sha.h>
 
 #include "ngx_http_dossier_redis.h"
+#include "ngx_http_dossier_sentinel.h"
 
 
 #define NGX_HTTP_DOSSIER_REDIS_DOWN        0
@@ -30,6 +31,8 @@
 struct ngx_http_dossier_redis_s {
     ngx_http_dossier_redis_conf_t      *conf;
     ngx_log_t                          *log;
+    ngx_addr_t                         *addr;       /* connecting to */
+    ngx_uint_t                          next;       /* in conf->addrs */
     ngx_peer_connection_t               peer;
     ngx_uint_t                          state;
     redisReader                        *reader;
@@ -45,10 +48,20 @@ struct ngx_http_dossier_redis_s {
     ngx_event_t                         retry;
     ngx_msec_t                          backoff;
     time_t                              logged;
-    ngx_uint_t                          failures;
+
+    ngx_http_dossier_redis_stats_t     *stats;
+    ngx_http_dossier_redis_stats_t      uncounted;
 
     ngx_http_dossier_redis_connect_pt   on_connect;
     void                               *on_connect_data;
+    ngx_http_dossier_redis_pt           on_message;
+    void                               *on_message_data;
+
+    /* the master as its Sentinel names it */
+    ngx_http_dossier_sentinel_t        *sentinel;
+    ngx_addr_t                          master;
+    ngx_sockaddr_t                      master_sockaddr;
+    u_char                              master_name[NGX_SOCKADDR_STRLEN];
 };
 
 
@@ -60,6 +73,11 @@ static ngx_int_t ngx_http_dossier_redis_send(ngx_http_dossier_redis_t *rd);
 static ngx_int_t ngx_http_dossier_redis_append(ngx_http_dossier_redis_t *rd,
     int argc, const char **argv, const size_t *argvlen);
 static void ngx_http_dossier_redis_check_ok(void *data, redisReply *reply);
+static void ngx_http_dossier_redis_check_role(void *data, redisReply *reply);
+static void ngx_http_dossier_redis_up(ngx_http_dossier_redis_t *rd);
+static void ngx_http_dossier_redis_demoted(ngx_http_dossier_redis_t *rd,
+    const char *why);
+static ngx_uint_t ngx_http_dossier_redis_is_message(redisReply *reply);
 static void ngx_http_dossier_redis_fail(ngx_http_dossier_redis_t *rd,
     const char *why);
 static void ngx_http_dossier_redis_close(ngx_http_dossier_redis_t *rd);
@@ -68,7 +86,8 @@ static void ngx_http_dossier_redis_close(ngx_http_dossier_redis_t *rd);
 ngx_http_dossier_redis_t *
 ngx_http_dossier_redis_create(ngx_cycle_t *cycle,
     ngx_http_dossier_redis_conf_t *conf,
-    ngx_http_dossier_redis_connect_pt on_connect, void *data)
+    ngx_http_dossier_redis_connect_pt on_connect, void *data,
+    ngx_http_dossier_redis_stats_t *stats)
 {
     ngx_http_dossier_redis_t  *rd;
 
@@ -79,6 +98,7 @@ ngx_http_dossier_redis_create(ngx_cycle_t *cycle,
 
     rd->conf = conf;
     rd->log = cycle->log;
+    rd->stats = stats ? stats : &rd->uncounted;
     rd->on_connect = on_connect;
     rd->on_connect_data = data;
     ngx_queue_init(&rd->pending);
@@ -89,6 +109,14 @@ ngx_http_dossier_redis_create(ngx_cycle_t *cycle,
     rd->retry.log = rd->log;
     rd->retry.cancelable = 1;
 
+    if (conf->sentinel) {
+        /* connects once the Sentinel has named the master */
+        rd->sentinel = ngx_http_dossier_sentinel_create(cycle,
+                                                        conf->sentinel, rd);
+        return rd->sentinel ? rd : NULL;
+    }
+
+    rd->addr = &conf->addrs[0];
     ngx_http_dossier_redis_connect(&rd->retry);
 
     return rd;
@@ -102,6 +130,11 @@ ngx_http_dossier_redis_destroy(ngx_http_dossier_redis_t *rd)
 
     if (rd->retry.timer_set) {
         ngx_del_timer(&rd->retry);
+    }
+
+    if (rd->sentinel) {
+        ngx_http_dossier_sentinel_destroy(rd->sentinel);
+        rd->sentinel = NULL;
     }
 
     ngx_http_dossier_redis_close(rd);
@@ -127,7 +160,7 @@ ngx_http_dossier_redis_command(ngx_http_dossier_redis_t *rd, int argc,
     ngx_http_dossier_redis_cmd_t  *cmd;
 
     if (rd->state != NGX_HTTP_DOSSIER_REDIS_READY) {
-        rd->failures++;
+        rd->stats->unavailable++;
         return NGX_DECLINED;
     }
 
@@ -151,6 +184,7 @@ ngx_http_dossier_redis_command(ngx_http_dossier_redis_t *rd, int argc,
     cmd->handler = handler;
     cmd->data = data;
     ngx_queue_insert_tail(&rd->pending, &cmd->queue);
+    rd->stats->commands++;
 
     if (!rd->peer.connection->read->timer_set) {
         ngx_add_timer(rd->peer.connection->read, rd->conf->command_timeout);
@@ -184,18 +218,63 @@ ngx_http_dossier_redis_ready(ngx_http_dossier_redis_t *rd)
 
 
 void
+ngx_http_dossier_redis_on_message(ngx_http_dossier_redis_t *rd,
+    ngx_http_dossier_redis_pt handler, void *data)
+{
+    rd->on_message = handler;
+    rd->on_message_data = data;
+}
+
+
+void
+ngx_http_dossier_redis_set_addr(ngx_http_dossier_redis_t *rd,
+    struct sockaddr *sockaddr, socklen_t socklen)
+{
+    if (socklen > sizeof(ngx_sockaddr_t)) {
+        return;
+    }
+
+    if (rd->addr
+        && ngx_cmp_sockaddr(rd->addr->sockaddr, rd->addr->socklen,
+                            sockaddr, socklen, 1)
+           == NGX_OK)
+    {
+        return;
+    }
+
+    ngx_memcpy(&rd->master_sockaddr, sockaddr, socklen);
+    rd->master.sockaddr = &rd->master_sockaddr.sockaddr;
+    rd->master.socklen = socklen;
+    rd->master.name.data = rd->master_name;
+    rd->master.name.len = ngx_sock_ntop(sockaddr, socklen, rd->master_name,
+                                        NGX_SOCKADDR_STRLEN, 1);
+
+    ngx_log_error(NGX_LOG_NOTICE, rd->log, 0,
+                  "dossier: Redis master is %V", &rd->master.name);
+
+    if (rd->state != NGX_HTTP_DOSSIER_REDIS_DOWN) {
+        ngx_http_dossier_redis_fail(rd, NULL);
+    }
+
+    rd->addr = &rd->master;
+
+    /* a new master, not a failing one: no backoff */
+    rd->backoff = 0;
+
+    if (rd->retry.timer_set) {
+        ngx_del_timer(&rd->retry);
+    }
+
+    ngx_http_dossier_redis_connect(&rd->retry);
+}
+
+
+void
 ngx_http_dossier_redis_reset(ngx_http_dossier_redis_t *rd, const char *why)
 {
     if (rd->state != NGX_HTTP_DOSSIER_REDIS_DOWN) {
         ngx_http_dossier_redis_fail(rd, why);
     }
-}
-
-
-ngx_uint_t
-ngx_http_dossier_redis_failures(ngx_http_dossier_redis_t *rd)
-{
-    return rd->failures;
 }
 
 
@@ -206,14 +285,14 @@ ngx_http_dossier_redis_connect(ngx_event_t *ev)
     ngx_connection_t          *c;
     ngx_http_dossier_redis_t  *rd = ev->data;
 
-    if (ngx_exiting || ngx_terminate || ngx_quit) {
+    if (ngx_exiting || ngx_terminate || ngx_quit || rd->addr == NULL) {
         return;
     }
 
     ngx_memzero(&rd->peer, sizeof(ngx_peer_connection_t));
-    rd->peer.sockaddr = rd->conf->addr->sockaddr;
-    rd->peer.socklen = rd->conf->addr->socklen;
-    rd->peer.name = &rd->conf->addr->name;
+    rd->peer.sockaddr = rd->addr->sockaddr;
+    rd->peer.socklen = rd->addr->socklen;
+    rd->peer.name = &rd->addr->name;
     rd->peer.get = ngx_event_get_peer;
     rd->peer.log = rd->log;
     rd->peer.log_error = NGX_ERROR_ERR;
@@ -294,6 +373,20 @@ ngx_http_dossier_redis_connected(ngx_http_dossier_redis_t *rd)
         }
     }
 
+    /* a Sentinel's answer may be stale: check, before any command of
+     * ours, that this is the master */
+    if (rd->sentinel) {
+        argv[0] = "ROLE";
+        argvlen[0] = 4;
+
+        if (ngx_http_dossier_redis_command(rd, 1, argv, argvlen,
+                                ngx_http_dossier_redis_check_role, rd, NULL)
+            != NGX_OK)
+        {
+            goto failed;
+        }
+    }
+
     script = rd->conf->scripts.elts;
 
     for (i = 0; i < rd->conf->scripts.nelts; i++) {
@@ -316,11 +409,8 @@ ngx_http_dossier_redis_connected(ngx_http_dossier_redis_t *rd)
         rd->on_connect(rd, rd->on_connect_data);
     }
 
-    if (rd->state == NGX_HTTP_DOSSIER_REDIS_READY) {
-        ngx_log_error(NGX_LOG_INFO, rd->log, 0,
-                      "dossier: Redis connection to %V established",
-                      &rd->conf->addr->name);
-        rd->backoff = 0;
+    if (rd->state == NGX_HTTP_DOSSIER_REDIS_READY && rd->sentinel == NULL) {
+        ngx_http_dossier_redis_up(rd);
     }
 
     return;
@@ -328,6 +418,52 @@ ngx_http_dossier_redis_connected(ngx_http_dossier_redis_t *rd)
 failed:
 
     ngx_http_dossier_redis_fail(rd, "out of memory");
+}
+
+
+static void
+ngx_http_dossier_redis_up(ngx_http_dossier_redis_t *rd)
+{
+    ngx_log_error(NGX_LOG_INFO, rd->log, 0,
+                  "dossier: Redis connection to %V established",
+                  &rd->addr->name);
+    rd->backoff = 0;
+    rd->stats->connected = 1;
+}
+
+
+static void
+ngx_http_dossier_redis_check_role(void *data, redisReply *reply)
+{
+    ngx_http_dossier_redis_t  *rd = data;
+
+    if (reply == NULL) {
+        return;
+    }
+
+    if (reply->type == REDIS_REPLY_ARRAY && reply->elements > 0
+        && reply->element[0]->type == REDIS_REPLY_STRING
+        && ngx_strcmp(reply->element[0]->str, "master") == 0)
+    {
+        ngx_http_dossier_redis_up(rd);
+        return;
+    }
+
+    ngx_http_dossier_redis_demoted(rd, "not the master (any more)");
+}
+
+
+/* Connected to a replica (a Sentinel's stale answer, or a master demoted
+ * since): fail over to the local fallbacks and ask the Sentinel again;
+ * the backoff keeps this from looping fast. */
+static void
+ngx_http_dossier_redis_demoted(ngx_http_dossier_redis_t *rd, const char *why)
+{
+    if (rd->state != NGX_HTTP_DOSSIER_REDIS_DOWN) {
+        ngx_http_dossier_redis_fail(rd, why);
+    }
+
+    ngx_http_dossier_sentinel_refresh(rd->sentinel);
 }
 
 
@@ -461,6 +597,7 @@ ngx_http_dossier_redis_read_handler(ngx_event_t *rev)
 {
     void                          *reply;
     ssize_t                        n;
+    ngx_uint_t                     readonly;
     ngx_queue_t                   *q;
     ngx_connection_t              *c = rev->data;
     ngx_http_dossier_redis_t      *rd = c->data;
@@ -468,6 +605,7 @@ ngx_http_dossier_redis_read_handler(ngx_event_t *rev)
     u_char                         buf[16384];
 
     if (rev->timedout) {
+        rd->stats->timeouts++;
         ngx_http_dossier_redis_fail(rd, "command timed out");
         return;
     }
@@ -504,6 +642,17 @@ ngx_http_dossier_redis_read_handler(ngx_event_t *rev)
             break;
         }
 
+        if (rd->on_message && ngx_http_dossier_redis_is_message(reply)) {
+            rd->on_message(rd->on_message_data, reply);
+            freeReplyObject(reply);
+
+            if (rd->state != NGX_HTTP_DOSSIER_REDIS_READY) {
+                return;
+            }
+
+            continue;
+        }
+
         if (ngx_queue_empty(&rd->pending)) {
             freeReplyObject(reply);
             ngx_http_dossier_redis_fail(rd, "reply to no command");
@@ -514,12 +663,28 @@ ngx_http_dossier_redis_read_handler(ngx_event_t *rev)
         ngx_queue_remove(q);
         cmd = ngx_queue_data(q, ngx_http_dossier_redis_cmd_t, queue);
 
+        if (((redisReply *) reply)->type == REDIS_REPLY_ERROR) {
+            rd->stats->errors++;
+        }
+
+        readonly = rd->sentinel
+                   && ((redisReply *) reply)->type == REDIS_REPLY_ERROR
+                   && ngx_strncmp(((redisReply *) reply)->str, "READONLY",
+                                  8) == 0;
+
+        /* a write refused by a demoted master failed like a lost
+         * connection: the caller falls back to its local state */
         if (cmd->handler) {
-            cmd->handler(cmd->data, reply);
+            cmd->handler(cmd->data, readonly ? NULL : reply);
         }
 
         freeReplyObject(reply);
         ngx_queue_insert_head(&rd->free, &cmd->queue);
+
+        if (readonly) {
+            ngx_http_dossier_redis_demoted(rd, "the master became a replica");
+            return;
+        }
 
         if (rd->state != NGX_HTTP_DOSSIER_REDIS_READY) {
             /* a handler found the connection unusable */
@@ -553,13 +718,11 @@ ngx_http_dossier_redis_fail(ngx_http_dossier_redis_t *rd, const char *why)
     ngx_queue_t                    pending, *q;
     ngx_http_dossier_redis_cmd_t  *cmd;
 
-    rd->failures++;
-
     if (why && ngx_time() - rd->logged >= NGX_HTTP_DOSSIER_REDIS_LOG_EVERY) {
         rd->logged = ngx_time();
         ngx_log_error(NGX_LOG_WARN, rd->log, 0,
                       "dossier: Redis %V unavailable (%s), serving without "
-                      "the cache", &rd->conf->addr->name, why);
+                      "the cache", &rd->addr->name, why);
     }
 
     ngx_http_dossier_redis_close(rd);
@@ -578,6 +741,7 @@ ngx_http_dossier_redis_fail(ngx_http_dossier_redis_t *rd, const char *why)
         q = ngx_queue_head(&pending);
         ngx_queue_remove(q);
         cmd = ngx_queue_data(q, ngx_http_dossier_redis_cmd_t, queue);
+        rd->stats->unavailable++;
 
         if (cmd->handler) {
             cmd->handler(cmd->data, NULL);
@@ -590,6 +754,12 @@ ngx_http_dossier_redis_fail(ngx_http_dossier_redis_t *rd, const char *why)
                   ? ngx_min(rd->backoff * 2, NGX_HTTP_DOSSIER_REDIS_BACKOFF_MAX)
                   : NGX_HTTP_DOSSIER_REDIS_BACKOFF_MIN;
 
+    /* several servers (Sentinels): the next attempt goes to the next one */
+    if (rd->conf->naddrs > 1) {
+        rd->next = (rd->next + 1) % rd->conf->naddrs;
+        rd->addr = &rd->conf->addrs[rd->next];
+    }
+
     if (!rd->retry.timer_set && !ngx_exiting && !ngx_terminate && !ngx_quit)
     {
         ngx_add_timer(&rd->retry, rd->backoff);
@@ -601,6 +771,7 @@ static void
 ngx_http_dossier_redis_close(ngx_http_dossier_redis_t *rd)
 {
     rd->state = NGX_HTTP_DOSSIER_REDIS_DOWN;
+    rd->stats->connected = 0;
 
     if (rd->peer.connection) {
         ngx_close_connection(rd->peer.connection);
@@ -650,17 +821,34 @@ ngx_http_dossier_redis_add_script(ngx_conf_t *cf,
 
 
 char *
-ngx_http_dossier_redis_parse_addr(ngx_conf_t *cf, ngx_str_t *value,
-    ngx_http_dossier_redis_conf_t *conf)
+ngx_http_dossier_redis_parse_addr(ngx_conf_t *cf, ngx_str_t *args,
+    ngx_uint_t nargs, ngx_http_dossier_redis_conf_t *conf)
 {
-    size_t               len;
-    ngx_addr_t          *addr;
-    struct sockaddr_un  *sun;
+    if (args[0].len > 9 && ngx_strncmp(args[0].data, "sentinel=", 9) == 0) {
+        return ngx_http_dossier_sentinel_parse(cf, args, nargs, conf);
+    }
 
-    addr = ngx_pcalloc(cf->pool, sizeof(ngx_addr_t));
-    if (addr == NULL) {
+    if (nargs != 1) {
+        return "takes one address, or \"sentinel=ADDR,... master=NAME\"";
+    }
+
+    conf->addrs = ngx_pcalloc(cf->pool, sizeof(ngx_addr_t));
+    if (conf->addrs == NULL) {
         return NGX_CONF_ERROR;
     }
+
+    conf->naddrs = 1;
+
+    return ngx_http_dossier_redis_parse_one(cf, &args[0], conf->addrs);
+}
+
+
+char *
+ngx_http_dossier_redis_parse_one(ngx_conf_t *cf, ngx_str_t *value,
+    ngx_addr_t *addr)
+{
+    size_t               len;
+    struct sockaddr_un  *sun;
 
     if (value->len > 5 && ngx_strncmp(value->data, "unix:", 5) == 0) {
         len = value->len - 5;
@@ -688,7 +876,16 @@ ngx_http_dossier_redis_parse_addr(ngx_conf_t *cf, ngx_str_t *value,
     }
 
     addr->name = *value;
-    conf->addr = addr;
 
     return NGX_CONF_OK;
+}
+
+
+/* Is this reply a published message ("message", channel, payload)? */
+static ngx_uint_t
+ngx_http_dossier_redis_is_message(redisReply *reply)
+{
+    return reply->type == REDIS_REPLY_ARRAY && reply->elements == 3
+           && reply->element[0]->type == REDIS_REPLY_STRING
+           && ngx_strcmp(reply->element[0]->str, "message") == 0;
 }

@@ -17,9 +17,14 @@
 #include <ngx_core.h>
 #include <hiredis/hiredis.h>
 
+#include "ngx_http_dossier_stats.h"
+
 
 typedef struct ngx_http_dossier_redis_s      ngx_http_dossier_redis_t;
 typedef struct ngx_http_dossier_redis_cmd_s  ngx_http_dossier_redis_cmd_t;
+typedef struct ngx_http_dossier_sentinel_s   ngx_http_dossier_sentinel_t;
+typedef struct ngx_http_dossier_sentinel_conf_s
+                                             ngx_http_dossier_sentinel_conf_t;
 
 typedef void (*ngx_http_dossier_redis_pt)(void *data, redisReply *reply);
 
@@ -36,12 +41,14 @@ typedef struct {
 
 
 typedef struct {
-    ngx_addr_t                   *addr;         /* numeric or unix: */
-    ngx_str_t                     password;
-    ngx_uint_t                    db;
-    ngx_msec_t                    connect_timeout;
-    ngx_msec_t                    command_timeout;
-    ngx_array_t                   scripts;      /* loaded on connect */
+    ngx_addr_t                        *addrs;     /* tried in turn */
+    ngx_uint_t                         naddrs;    /* 0: from the Sentinel */
+    ngx_http_dossier_sentinel_conf_t  *sentinel;  /* or NULL */
+    ngx_str_t                          password;
+    ngx_uint_t                         db;
+    ngx_msec_t                         connect_timeout;
+    ngx_msec_t                         command_timeout;
+    ngx_array_t                        scripts;   /* loaded on connect */
 } ngx_http_dossier_redis_conf_t;
 
 
@@ -52,9 +59,12 @@ struct ngx_http_dossier_redis_cmd_s {
 };
 
 
+/* stats: where the connection's counts go, or NULL (not counted: a
+ * Sentinel's). */
 ngx_http_dossier_redis_t *ngx_http_dossier_redis_create(ngx_cycle_t *cycle,
     ngx_http_dossier_redis_conf_t *conf,
-    ngx_http_dossier_redis_connect_pt on_connect, void *data);
+    ngx_http_dossier_redis_connect_pt on_connect, void *data,
+    ngx_http_dossier_redis_stats_t *stats);
 void ngx_http_dossier_redis_destroy(ngx_http_dossier_redis_t *rd);
 
 /*
@@ -72,20 +82,32 @@ void ngx_http_dossier_redis_cancel(ngx_http_dossier_redis_cmd_t *cmd);
 
 ngx_uint_t ngx_http_dossier_redis_ready(ngx_http_dossier_redis_t *rd);
 
+/* Publish/subscribe: "message" replies go to handler, not to a command. */
+void ngx_http_dossier_redis_on_message(ngx_http_dossier_redis_t *rd,
+    ngx_http_dossier_redis_pt handler, void *data);
+
+/* Where the master is, as a Sentinel says: a new address drops the
+ * connection (pending commands fail) and connects there at once. */
+void ngx_http_dossier_redis_set_addr(ngx_http_dossier_redis_t *rd,
+    struct sockaddr *sockaddr, socklen_t socklen);
+
 /* Drops the connection (pending commands fail) and reconnects, which
  * sets the connection up again (scripts included). */
 void ngx_http_dossier_redis_reset(ngx_http_dossier_redis_t *rd,
     const char *why);
 
-/* Times a command was refused or failed because Redis was unreachable. */
-ngx_uint_t ngx_http_dossier_redis_failures(ngx_http_dossier_redis_t *rd);
-
 /* Registers a Lua script at configuration time; EVALSHA it by sha1. */
 ngx_http_dossier_redis_script_t *ngx_http_dossier_redis_add_script(
     ngx_conf_t *cf, ngx_http_dossier_redis_conf_t *conf, const char *text);
 
-/* "127.0.0.1:6379", "[::1]:6379" or "unix:/path": no names, no DNS. */
-char *ngx_http_dossier_redis_parse_addr(ngx_conf_t *cf, ngx_str_t *value,
-    ngx_http_dossier_redis_conf_t *conf);
+/* The arguments of "dossier_redis": "127.0.0.1:6379", "[::1]:6379",
+ * "unix:/path", or "sentinel=ADDR,ADDR,... master=NAME": no names, no
+ * DNS. */
+char *ngx_http_dossier_redis_parse_addr(ngx_conf_t *cf, ngx_str_t *args,
+    ngx_uint_t nargs, ngx_http_dossier_redis_conf_t *conf);
+
+/* One numeric address or unix socket into addr. */
+char *ngx_http_dossier_redis_parse_one(ngx_conf_t *cf, ngx_str_t *value,
+    ngx_addr_t *addr);
 
 #endif /* NGX_HTTP_DOSSIER_REDIS_H */

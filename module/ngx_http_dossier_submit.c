@@ -1,407 +1,279 @@
 /*
- * POST /v1/dossiers: read the body, validate it with the core, hand it to
- * the group-commit writer, answer once PostgreSQL has committed it.
+ * ngx_http_dossier_submit_module: POST /v1/dossiers.
+ *
+ *   dossier_submit;           location
+ *
+ * One staged submission (module/core/dg_submission.h) per request, kept in
+ * the request context.  The body is read, then every step runs in order;
+ * a step that waits (the signature's nonce, the catalog of a worker that
+ * has just started, a shared limit) runs ngx_http_dossier_submit_step()
+ * again, where every stage already done is passed over: the body is
+ * parsed once, each plugin runs once.  The answer
+ * is sent only once PostgreSQL has committed the dossier.
+ *
+ *   read body → authenticate → parse → validate (catalog) → plugins
+ *   → grants → late limits → store item → group commit → cache → 201
  */
 
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include "dg_dossier.h"
-#include "dg_store.h"
+#include "dg_submission.h"
 #include "ngx_http_dossier.h"
+#include "ngx_http_dossier_auth.h"
+#include "ngx_http_dossier_body.h"
+#include "ngx_http_dossier_limit.h"
+#include "ngx_http_dossier_response.h"
+#include "ngx_http_dossier_submission.h"
+
+
+typedef struct {
+    ngx_flag_t                     used;      /* a location submits */
+} ngx_http_dossier_submit_main_conf_t;
 
 
 typedef struct {
     ngx_http_request_t            *request;
+    ngx_str_t                      body;
+    dg_submission_t                sub;
+    ngx_http_dossier_pg_waiter_t   waiter;    /* the first catalog */
     ngx_http_dossier_pg_item_t     item;
     ngx_http_dossier_cache_put_t   put;
-    char                          *json;        /* malloc'ed by the core */
 } ngx_http_dossier_submit_ctx_t;
 
 
-ngx_int_t ngx_http_dossier_submit_handler(ngx_http_request_t *r);
-
-static void ngx_http_dossier_submit_body(ngx_http_request_t *r);
-static ngx_int_t ngx_http_dossier_submit_wait(ngx_http_request_t *r,
-    ngx_http_dossier_pg_t *pool);
-static void ngx_http_dossier_submit_waited(ngx_http_dossier_pg_waiter_t *w,
-    ngx_uint_t ready);
-static void ngx_http_dossier_submit_wait_cleanup(void *data);
-static ngx_int_t ngx_http_dossier_submit(ngx_http_request_t *r);
-static ngx_int_t ngx_http_dossier_submit_allowed(ngx_http_request_t *r,
-    json_t *root, dg_dossier_t *d);
+static ngx_int_t ngx_http_dossier_submit_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_dossier_submit_step(ngx_http_request_t *r);
+static ngx_int_t ngx_http_dossier_submit_refused(ngx_http_request_t *r,
+    dg_submission_t *sub);
 static ngx_int_t ngx_http_dossier_submit_queue(ngx_http_request_t *r,
-    json_t *root, dg_dossier_t *d, ngx_http_dossier_pg_t *pool);
+    ngx_http_dossier_submit_ctx_t *sctx);
 static void ngx_http_dossier_submit_done(ngx_http_dossier_pg_item_t *item);
 static void ngx_http_dossier_submit_cached(ngx_http_dossier_cache_put_t *put);
 static ngx_int_t ngx_http_dossier_submit_accepted(ngx_http_request_t *r,
-    ngx_http_dossier_pg_item_t *item);
+    ngx_http_dossier_submit_ctx_t *sctx);
 static void ngx_http_dossier_submit_cleanup(void *data);
+static char *ngx_http_dossier_submit_directive(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static void *ngx_http_dossier_submit_create_main_conf(ngx_conf_t *cf);
+static char *ngx_http_dossier_submit_init_main_conf(ngx_conf_t *cf,
+    void *conf);
 
 
-static ngx_str_t  ngx_http_dossier_json_type = ngx_string("application/json");
+static ngx_command_t  ngx_http_dossier_submit_commands[] = {
+
+    { ngx_string("dossier_submit"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_dossier_submit_directive,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      ngx_http_dossier_submit_handler },
+
+      ngx_null_command
+};
 
 
-ngx_int_t
+static ngx_http_module_t  ngx_http_dossier_submit_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    NULL,                                  /* postconfiguration */
+
+    ngx_http_dossier_submit_create_main_conf,
+    ngx_http_dossier_submit_init_main_conf,
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    NULL,                                  /* create location configuration */
+    NULL                                   /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_dossier_submit_module = {
+    NGX_MODULE_V1,
+    &ngx_http_dossier_submit_module_ctx,   /* module context */
+    ngx_http_dossier_submit_commands,      /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    NULL,                                  /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static ngx_int_t
 ngx_http_dossier_submit_handler(ngx_http_request_t *r)
 {
+    ngx_pool_cleanup_t             *cln;
+    ngx_http_dossier_ctx_t         *ctx;
+    ngx_http_dossier_submit_ctx_t  *sctx;
+
     if (r->method != NGX_HTTP_POST) {
         return ngx_http_dossier_send_not_allowed(r, "POST");
     }
 
-    return ngx_http_dossier_read_json(r, ngx_http_dossier_submit_body);
-}
-
-
-/* Once the body is in, and again after every wait (the signature's nonce,
- * a shared limit, the catalog): each step already done is skipped. */
-static void
-ngx_http_dossier_submit_body(ngx_http_request_t *r)
-{
-    ngx_int_t  rc;
-
-    rc = ngx_http_dossier_submit(r);
-
-    /* NGX_DONE: the writer answers and finalizes; r may be gone already */
-    if (rc != NGX_DONE) {
-        ngx_http_finalize_request(r, rc);
-    }
-}
-
-
-static ngx_int_t
-ngx_http_dossier_submit(ngx_http_request_t *r)
-{
-    json_t                        *root;
-    ngx_int_t                      rc, n;
-    ngx_str_t                      body;
-    dg_dossier_t                   d;
-    dg_problems_t                  problems;
-    const dg_catalog_t            *cat;
-    ngx_http_dossier_main_conf_t  *dmcf;
-
-    dmcf = ngx_http_get_module_main_conf(r, ngx_http_dossier_module);
-
-    if (ngx_http_dossier_read_body(r, &body) != NGX_OK) {
+    ctx = ngx_http_dossier_ctx(r);
+    sctx = ngx_pcalloc(r->pool, sizeof(ngx_http_dossier_submit_ctx_t));
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (ctx == NULL || sctx == NULL || cln == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    rc = ngx_http_dossier_authenticate(r, &body,
-                                       ngx_http_dossier_submit_body);
+    sctx->request = r;
+    dg_submission_init(&sctx->sub, "");
+    cln->handler = ngx_http_dossier_submit_cleanup;
+    cln->data = sctx;
+    ctx->data = sctx;
+    ctx->step = ngx_http_dossier_submit_step;
+
+    return ngx_http_dossier_read_json(r, ngx_http_dossier_resume);
+}
+
+
+/* Every step in order; each returns at once when it was done before. */
+static ngx_int_t
+ngx_http_dossier_submit_step(ngx_http_request_t *r)
+{
+    ngx_int_t                       rc;
+    dg_submission_t                *sub;
+    ngx_http_dossier_ctx_t         *ctx;
+    ngx_http_dossier_submit_ctx_t  *sctx;
+
+    ctx = ngx_http_dossier_ctx(r);
+    sctx = ctx->data;
+    sub = &sctx->sub;
+
+    if (sctx->body.data == NULL
+        && ngx_http_dossier_body(r, &sctx->body) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_http_dossier_authenticate(r, &sctx->body);
     if (rc != NGX_OK) {
         return rc;
     }
 
-    dg_problems_init(&problems);
+    if (sub->stage == DG_SUBMISSION_NEW) {
+        (void) dg_submission_parse(sub, (const char *) sctx->body.data,
+                                   sctx->body.len);
+    }
 
-    root = ngx_http_dossier_parse_json(r, &body, &problems, &rc);
-    if (root == NULL) {
-        dg_problems_free(&problems);
+    if (ngx_http_dossier_submission_judge(r, sub) == NGX_AGAIN) {
+        /* a worker just started: wait for its catalog, then go on */
+        return ngx_http_dossier_submission_wait(r, &sctx->waiter);
+    }
+
+    if (sub->stage == DG_SUBMISSION_REFUSED) {
+        return ngx_http_dossier_submit_refused(r, sub);
+    }
+
+    rc = ngx_http_dossier_limit(r, NGX_HTTP_DOSSIER_LIMIT_LATE,
+                                sub->dossier.ma_linh_vuc,
+                                sub->dossier.so_giay_to);
+    if (rc != NGX_OK) {
         return rc;
     }
 
-    cat = dmcf->pool ? ngx_http_dossier_pg_catalog(dmcf->pool) : NULL;
-    n = 0;
-
-    if (dg_dossier_validate(root, ngx_time(), cat, &d, &problems) != 0
-        || (cat && (n = ngx_http_dossier_plugins_run(r, d.ma_linh_vuc, root,
-                                                     &problems)) > 0))
-    {
-        rc = ngx_http_dossier_send_problem(r, NGX_HTTP_DOSSIER_UNPROCESSABLE,
-                                           "Dossier is invalid", &problems);
-
-    } else if (n < 0) {
-        rc = ngx_http_dossier_send_error(r, NGX_HTTP_INTERNAL_SERVER_ERROR,
-                 "plugin.failed",
-                 "Không kiểm tra được hồ sơ theo quy tắc của ngành",
-                 "the sector's rules could not be applied; nothing was "
-                 "stored");
-
-    } else if (cat == NULL) {
-        /* a worker just started: wait for its catalog, then start over */
-        rc = dmcf->pool ? ngx_http_dossier_submit_wait(r, dmcf->pool)
-                        : NGX_DECLINED;
-
-        if (rc != NGX_DONE) {
-            rc = ngx_http_dossier_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                     "storage.unavailable",
-                     "Chưa kết nối được cơ sở dữ liệu, vui lòng thử lại",
-                     "storage not reachable yet, retry later");
-        }
-
-    } else {
-        rc = ngx_http_dossier_submit_allowed(r, root, &d);
-
-        if (rc == NGX_OK) {
-            rc = ngx_http_dossier_limit(r, NGX_HTTP_DOSSIER_LIMIT_LATE,
-                                        d.ma_linh_vuc, d.so_giay_to,
-                                        ngx_http_dossier_submit_body);
-        }
-
-        if (rc == NGX_OK) {
-            rc = ngx_http_dossier_submit_queue(r, root, &d, dmcf->pool);
-        }
+    if (ngx_http_dossier_submission_item(r, sub, &sctx->item) != NGX_OK) {
+        return ngx_http_dossier_submit_refused(r, sub);
     }
 
-    json_decref(root);
-    dg_problems_free(&problems);
-
-    return rc;
-}
-
-
-/*
- * A client submits only to the sectors it was granted; a citizen signed in
- * with VNeID only for themselves, and such a dossier is stamped so
- * (CONTRACT.md section 4).  NGX_OK, or the refusal sent.
- */
-static ngx_int_t
-ngx_http_dossier_submit_allowed(ngx_http_request_t *r, json_t *root,
-    dg_dossier_t *d)
-{
-    ngx_http_dossier_ctx_t  *ctx;
-
-    ctx = ngx_http_dossier_ctx(r);
-
-    if (ngx_http_dossier_may_submit(r, d->ma_linh_vuc, d->so_giay_to)
-        != NGX_OK)
-    {
-        return ctx->caller.kind == NGX_HTTP_DOSSIER_CALLER_CITIZEN
-               ? ngx_http_dossier_send_error(r, NGX_HTTP_FORBIDDEN,
-                     "auth.subject",
-                     "Chỉ được nộp hồ sơ của chính mình",
-                     "a VNeID citizen may only submit their own dossier")
-               : ngx_http_dossier_send_error(r, NGX_HTTP_FORBIDDEN,
-                     "auth.sector",
-                     "Không được nộp hồ sơ cho lĩnh vực này",
-                     "not allowed to submit to this sector");
-    }
-
-    if (ctx->caller.kind == NGX_HTTP_DOSSIER_CALLER_CITIZEN
-        && json_object_set_new(root, "TaiKhoanDuocXacThucVoiVNeID",
-                               json_integer(1)) != 0)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    return NGX_OK;
+    return ngx_http_dossier_submit_queue(r, sctx);
 }
 
 
 static ngx_int_t
-ngx_http_dossier_submit_wait(ngx_http_request_t *r,
-    ngx_http_dossier_pg_t *pool)
+ngx_http_dossier_submit_refused(ngx_http_request_t *r, dg_submission_t *sub)
 {
-    ngx_pool_cleanup_t            *cln;
-    ngx_http_dossier_pg_waiter_t  *w;
-
-    w = ngx_pcalloc(r->pool, sizeof(ngx_http_dossier_pg_waiter_t));
-    cln = ngx_pool_cleanup_add(r->pool, 0);
-    if (w == NULL || cln == NULL) {
-        return NGX_ERROR;
-    }
-
-    w->handler = ngx_http_dossier_submit_waited;
-    w->data = r;
-
-    if (ngx_http_dossier_pg_wait_catalog(pool, w) != NGX_OK) {
-        return NGX_DECLINED;
-    }
-
-    cln->handler = ngx_http_dossier_submit_wait_cleanup;
-    cln->data = w;
-
-    return NGX_DONE;
-}
-
-
-static void
-ngx_http_dossier_submit_waited(ngx_http_dossier_pg_waiter_t *w,
-    ngx_uint_t ready)
-{
-    ngx_int_t            rc;
-    ngx_connection_t    *c;
-    ngx_http_request_t  *r = w->data;
-
-    c = r->connection;
-
-    rc = ready ? ngx_http_dossier_submit(r)
-               : ngx_http_dossier_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                     "storage.unavailable",
-                     "Chưa kết nối được cơ sở dữ liệu, vui lòng thử lại",
-                     "storage not reachable yet, retry later");
-
-    if (rc != NGX_DONE) {
-        ngx_http_finalize_request(r, rc);
-    }
-
-    ngx_http_run_posted_requests(c);
-}
-
-
-static void
-ngx_http_dossier_submit_wait_cleanup(void *data)
-{
-    ngx_http_dossier_pg_wait_cancel(data);
+    return ngx_http_dossier_send_problem(r, sub->status, sub->title,
+                                         &sub->problems);
 }
 
 
 static ngx_int_t
-ngx_http_dossier_submit_queue(ngx_http_request_t *r, json_t *root,
-    dg_dossier_t *d, ngx_http_dossier_pg_t *pool)
+ngx_http_dossier_submit_queue(ngx_http_request_t *r,
+    ngx_http_dossier_submit_ctx_t *sctx)
 {
-    char                            hash[65];
-    ngx_int_t                       rc;
-    ngx_pool_cleanup_t             *cln;
-    ngx_http_dossier_submit_ctx_t  *ctx;
+    ngx_int_t                    rc;
+    ngx_http_dossier_pg_item_t  *item = &sctx->item;
 
-    if (dg_dossier_hash(root, hash) != 0) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+    item->handler = ngx_http_dossier_submit_done;
+    item->data = sctx;
 
-    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_dossier_submit_ctx_t));
-    cln = ngx_pool_cleanup_add(r->pool, 0);
-    if (ctx == NULL || cln == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    cln->handler = ngx_http_dossier_submit_cleanup;
-    cln->data = ctx;
-    ctx->request = r;
-
-    ctx->json = dg_store_item(root, d, hash,
-                        (char *) ngx_http_dossier_ctx(r)->caller.id.data,
-                        ngx_http_dossier_request_id(r));
-    if (ctx->json == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ctx->item.json.data = (u_char *) ctx->json;
-    ctx->item.json.len = ngx_strlen(ctx->json);
-    ctx->item.ma_ho_so.len = ngx_strlen(d->ma_ho_so);
-    ctx->item.ma_ho_so.data = ngx_pstrdup(r->pool,
-                                 &(ngx_str_t) { ctx->item.ma_ho_so.len,
-                                                (u_char *) d->ma_ho_so });
-    ctx->item.sector.len = ngx_strlen(d->ma_linh_vuc);
-    ctx->item.sector.data = ngx_pstrdup(r->pool,
-                                 &(ngx_str_t) { ctx->item.sector.len,
-                                                (u_char *) d->ma_linh_vuc });
-
-    if (ctx->item.ma_ho_so.data == NULL || ctx->item.sector.data == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ctx->item.handler = ngx_http_dossier_submit_done;
-    ctx->item.data = ctx;
-
-    rc = ngx_http_dossier_pg_submit(pool, &ctx->item);
+    rc = ngx_http_dossier_pg_submit(ngx_http_dossier_pool(r), item);
 
     if (rc == NGX_OK) {
         return NGX_DONE;
     }
 
-    return ngx_http_dossier_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-               "storage.unavailable",
-               rc == NGX_BUSY
-                   ? "Hệ thống đang quá tải, vui lòng thử lại sau"
-                   : "Cơ sở dữ liệu không khả dụng, vui lòng thử lại sau",
-               rc == NGX_BUSY
-                   ? "storage saturated, nothing was stored; retry later"
-                   : "storage unavailable, nothing was stored; retry later");
+    return ngx_http_dossier_send_error(r, rc == NGX_BUSY
+                                          ? DG_ERR_STORAGE_SATURATED
+                                          : DG_ERR_STORAGE_UNAVAILABLE);
 }
 
 
 static void
 ngx_http_dossier_submit_done(ngx_http_dossier_pg_item_t *item)
 {
-    ngx_int_t                       rc;
-    ngx_connection_t               *c;
     ngx_http_request_t             *r;
-    ngx_http_dossier_submit_ctx_t  *ctx = item->data;
+    ngx_http_dossier_cache_t       *cache;
+    ngx_http_dossier_submit_ctx_t  *sctx = item->data;
 
-    ngx_http_dossier_main_conf_t   *dmcf;
+    r = sctx->request;
 
-    r = ctx->request;
-    c = r->connection;
-    dmcf = ngx_http_get_module_main_conf(r, ngx_http_dossier_module);
+    ngx_http_dossier_submission_stored(&sctx->sub, item);
 
-    switch (item->outcome) {
-
-    case NGX_HTTP_DOSSIER_STORED_NEW:
-        /* a lookup right after the 201 finds the entry in the cache */
-        ctx->put.handler = ngx_http_dossier_submit_cached;
-        ctx->put.data = ctx;
-
-        if (dmcf->cache
-            && ngx_http_dossier_cache_put_status(dmcf->cache, &item->status,
-                                                 &ctx->put)
-               == NGX_OK)
-        {
-            return;
-        }
-
-        rc = ngx_http_dossier_submit_accepted(r, item);
-        break;
-
-    case NGX_HTTP_DOSSIER_STORED_BEFORE:
-        rc = ngx_http_dossier_submit_accepted(r, item);
-        break;
-
-    case NGX_HTTP_DOSSIER_CONFLICT:
-        rc = ngx_http_dossier_send_error(r, NGX_HTTP_CONFLICT, "conflict",
-                 "Mã hồ sơ đã tồn tại với nội dung khác",
-                 "MaHoSo already exists with different content");
-        break;
-
-    case NGX_HTTP_DOSSIER_REJECTED:
-        rc = ngx_http_dossier_send_error(r, NGX_HTTP_INTERNAL_SERVER_ERROR,
-                 "storage.rejected",
-                 "Cơ sở dữ liệu từ chối hồ sơ, chưa lưu",
-                 "the database refused the dossier; nothing was stored");
-        break;
-
-    default:
-        rc = ngx_http_dossier_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                 "storage.unavailable",
-                 "Cơ sở dữ liệu không khả dụng, vui lòng thử lại sau",
-                 "storage unavailable; retry later");
-        break;
+    if (sctx->sub.stage == DG_SUBMISSION_REFUSED) {
+        ngx_http_dossier_finalize(r,
+            ngx_http_dossier_submit_refused(r, &sctx->sub));
+        return;
     }
 
-    ngx_http_finalize_request(r, rc);
-    ngx_http_run_posted_requests(c);
+    /* a lookup right after the 201 finds the entry in the cache */
+    cache = ngx_http_dossier_cache(r);
+    sctx->put.handler = ngx_http_dossier_submit_cached;
+    sctx->put.data = sctx;
+
+    if (sctx->sub.status == NGX_HTTP_CREATED && cache
+        && ngx_http_dossier_cache_put_status(cache, &item->status, &sctx->put)
+           == NGX_OK)
+    {
+        return;
+    }
+
+    ngx_http_dossier_finalize(r, ngx_http_dossier_submit_accepted(r, sctx));
 }
 
 
 static void
 ngx_http_dossier_submit_cached(ngx_http_dossier_cache_put_t *put)
 {
-    ngx_connection_t               *c;
     ngx_http_request_t             *r;
-    ngx_http_dossier_submit_ctx_t  *ctx = put->data;
+    ngx_http_dossier_submit_ctx_t  *sctx = put->data;
 
-    r = ctx->request;
-    c = r->connection;
+    r = sctx->request;
 
-    ngx_http_finalize_request(r,
-                              ngx_http_dossier_submit_accepted(r, &ctx->item));
-    ngx_http_run_posted_requests(c);
+    ngx_http_dossier_finalize(r, ngx_http_dossier_submit_accepted(r, sctx));
 }
 
 
+/* 201 (or 200 for a retry) with Location and the acceptance view. */
 static ngx_int_t
 ngx_http_dossier_submit_accepted(ngx_http_request_t *r,
-    ngx_http_dossier_pg_item_t *item)
+    ngx_http_dossier_submit_ctx_t *sctx)
 {
-    char              received[32];
-    u_char           *body, *p;
-    size_t            len;
+    char             *json;
+    u_char           *p;
+    ngx_int_t         rc;
     ngx_uint_t        i;
-    ngx_str_t        *code = &item->ma_ho_so;
+    ngx_str_t        *code = &sctx->item.ma_ho_so;
+    dg_status_t       view;
     ngx_table_elt_t  *location;
-
-    dg_time_rfc3339(item->status.received_at, received);
 
     /* MaHoSo may hold '/', the only one of its characters a path needs
      * escaped.  A plain header, not headers_out.location, which nginx would
@@ -427,183 +299,72 @@ ngx_http_dossier_submit_accepted(ngx_http_request_t *r,
 
     location->value.len = p - location->value.data;
 
-    len = sizeof("{\"id\":,\"MaHoSo\":\"\",\"status\":\"accepted\","
-                 "\"received_at\":\"\"}") - 1
-          + NGX_INT64_LEN + code->len + ngx_strlen(received);
-    body = ngx_pnalloc(r->pool, len);
-    if (body == NULL) {
+    view = sctx->item.status;
+    view.id = sctx->sub.id;
+    view.ma_ho_so = (const char *) code->data;
+
+    json = dg_status_json(&view, DG_STATUS_VIEW_ACCEPTED);
+    if (json == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    /* MaHoSo's characters need no JSON escaping (CONTRACT.md section 2) */
-    p = ngx_sprintf(body, "{\"id\":%L,\"MaHoSo\":\"%V\",\"status\":\"accepted\","
-                    "\"received_at\":\"%s\"}", item->id, code, received);
+    rc = ngx_http_dossier_send_json(r, sctx->sub.status, (u_char *) json,
+                                    ngx_strlen(json));
+    free(json);
 
-    return ngx_http_dossier_send(r,
-               item->outcome == NGX_HTTP_DOSSIER_STORED_NEW
-                   ? NGX_HTTP_CREATED : NGX_HTTP_OK,
-               &ngx_http_dossier_json_type, body, p - body);
+    return rc;
 }
 
 
 static void
 ngx_http_dossier_submit_cleanup(void *data)
 {
-    ngx_http_dossier_submit_ctx_t  *ctx = data;
+    ngx_http_dossier_submit_ctx_t  *sctx = data;
 
-    ngx_http_dossier_pg_cancel(&ctx->item);
-    ngx_http_dossier_cache_put_cancel(&ctx->put);
-    free(ctx->json);
+    ngx_http_dossier_pg_wait_cancel(&sctx->waiter);
+    ngx_http_dossier_pg_cancel(&sctx->item);
+    ngx_http_dossier_cache_put_cancel(&sctx->put);
+    dg_submission_free(&sctx->sub);
 }
 
 
-/*
- * The body in one piece.  A body larger than client_body_buffer_size was
- * spilled to a temporary file by nginx; it is read back here, as nginx's
- * own modules do (it is at most client_max_body_size, 1 MiB by default).
- */
-ngx_int_t
-ngx_http_dossier_read_body(ngx_http_request_t *r, ngx_str_t *body)
+static char *
+ngx_http_dossier_submit_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
 {
-    u_char       *p;
-    size_t        len, size;
-    ssize_t       n;
-    ngx_buf_t    *b;
-    ngx_chain_t  *cl;
+    ngx_http_dossier_submit_main_conf_t  *smcf;
 
-    ngx_str_null(body);
+    smcf = ngx_http_conf_get_module_main_conf(cf,
+                                              ngx_http_dossier_submit_module);
+    smcf->used = 1;
 
-    if (r->request_body == NULL || r->request_body->bufs == NULL) {
-        return NGX_OK;
-    }
-
-    cl = r->request_body->bufs;
-    b = cl->buf;
-
-    if (cl->next == NULL && !b->in_file) {
-        body->data = b->pos;
-        body->len = b->last - b->pos;
-        return NGX_OK;
-    }
-
-    len = 0;
-    for (cl = r->request_body->bufs; cl; cl = cl->next) {
-        len += ngx_buf_size(cl->buf);
-    }
-
-    body->data = ngx_pnalloc(r->pool, len + 1);
-    if (body->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    p = body->data;
-
-    for (cl = r->request_body->bufs; cl; cl = cl->next) {
-        b = cl->buf;
-
-        if (!b->in_file) {
-            p = ngx_cpymem(p, b->pos, b->last - b->pos);
-            continue;
-        }
-
-        size = (size_t) (b->file_last - b->file_pos);
-        n = ngx_read_file(b->file, p, size, b->file_pos);
-        if (n != (ssize_t) size) {
-            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                          "dossier: cannot read the request body back from "
-                          "\"%V\"", &b->file->name);
-            return NGX_ERROR;
-        }
-
-        p += n;
-    }
-
-    body->len = p - body->data;
-
-    return NGX_OK;
+    return ngx_http_dossier_set_handler(cf, cmd, conf);
 }
 
 
-ngx_int_t
-ngx_http_dossier_send_not_json(ngx_http_request_t *r)
+static void *
+ngx_http_dossier_submit_create_main_conf(ngx_conf_t *cf)
 {
-    if (ngx_http_discard_request_body(r) != NGX_OK) {
-        r->keepalive = 0;
-    }
-
-    return ngx_http_dossier_send_error(r, NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
-               "content_type",
-               "Content-Type phải là application/json, mã hóa UTF-8",
-               "Content-Type must be application/json in UTF-8");
+    return ngx_pcalloc(cf->pool, sizeof(ngx_http_dossier_submit_main_conf_t));
 }
 
 
-/* application/json, optionally with charset=utf-8 (any case, quoted or
- * not); other parameters are ignored. */
-ngx_uint_t
-ngx_http_dossier_is_json(ngx_http_request_t *r)
+/* Submissions without PostgreSQL would all be answered 503: nginx -t
+ * says so instead. */
+static char *
+ngx_http_dossier_submit_init_main_conf(ngx_conf_t *cf, void *conf)
 {
-    u_char     *p, *last, *v;
-    size_t      len;
-    ngx_str_t  *type;
+    ngx_http_dossier_submit_main_conf_t  *smcf = conf;
 
-    if (r->headers_in.content_type == NULL) {
-        return 0;
+    ngx_http_dossier_main_conf_t  *dmcf;
+
+    dmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_dossier_module);
+
+    if (smcf->used && !dmcf->pg_enabled) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"dossier_submit\" needs \"dossier_pg\"");
+        return NGX_CONF_ERROR;
     }
 
-    type = &r->headers_in.content_type->value;
-    p = type->data;
-    last = p + type->len;
-    len = sizeof("application/json") - 1;
-
-    if (type->len < len || ngx_strncasecmp(p, (u_char *) "application/json",
-                                           len) != 0)
-    {
-        return 0;
-    }
-
-    for (p += len; p < last; p++) {
-        if (*p == ';') {
-            break;
-        }
-
-        if (*p != ' ' && *p != '\t') {
-            return 0;
-        }
-    }
-
-    while (p < last) {
-        /* p is at ';' */
-        for (p++; p < last && (*p == ' ' || *p == '\t'); p++) { /* void */ }
-
-        v = ngx_strlchr(p, last, ';');
-        len = (v ? v : last) - p;
-
-        if (len >= sizeof("charset=") - 1
-            && ngx_strncasecmp(p, (u_char *) "charset=",
-                               sizeof("charset=") - 1) == 0)
-        {
-            p += sizeof("charset=") - 1;
-            len -= sizeof("charset=") - 1;
-
-            while (len && (p[len - 1] == ' ' || p[len - 1] == '\t')) {
-                len--;
-            }
-
-            if (len >= 2 && p[0] == '"' && p[len - 1] == '"') {
-                p++;
-                len -= 2;
-            }
-
-            if (len != sizeof("utf-8") - 1
-                || ngx_strncasecmp(p, (u_char *) "utf-8", len) != 0)
-            {
-                return 0;
-            }
-        }
-
-        p = v ? v : last;
-    }
-
-    return 1;
+    return NGX_CONF_OK;
 }

@@ -1,28 +1,71 @@
 /*
- * dg_limit tables in nginx shared memory (see ngx_http_dossier_table.h).
+ * Core tables in nginx shared memory (see ngx_http_dossier_table.h).
  */
 
 #include <ngx_config.h>
 #include <ngx_core.h>
 
-#include "ngx_http_dossier.h"
 #include "ngx_http_dossier_table.h"
 
 
+/* What the zones need of a kind of table. */
 typedef struct {
-    uint32_t   capacity;
-    void      *table;
-    size_t     size;
+    size_t                      (*size)(uint32_t capacity);
+    int                         (*init)(void *mem, size_t size,
+                                        uint32_t capacity);
+    int                         (*valid)(const void *mem, size_t size);
+    void                        (*stats)(const void *mem,
+                                         dg_limit_stats_t *st);
+} ngx_http_dossier_table_kind_t;
+
+
+typedef struct {
+    const ngx_http_dossier_table_kind_t  *kind;
+    uint32_t                              capacity;
+    void                                 *table;
+    size_t                                size;
 } ngx_http_dossier_table_t;
 
 
+static ngx_shm_zone_t *ngx_http_dossier_table_add(ngx_conf_t *cf,
+    ngx_str_t *name, uint32_t capacity,
+    const ngx_http_dossier_table_kind_t *kind, void *tag);
 static ngx_int_t ngx_http_dossier_table_init(ngx_shm_zone_t *zone,
     void *data);
 
 
+static const ngx_http_dossier_table_kind_t  ngx_http_dossier_table_limits = {
+    dg_limit_table_size, dg_limit_table_init, dg_limit_table_valid,
+    dg_limit_table_stats
+};
+
+static const ngx_http_dossier_table_kind_t  ngx_http_dossier_table_nonces = {
+    dg_nonce_table_size, dg_nonce_table_init, dg_nonce_table_valid,
+    dg_nonce_table_stats
+};
+
+
 ngx_shm_zone_t *
 ngx_http_dossier_table_zone(ngx_conf_t *cf, ngx_str_t *name,
-    uint32_t capacity)
+    uint32_t capacity, void *tag)
+{
+    return ngx_http_dossier_table_add(cf, name, capacity,
+                                      &ngx_http_dossier_table_limits, tag);
+}
+
+
+ngx_shm_zone_t *
+ngx_http_dossier_table_nonce_zone(ngx_conf_t *cf, ngx_str_t *name,
+    uint32_t capacity, void *tag)
+{
+    return ngx_http_dossier_table_add(cf, name, capacity,
+                                      &ngx_http_dossier_table_nonces, tag);
+}
+
+
+static ngx_shm_zone_t *
+ngx_http_dossier_table_add(ngx_conf_t *cf, ngx_str_t *name,
+    uint32_t capacity, const ngx_http_dossier_table_kind_t *kind, void *tag)
 {
     size_t                     size;
     ngx_shm_zone_t            *zone;
@@ -33,15 +76,16 @@ ngx_http_dossier_table_zone(ngx_conf_t *cf, ngx_str_t *name,
         return NULL;
     }
 
+    t->kind = kind;
     t->capacity = capacity;
-    t->size = dg_limit_table_size(capacity);
+    t->size = kind->size(capacity);
 
     /* the table, plus the slab allocator's bookkeeping: a descriptor per
      * page (under 1/64 of the size) and a few pages of its own */
     size = ngx_align(t->size, ngx_pagesize) + t->size / 64
            + 16 * ngx_pagesize;
 
-    zone = ngx_shared_memory_add(cf, name, size, &ngx_http_dossier_module);
+    zone = ngx_shared_memory_add(cf, name, size, tag);
     if (zone == NULL) {
         return NULL;
     }
@@ -79,11 +123,11 @@ ngx_http_dossier_table_init(ngx_shm_zone_t *zone, void *data)
 
         ngx_shmtx_lock(&shpool->mutex);
 
-        if (!dg_limit_table_valid(t->table, t->size)) {
+        if (!t->kind->valid(t->table, t->size)) {
             ngx_log_error(NGX_LOG_WARN, zone->shm.log, 0,
                           "shared zone \"%V\": state not reusable, reset",
                           &zone->shm.name);
-            (void) dg_limit_table_init(t->table, t->size, t->capacity);
+            (void) t->kind->init(t->table, t->size, t->capacity);
         }
 
         ngx_shmtx_unlock(&shpool->mutex);
@@ -93,7 +137,7 @@ ngx_http_dossier_table_init(ngx_shm_zone_t *zone, void *data)
 
     t->table = ngx_slab_alloc(shpool, t->size);
     if (t->table == NULL
-        || dg_limit_table_init(t->table, t->size, t->capacity) != 0)
+        || t->kind->init(t->table, t->size, t->capacity) != 0)
     {
         return NGX_ERROR;
     }
@@ -104,18 +148,46 @@ ngx_http_dossier_table_init(ngx_shm_zone_t *zone, void *data)
 }
 
 
-void
+ngx_int_t
 ngx_http_dossier_table_charge(ngx_shm_zone_t *zone,
     const dg_limit_request_t *reqs, size_t n, dg_limit_outcome_t *out)
 {
+    int                        rc;
     ngx_slab_pool_t           *shpool;
     ngx_http_dossier_table_t  *t = zone->data;
 
     shpool = (ngx_slab_pool_t *) zone->shm.addr;
 
     ngx_shmtx_lock(&shpool->mutex);
-    (void) dg_limit_charge(t->table, reqs, n, ngx_http_dossier_now_us(), out);
+    rc = dg_limit_charge(t->table, reqs, n, ngx_http_dossier_now_us(), out);
     ngx_shmtx_unlock(&shpool->mutex);
+
+    if (rc != 0) {
+        ngx_log_error(NGX_LOG_ALERT, ngx_cycle->log, 0,
+                      "shared zone \"%V\": limits not charged",
+                      &zone->shm.name);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+dg_nonce_e
+ngx_http_dossier_table_record(ngx_shm_zone_t *zone, const u_char *key,
+    time_t expires)
+{
+    dg_nonce_e                 rc;
+    ngx_slab_pool_t           *shpool;
+    ngx_http_dossier_table_t  *t = zone->data;
+
+    shpool = (ngx_slab_pool_t *) zone->shm.addr;
+
+    ngx_shmtx_lock(&shpool->mutex);
+    rc = dg_nonce_record(t->table, key, ngx_time(), expires);
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    return rc;
 }
 
 
@@ -128,7 +200,7 @@ ngx_http_dossier_table_stats(ngx_shm_zone_t *zone, dg_limit_stats_t *st)
     shpool = (ngx_slab_pool_t *) zone->shm.addr;
 
     ngx_shmtx_lock(&shpool->mutex);
-    dg_limit_table_stats(t->table, st);
+    t->kind->stats(t->table, st);
     ngx_shmtx_unlock(&shpool->mutex);
 }
 

@@ -1,7 +1,9 @@
 # What the machine and the database did during a phase, so that the report
 # can say where the time went (other engineers share this machine):
 #   CPU, in cores, over the measured window: the nginx under test, its
-#   PostgreSQL, wrk, the rest
+#   PostgreSQL, wrk, the rest; and cpu_server, the machine's busy time
+#   minus the load generator's (wrk, or pgbench in a baseline): what
+#   "server CPU" means in the report
 #   the gateway's group commits: batches, dossiers per batch, batch time
 # (pg_stat_statements, when the cluster has it; auto/lib.sh loads it).
 
@@ -84,8 +86,9 @@ lt_observe_write() {
         busy = $8 - $2; idle = $9 - $3; ng = $10 - $4; pg = $11 - $5
         wrk = $12 - $6
         other = busy - ng - pg - wrk; if (other < 0) other = 0
-        printf "cpu_nginx=%.2f\ncpu_pg=%.2f\ncpu_wrk=%.2f\ncpu_other=%.2f\ncpu_idle=%.2f\n",
-               ng / f, pg / f, wrk / f, other / f, idle / f }' >>"$out"
+        printf "cpu_nginx=%.2f\ncpu_pg=%.2f\ncpu_wrk=%.2f\ncpu_other=%.2f\ncpu_idle=%.2f\ncpu_busy=%.3f\ncpu_server=%.3f\n",
+               ng / f, pg / f, wrk / f, other / f, idle / f, busy / f,
+               (busy - wrk) / f }' >>"$out"
     if lt_pg_ok; then
         # the gateway's batch writer: one call per group commit
         dg_psql -tA -F ' ' -c "SELECT sum(calls), sum(rows),

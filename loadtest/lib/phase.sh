@@ -7,13 +7,23 @@
 #   rate=N | rate=N%      target requests/s, or a share of the peak measured
 #                         by the phase marked peak=1          (unthrottled)
 #   duration=S  connections=C                 ($LT_DURATION, $LT_CONNECTIONS)
-#   mode=submit|retry|lookup  source=PHASE  retry_set=N  lookup=0.8
+#   threads=T             wrk threads, the connections shared among them
+#                         ($LT_THREADS; one per connection when the target
+#                         does not echo X-Loadtest-Id, see lua/dossier.lua)
+#   mode=submit|retry|lookup|batch  source=PHASE  retry_set=N  lookup=0.8
 #                         (retry_set: how many of source's dossiers, 2000)
+#   source_status=201     which of source's answers to take: a status, or
+#                         "503|0" (the refused and the unanswered, to
+#                         resend after a failover)
+#   source_file=FILE      the dossiers themselves ("MaHoSo sector id"
+#                         lines) instead of a source phase's
+#   batch=100             batch mode: dossiers per request
 #   peak=1                this phase measures the peak rate
 #   mark=TEXT             shade this phase in the charts (e.g. surge)
 #   label=TEXT            what the phase is, for the report
 #
-# Uses: LT_OUTDIR LT_RUN LT_EPOCH LT_GATEWAY_URL LT_BARE_URL LT_BARE_DIR;
+# Uses: LT_OUTDIR LT_RUN LT_EPOCH LT_GATEWAY_URL LT_BARE_URL LT_BARE_DIR
+# LT_THREADS LT_ECHO (the gateway echoes; bare nginx always does);
 # sets LT_PEAK.
 # Output: $LT_OUTDIR/phases/NAME/{meta.env,t*.log,counts.tsv,summary.env,
 # unanswered.log,wrk.txt,stats.env} and NAME appended to phases.list.
@@ -22,23 +32,29 @@ lt_phase() {
     local name=$1 kv k v
     shift
     local target=gateway mix=$LT_MIX invalid=$LT_INVALID rate="" \
-          duration=$LT_DURATION connections=$LT_CONNECTIONS mode=submit \
-          source="" retry_set=2000 lookup=0 peak=0 mark="" label=$name
+          duration=$LT_DURATION connections=$LT_CONNECTIONS \
+          threads=$LT_THREADS mode=submit \
+          source="" source_status=201 source_file="" retry_set=2000 \
+          lookup=0 batch=100 peak=0 mark="" label=$name
     for kv in "$@"; do
         k=${kv%%=*} v=${kv#*=}
         case $k in
-            target|mix|invalid|rate|duration|connections|mode|source|\
-            retry_set|lookup|peak|mark|label) printf -v "$k" '%s' "$v" ;;
+            target|mix|invalid|rate|duration|connections|threads|mode|source|\
+            source_status|source_file|retry_set|lookup|batch|peak|mark|label)
+                printf -v "$k" '%s' "$v" ;;
             *) lt_die "phase $name: unknown option $k" ;;
         esac
     done
 
-    local url
+    local url echoes=1
     case $target in
-        gateway) url=$LT_GATEWAY_URL ;;
+        gateway) url=$LT_GATEWAY_URL echoes=${LT_ECHO:-0} ;;
         bare)    url=$LT_BARE_URL ;;
         *)       lt_die "phase $name: target must be gateway or bare" ;;
     esac
+    threads=$(lt_wrk_threads "$echoes" "$threads" "$connections")
+    [ "$threads" -ge 1 ] && [ $((connections % threads)) = 0 ] \
+        || lt_die "phase $name: $connections connections do not divide among $threads wrk threads"
     [ -n "$url" ] || { lt_say "phase $name: no $target to run against, skipped"; return 0; }
 
     # N% of the peak
@@ -52,34 +68,41 @@ lt_phase() {
     mkdir -p "$d"
     # retry/lookup: the source phase's accepted dossiers, the same subset
     # for every connection (the storm hits the same dossiers)
-    if [ -n "$source" ]; then
+    if [ -n "$source_file" ]; then
+        cp "$source_file" "$d/source.tsv"
+        source=${source:-$(basename "$source_file")}
+    elif [ -n "$source" ]; then
         [ -f "$LT_OUTDIR/phases/$source/meta.env" ] \
             || lt_die "phase $name: source phase $source has not run"
-        awk -F '\t' -v OFS='\t' '$4 == 201 { print $6, $2, $7 }' \
-            "$LT_OUTDIR/phases/$source"/t*.log | LC_ALL=C sort \
+        lt_records "$LT_OUTDIR/phases/$source" \
+            | awk -F '\t' -v OFS='\t' -v want="^($source_status)\$" \
+                '$3 != "i" && $4 ~ want { print $6, $2, $7 }' \
+            | LC_ALL=C sort -u \
             | awk -v n="$retry_set" 'NR <= n' \
             >"$d/source.tsv"
-        [ -s "$d/source.tsv" ] || lt_die "phase $name: no accepted dossier in phase $source"
+        [ -s "$d/source.tsv" ] || lt_die "phase $name: no dossier to send again in phase $source"
     fi
 
-    lt_say "phase $name: $target, $connections connections, ${duration}s," \
+    lt_say "phase $name: $target, $connections connections on $threads wrk threads, ${duration}s," \
            "${rate:-max} req/s, mode $mode, invalid $invalid, mix $mix"
-    # The measured window [go, stop]: wrk needs time to create one thread
-    # and Lua state per connection, and every connection waits for go (see
-    # lua/dossier.lua); wrk runs 1 s past stop for the last answers.
-    local go_ms stop_ms ready_ms=$((1000 + 25 * connections))
+    # The measured window [go, stop]: wrk needs time to create its threads
+    # and Lua states (each builds its dossier templates) and connections,
+    # and every connection waits for go (see lua/dossier.lua); wrk runs 1 s
+    # past stop for the last answers.
+    local go_ms stop_ms ready_ms
+    ready_ms=$(lt_ready_ms "$threads" "$connections")
     go_ms=$(( $(date +%s%3N) + ready_ms ))
     stop_ms=$((go_ms + duration * 1000))
 
-    # one wrk thread per connection: see lua/dossier.lua (per-request
-    # timing); in the background, to read the CPU counters at go and stop.
+    # in the background, to read the CPU counters at go and stop.
     # timeout: wrk stops itself after -d; this only guards against a hang
     LT_OUT=$d LT_RUN=$LT_RUN LT_PHASE=$name LT_EPOCH=$LT_EPOCH LT_MIX=$mix \
-    LT_INVALID=$invalid LT_RATE=${rate:-0} LT_CONNECTIONS=$connections \
+    LT_INVALID=$invalid LT_RATE=${rate:-0} LT_THREADS=$threads LT_ECHO=$echoes \
     LT_MODE=$mode LT_SOURCE=${source:+$d/source.tsv} LT_LOOKUP=$lookup \
+    LT_BATCH=$batch \
     LT_SIGN=${LT_SIGN:-1} LT_GO_MS=$go_ms LT_STOP_MS=$stop_ms \
         timeout -k 5 $((duration + 60)) \
-        wrk -t"$connections" -c"$connections" \
+        wrk -t"$threads" -c"$connections" \
             -d"$((duration + (ready_ms + 999) / 1000 + 1))s" --timeout 10s \
             -s "$LT_HOME/lua/dossier.lua" "$url/v1/dossiers" \
             >"$d/wrk.txt" 2>&1 &
@@ -107,7 +130,9 @@ invalid=$invalid
 rate=${rate:-}
 duration=$duration
 connections=$connections
+threads=$threads
 mode=$mode
+batch=$([ "$mode" = batch ] && echo "$batch")
 source=$source
 mark=$mark
 start_ms=$go_ms
@@ -132,6 +157,19 @@ META
     lt_say "phase $name: $(lt_get "$d/stats.env" rps) req/s," \
            "statuses $(lt_get "$d/stats.env" statuses)," \
            "p99 $(lt_get "$d/stats.env" p99_ms) ms"
+}
+
+# lt_wrk_threads ECHO THREADS CONNECTIONS: a phase's wrk threads.  Answers
+# are tied to their requests by the id the server echoes (ECHO 1), or else
+# by having one connection per thread (lua/dossier.lua).
+lt_wrk_threads() {
+    if [ "$1" = 1 ]; then echo "$2"; else echo "$3"; fi
+}
+
+# lt_ready_ms THREADS CONNECTIONS: the time wrk gets before the window to
+# create its threads (each builds its dossier templates) and connections.
+lt_ready_ms() {
+    echo $((1000 + 60 * $1 + 10 * $2))
 }
 
 # lt_sleep_until MS PID: until the wall clock reaches MS, or PID ends.

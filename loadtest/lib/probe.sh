@@ -13,24 +13,28 @@ JSON
 
 # lt_probe_curl METHOD URL BODY_FILE OUT: the HTTP status of one request,
 # signed as the load is (auto/sign-request.sh, the contract's example),
-# with the "loadtest" client unless LT_CLIENT/LT_SECRET say otherwise.
+# with the "loadtest" client unless LT_CLIENT/LT_SECRET say otherwise, and
+# an X-Loadtest-Id as the load's; the answer's headers go to OUT.headers.
 lt_probe_curl() {
     local sign=$DG_ROOT/auto/sign-request.sh
+    local opts=(-D "$4.headers" -H "X-Loadtest-Id: 1" -o "$4" -w '%{http_code}'
+                --max-time 10)
     if [ "${LT_SIGN:-1}" != 0 ] && [ -x "$sign" ]; then
         "$sign" "$1" "$2" "$3" "${LT_CLIENT:-loadtest}" "${LT_SECRET:-loadtest-secret}" \
-            -o "$4" -w '%{http_code}' --max-time 10 2>/dev/null || true
+            "${opts[@]}" 2>/dev/null || true
     elif [ -n "$3" ]; then
-        curl -s -o "$4" -w '%{http_code}' --max-time 10 -X "$1" \
+        curl -s "${opts[@]}" -X "$1" \
             -H 'Content-Type: application/json' --data-binary "@$3" "$2" || true
     else
-        curl -s -o "$4" -w '%{http_code}' --max-time 10 -X "$1" "$2" || true
+        curl -s "${opts[@]}" -X "$1" "$2" || true
     fi
 }
 
 # lt_probe_submit URL: one valid dossier must be answered 201 (codes
 # LTprobe-... are outside every run's audit).  A 503 is retried for up to
 # 10 s: each nginx worker connects to PostgreSQL on its own, and readyz may
-# have been answered by the other one.
+# have been answered by the other one.  Sets LT_ECHO to 1 when the answer
+# echoed the request's X-Loadtest-Id (lua/dossier.lua), else 0.
 lt_probe_submit() {
     local code=LTprobe-${LT_RUN:-x}-$$ status=""
     lt_probe_dossier "$code" >"$LT_OUTDIR/probe-request.json"
@@ -46,6 +50,10 @@ lt_probe_submit() {
         return 1
     fi
     LT_PROBE_CODE=$code
+    LT_ECHO=0
+    if grep -qi '^x-loadtest-id: 1' "$LT_OUTDIR/probe.json.headers" 2>/dev/null; then
+        LT_ECHO=1
+    fi
 }
 
 # lt_probe_lookup URL: the status of GET /v1/dossiers/<the probe's code>.

@@ -3,12 +3,24 @@
 # lt_stack_start: a fresh stack (PostgreSQL, Redis, nginx with the module)
 # in $DG_VAR on the ports in the environment, exactly as
 # tests/integration/run starts its own.  The caller traps lt_stack_stop.
+# LT_SECTOR_QUOTA=shadow (the steady profile's): the development
+# configuration's per-sector quota only counts (dossier_limit ... shadow),
+# so that a peak measures the gateway, not the quota; the work of the
+# limit is done all the same.
 lt_stack_start() {
     [ -f "$DG_BUILD/nginx/objs/ngx_http_dossier_module.so" ] \
         || lt_die "the module is not built: run auto/build first"
     dg_stack_stop
     rm -rf "$DG_VAR"
     mkdir -p "$DG_VAR"
+    if [ "${LT_SECTOR_QUOTA:-on}" = shadow ]; then
+        sed '/^ *dossier_limit sector /s/;$/ shadow;/' \
+            "${DG_NGINX_TEMPLATE:-$DG_ROOT/conf/nginx.conf.in}" \
+            >"$DG_VAR/nginx.conf.in"
+        grep -q '^ *dossier_limit sector .* shadow;$' "$DG_VAR/nginx.conf.in" \
+            || lt_die "no per-sector dossier_limit to put in shadow mode"
+        export DG_NGINX_TEMPLATE=$DG_VAR/nginx.conf.in
+    fi
     dg_stack_start
 }
 

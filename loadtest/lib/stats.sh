@@ -26,17 +26,20 @@ lt_phase_stats() {
 
     # counts: answered, by status, and answers that are not what the kind
     # of request expects (valid -> 201, invalid -> 422, resent -> 200 with
-    # the first id, lookup -> 200)
+    # the first id, lookup -> 200, resent after an answer in doubt -> 201,
+    # or 200 when the first attempt was stored)
     # (bare nginx answers 200 to everything: anything else is unexpected)
     lt_window "$d" | awk -F '\t' -v secs="$secs" \
             -v bare="$([ "$(lt_get "$d/meta.env" target)" = bare ] && echo 1)" '
         $4 == 0 { lost++; next }
         bare { n++; st[$4]++; served++; if ($4 != 200) bad["valid"]++; next }
         { n++; st[$4]++; if ($4 != 503) served++
-          if (($3 == "v" || $3 == "r") && ($4 == 200 || $4 == 201)) durable++
+          if (($3 == "v" || $3 == "r" || $3 == "d") && ($4 == 200 || $4 == 201)) durable++
           if ($3 == "v" && $4 != 201) bad["valid"]++
           if ($3 == "i" && $4 != 422) bad["invalid"]++
-          if ($3 == "r" && ($4 != 200 || $7 != $8)) bad["resent"]++
+          # resent after a refusal (no first id): 201, or 200 if stored
+          if ($3 == "r" && $8 == "-" && $4 != 200 && $4 != 201) bad["resent"]++
+          if ($3 == "r" && $8 != "-" && ($4 != 200 || $7 != $8)) bad["resent"]++
           if ($3 == "l" && $4 != 200) bad["lookup"]++ }
         END {
           printf "duration_s=%.3f\nanswered=%d\nunanswered=%d\n", secs, n, lost
@@ -59,6 +62,26 @@ lt_phase_stats() {
     for k in p50 p90 p99 p999; do
         echo "wrk_${k}_ms=$(lt_calc "$(lt_get "$d/summary.env" "lat_${k}_us") / 1000")"
     done >>"$d/stats.env"
+
+    # batch mode: the requests themselves (lua/dossier.lua's b*.log):
+    # batches/s, their statuses and latency, dossiers per batch
+    if ls "$d"/b*.log >/dev/null 2>&1; then
+        cat "$d"/b*.log | awk -F '\t' -v s="$(lt_get "$d/meta.env" start_ms)" \
+                -v e="$(lt_get "$d/meta.env" end_ms)" -v secs="$secs" '
+            $1 >= s && $1 <= e { n++; st[$2]++; items += $4; ok += $5 }
+            END { printf "batches=%d\nbatch_rps=%.1f\nbatch_items=%.1f\n",
+                         n, n / secs, n ? items / n : 0
+                  printf "batch_accepted=%.1f\n", n ? ok / n : 0
+                  b = ""
+                  for (k in st) b = b (b == "" ? "" : " ") k ":" st[k]
+                  printf "batch_statuses=%s\n", b }' >>"$d/stats.env"
+        cat "$d"/b*.log | awk -F '\t' -v s="$(lt_get "$d/meta.env" start_ms)" \
+                -v e="$(lt_get "$d/meta.env" end_ms)" \
+                '$1 >= s && $1 <= e { print "batch\t" $3 }' \
+            | lt_percentiles | awk -F '\t' '{
+                printf "batch_p50_ms=%s\nbatch_p90_ms=%s\nbatch_p99_ms=%s\nbatch_max_ms=%s\n",
+                       $3, $4, $5, $7 }' >>"$d/stats.env"
+    fi
 
     # per sector: answers, rate, status classes, latency
     lt_window "$d" | awk -F '\t' '$4 > 0 { print $2 "\t" $5 }' \

@@ -9,37 +9,63 @@
 --   LT_INVALID  share of invalid dossiers (expected 422), 0..1
 --   LT_RATE     target requests/s over all connections (absent: as fast as
 --               the answers come)
---   LT_CONNECTIONS  connection count (= wrk threads, see below)
---   LT_MODE     submit | retry | lookup
---   LT_SOURCE   retry/lookup: a file of accepted dossiers to resend/look up
+--   LT_THREADS  wrk threads (-t); LT_ECHO 1: the server echoes the
+--               X-Loadtest-Id of each request (see below), else there must
+--               be one connection per thread
+--   LT_MODE     submit | retry | lookup | resend | batch
+--   LT_BATCH    batch mode: dossiers per request (POST /v1/dossiers/batch)
+--   LT_SOURCE   retry/lookup: a file of accepted dossiers to resend/look up;
+--               resend: dossiers to send again once each (those refused or
+--               unanswered during a failover), thread t taking t, t + T,
+--               t + 2T... and then idling
 --   LT_LOOKUP   lookup mode: share of GET lookups (the rest are submissions)
 --   LT_SIGN     0: unsigned requests (default: signed, see sign.lua)
+--   LT_NODES    "HOST:PORT,HOST:PORT,...": gateway nodes; thread t's
+--               connections go to node (t - 1) % n instead of the URL's
+--               (numeric hosts)
 --   LT_GO_MS, LT_STOP_MS  the measured window (wall clock, ms): every
 --               connection sends its first request at LT_GO_MS and none
 --               after LT_STOP_MS
 --
 -- The common start: wrk creates its threads (and their Lua states) one
--- after the other and each starts sending at once; with 64 threads on 2
--- busy cores the last one starts seconds after the first, and wrk counts
--- those seconds' answers in a window that does not contain them.  So every
--- connection waits in delay() until LT_GO_MS, which the runner sets after
--- the time wrk needs to create them all, and goes idle at LT_STOP_MS.
+-- after the other and each starts sending at once; on 2 busy cores the
+-- last one may start long after the first, and wrk counts those seconds'
+-- answers in a window that does not contain them.  So every connection
+-- waits in delay() until LT_GO_MS, which the runner sets after the time
+-- wrk needs to create them all, and goes idle at LT_STOP_MS.
 --
--- Timing: wrk runs one connection per thread (-t = -c), so request() and
--- response() of a thread's Lua state alternate strictly and the time
--- between them, read from clock_gettime through LuaJIT's FFI, is that
--- request's latency.  It also tells which MaHoSo every answer (422, 503...)
--- belongs to, which the no-loss audit needs.
+-- Which answer is whose: wrk's response() does not say which connection
+-- (hence which request) an answer belongs to.  Each request carries
+-- X-Loadtest-Id (this thread's counter), which the gateway's development
+-- configuration and the bare nginx echo (conf/nginx.conf.in); the answer
+-- is tied to its MaHoSo whatever its status, which the no-loss audit
+-- needs, and the time between request() and response(), read from
+-- clock_gettime through LuaJIT's FFI, is its latency.  A server that does
+-- not echo is run with one connection per thread: request() and
+-- response() of a thread then alternate strictly.
 --
 -- Records, one file per thread (wrk threads have separate Lua states):
 --   t<thread>.log  end_ms sector kind status latency_us MaHoSo id expect_id start_ms
 --     kind: v valid, i invalid, r resent, l lookup; status 0: never answered
+--     (batch mode: one record per dossier, its own status and id from the
+--     answer's results, the batch's latency; a batch refused whole gives
+--     each of its dossiers the batch's status)
+--   b<thread>.log  batch mode, one line per batch:
+--     end_ms status latency_us dossiers accepted start_ms
 --   counts.tsv, summary.env, unanswered.log: written by done() at the end
 --
--- No JIT: with one Lua state per connection every state would compile the
--- same traces again, and the generator (strings, os.date, string.format)
--- gains little from them.  Measured at 64 connections on 2 cores: 425 us
--- of CPU per request with the JIT, 174 us without.
+-- Cheap per request, so that the generator is not the ceiling: each
+-- thread builds its dossier templates (gen.lua) in init(), before the
+-- measured window; a request is then one splice, a SHA-256, an HMAC and
+-- their base64 through OpenSSL (sign.lua), and the request text is built
+-- here in one concatenation.  Few threads (2 by default, one a core) with
+-- many connections each: a wrk thread woken for one answer at a time
+-- costs more than the Lua.  (BENCHMARKS.md has the cost before and
+-- after.)
+--
+-- No JIT: it gains nothing here (what is left per request is mostly C:
+-- OpenSSL, string concatenation) and each Lua state compiles its traces
+-- again.
 jit.off()
 
 local dir = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
@@ -57,7 +83,9 @@ local PHASE = env("LT_PHASE") or "p"
 local EPOCH = tonumber(env("LT_EPOCH") or os.time())
 local INVALID = tonumber(env("LT_INVALID") or "0")
 local RATE = tonumber(env("LT_RATE") or "0")
-local CONNS = tonumber(env("LT_CONNECTIONS") or "1")
+local THREADS = tonumber(env("LT_THREADS") or "1")
+local BATCH = tonumber(env("LT_BATCH") or "100")
+local ECHO = env("LT_ECHO") == "1"
 local MODE = env("LT_MODE") or "submit"
 local LOOKUP = tonumber(env("LT_LOOKUP") or "0")
 local GO = tonumber(env("LT_GO_MS") or "0")
@@ -83,15 +111,30 @@ local MIX = parse_mix(env("LT_MIX") or "HT:30,BTXH:15,DD:20,XD:10,HKD:10,CT:15")
 
 local threads = {}
 
+local NODES = {}
+for host, port in (env("LT_NODES") or ""):gmatch("([^,]+):(%d+)") do
+    NODES[#NODES + 1] = wrk.lookup(host, port)[1]
+end
+
 function setup(thread)
     threads[#threads + 1] = thread
     thread:set("tid", #threads)
+    if #NODES > 0 then
+        thread.addr = NODES[(#threads - 1) % #NODES + 1]
+    end
 end
 
 local function write(path, text)
     local f = assert(io.open(path, "w"))
     f:write(text)
     f:close()
+end
+
+-- One line of t<thread>.log.
+local function record(p, status, id, end_ms, lat)
+    return string.format("%d\t%s\t%s\t%d\t%d\t%s\t%s\t%s\t%d", end_ms,
+                         p.sector, p.kind, status, lat, p.mhs, id or "-",
+                         p.expect or "-", p.start_ms)
 end
 
 function done(summary, latency, requests)
@@ -111,10 +154,9 @@ function done(summary, latency, requests)
         for status, n in pairs(t:get("counts") or {}) do
             counts[#counts + 1] = t:get("tid") .. "\t" .. status .. "\t" .. n
         end
-        -- the request in flight when wrk stopped
-        local p = t:get("pending_line")
-        if p then
-            lost[#lost + 1] = p
+        -- the requests in flight when wrk stopped
+        for _, line in pairs(t:get("unanswered") or {}) do
+            lost[#lost + 1] = line
         end
     end
     write(OUT .. "/counts.tsv", table.concat(counts, "\n") .. "\n")
@@ -124,12 +166,26 @@ end
 ---------------------------------------------------------------- thread state
 
 counts = {}          -- status -> answers (read by done())
-pending_line = nil   -- the record of the request in flight (read by done())
+-- id -> the record of a request in flight (read by done(): wrk passes
+-- tables of strings between Lua states, not tables of tables)
+unanswered = {}
 
-local tid, log, r, n = 0, nil, nil, 0
-local pending = nil
+local tid, log, blog, r, n, items = 0, nil, nil, nil, 0, 0
+local inflight = {}  -- id -> the request in flight
+local delays = 0     -- calls of delay(): none before wrk's own check
 local sources = {}   -- retry: {mhs, sector, id}; lookup: accepted MaHoSo
-local headers = { ["Content-Type"] = "application/json; charset=utf-8" }
+local slots = {}     -- submit: this thread's templates, gen.POOL of them
+local host = nil     -- the Host header
+
+local function pick_sector(r)
+    local x = r:float()
+    for _, m in ipairs(MIX) do
+        if x < m.upto then
+            return m.code
+        end
+    end
+    return MIX[#MIX].code
+end
 
 -- The accepted dossiers of an earlier phase: the runner extracts them from
 -- its records (lib/phase.sh), one "MaHoSo sector id" line each.
@@ -146,9 +202,6 @@ end
 
 function init(args)
     tid = _G.tid or 1          -- set by setup() in the main state
-    if GO > 0 and clock.wall_ms() > GO then
-        io.stderr:write("loadtest: late thread ", tid, ": ready after the common start\n")
-    end
     r = rng.new(RUN .. PHASE .. tid .. ":" .. EPOCH)
     log = assert(io.open(OUT .. "/t" .. tid .. ".log", "w"))
     -- flushed by the C library when wrk exits
@@ -157,98 +210,178 @@ function init(args)
         sources = load_source(env("LT_SOURCE"))
         assert(#sources > 0, "no accepted dossiers in " .. env("LT_SOURCE"))
     end
-end
-
-local function pick_sector()
-    local x = r:float()
-    for _, m in ipairs(MIX) do
-        if x < m.upto then
-            return m.code
+    host = wrk.headers["Host"] or wrk.host
+    -- the templates of new dossiers, before the common start (a dossier
+    -- is rebuilt from its code, its sector and, valid, gen.seed's template)
+    if MODE == "batch" then
+        blog = assert(io.open(OUT .. "/b" .. tid .. ".log", "w"))
+        blog:setvbuf("full", 65536)
+    end
+    if MODE == "submit" or MODE == "lookup" or MODE == "batch" then
+        for k = 1, gen.POOL do
+            local seed = "LT" .. RUN .. "-" .. PHASE .. "-" .. tid .. "-" .. k
+            local sector = pick_sector(r)
+            local bad = INVALID > 0 and r:chance(INVALID)
+                        and r:pick(gen.invalid_kinds) or nil
+            slots[k] = { sector = sector, kind = bad and "i" or "v",
+                         template = gen.template(seed, sector, bad, EPOCH) }
         end
     end
-    return MIX[#MIX].code
+    if GO > 0 and clock.wall_ms() > GO then
+        io.stderr:write("loadtest: late thread ", tid, ": ready after the common start\n")
+    end
 end
 
-local function record(p, status, id, end_ms, lat)
-    return string.format("%d\t%s\t%s\t%d\t%d\t%s\t%s\t%s\t%d", end_ms,
-                         p.sector, p.kind, status, lat, p.mhs, id or "-",
-                         p.expect or "-", p.start_ms)
+-- resend: this thread's k-th source
+local function resend_source(k)
+    return sources[tid + (k - 1) * THREADS]
+end
+
+-- A batch's records, one per dossier: status[k] and id[k] from the
+-- answer (a dossier without a result gets the batch's status).
+local function batch_records(p, status, st, ids, end_ms, lat)
+    local lines = {}
+    for k, it in ipairs(p.items) do
+        it.start_ms = p.start_ms
+        lines[k] = record(it, st[k] or status, ids[k], end_ms, lat)
+    end
+    return table.concat(lines, "\n")
+end
+
+-- A request's records while no answer came: every dossier it carries.
+local function unanswered_records(p, end_ms)
+    return p.items and batch_records(p, 0, {}, {}, end_ms, 0)
+           or record(p, 0, nil, end_ms, 0)
+end
+
+-- One dossier of a batch, from this thread's templates (its own code and
+-- so its own citizen, as a single submission's).
+local function batch_dossier()
+    items = items + 1
+    local slot = slots[(items - 1) % gen.POOL + 1]
+    local it = { mhs = "LT" .. RUN .. "-" .. PHASE .. "-" .. tid .. "-" .. items,
+                 sector = slot.sector, kind = slot.kind }
+    return it, gen.fill(slot.template, it.mhs)
 end
 
 -- The next request of this connection: what it is and its bytes.
 local function next_request()
     n = n + 1
     local p = {}
-    if MODE == "retry" then
+    if MODE == "resend" then
+        -- (past this thread's share only after a reconnection resent one)
+        local s = resend_source(n) or sources[1]
+        p.mhs, p.sector, p.kind, p.expect = s.mhs, s.sector, "r", s.id
+        p.body = gen.dossier(s.mhs, s.sector, nil, EPOCH)
+    elseif MODE == "retry" then
         local s = sources[r:int(1, #sources)]
         p.mhs, p.sector, p.kind, p.expect = s.mhs, s.sector, "r", s.id
         p.body = gen.dossier(s.mhs, s.sector, nil, EPOCH)
+    elseif MODE == "batch" then
+        local parts = {}
+        p.items = {}
+        for k = 1, BATCH do
+            p.items[k], parts[k] = batch_dossier()
+        end
+        p.mhs, p.sector, p.kind = p.items[1].mhs, p.items[1].sector, "b"
+        p.path = "/v1/dossiers/batch"
+        p.body = '{"data":[' .. table.concat(parts, ",") .. ']}'
     elseif MODE == "lookup" and #sources > 0 and r:chance(LOOKUP) then
         local s = sources[r:int(1, #sources)]
         p.mhs, p.sector, p.kind = s.mhs, s.sector, "l"
         p.method, p.path = "GET", "/v1/dossiers/" .. s.mhs:gsub("/", "%%2F")
     else
+        local slot = slots[(n - 1) % gen.POOL + 1]
         p.mhs = "LT" .. RUN .. "-" .. PHASE .. "-" .. tid .. "-" .. n
-        p.sector = pick_sector()
-        local bad = INVALID > 0 and r:chance(INVALID)
-                    and r:pick(gen.invalid_kinds) or nil
-        p.kind = bad and "i" or "v"
-        p.body = gen.dossier(p.mhs, p.sector, bad, EPOCH)
+        p.sector, p.kind = slot.sector, slot.kind
+        p.body = gen.fill(slot.template, p.mhs)
     end
     p.method = p.method or "POST"
     p.path = p.path or "/v1/dossiers"
     return p
 end
 
--- wrk calls request() once more than it sends: the first call of the
--- first thread only checks that the script makes a valid request
--- (script_verify_request).  So the first request of a thread is kept and,
--- when no answer came before the next call, sent then instead of a new one.
-local first = nil
-
 local function start(p, req)
-    pending = p
+    inflight[p.id] = p
     p.start_ms = clock.wall_ms()
-    pending_line = record(p, 0, nil, p.start_ms, 0)
+    unanswered[p.id] = unanswered_records(p, p.start_ms)
     p.t0 = clock.mono_us()
     return req
 end
 
-function request()
-    if first then
-        local f = first
-        first = nil
-        if pending == f.p then
-            return start(f.p, f.req)
-        end
+-- The request in flight an answer is for: by its echoed id, or the one
+-- there is (one connection per thread).
+local function answered(hdrs)
+    local id = ECHO and tonumber(hdrs["X-Loadtest-Id"]) or next(inflight)
+    local p = id and inflight[id]
+    if p then
+        inflight[id], unanswered[id] = nil, nil
     end
-    if pending then
+    return p
+end
+
+function request()
+    if delays == 0 then
+        -- wrk's check of the script (script_verify_request), before any
+        -- connection: a well-formed request that is never sent
+        return "GET / HTTP/1.1\r\nHost: " .. host .. "\r\n\r\n"
+    end
+    local lost = not ECHO and next(inflight)
+    if lost then
         -- no answer came (wrk reconnected after an error): keep the fact
-        log:write(record(pending, 0, nil, clock.wall_ms(), 0), "\n")
+        log:write(unanswered_records(inflight[lost], clock.wall_ms()), "\n")
+        inflight[lost], unanswered[lost] = nil, nil
     end
     local p = next_request()
-    local h = headers
-    if p.method == "GET" then
-        h = {}
-    end
+    p.id = n
     -- a nonce the gateway has never seen: run, phase, thread, counter
-    sign.sign(p.method, p.path, h, p.body,
-              RUN .. "." .. PHASE .. "." .. tid .. "." .. n)
-    local req = wrk.format(p.method, p.path, h, p.body)
-    p.body = nil
-    if n == 1 then
-        first = { p = p, req = req }
+    local nonce = RUN .. "." .. PHASE .. "." .. tid .. "." .. n
+    local req
+    if p.body then
+        local digest = sign.enabled and sign.digest(p.body)
+        req = p.method .. " " .. p.path .. " HTTP/1.1\r\nHost: " .. host
+              .. "\r\nX-Loadtest-Id: " .. n
+              .. "\r\nContent-Type: application/json; charset=utf-8"
+              .. "\r\nContent-Length: " .. #p.body .. "\r\n"
+              .. (digest and "Content-Digest: " .. digest .. "\r\n" or "")
+              .. sign.lines(p.method, p.path, digest, nonce) .. "\r\n"
+              .. p.body
+    else
+        req = p.method .. " " .. p.path .. " HTTP/1.1\r\nHost: " .. host
+              .. "\r\nX-Loadtest-Id: " .. n .. "\r\n"
+              .. sign.lines(p.method, p.path, nil, nonce) .. "\r\n"
     end
+    p.body = nil
     return start(p, req)
 end
 
 function response(status, hdrs, body)
     local t1 = clock.mono_us()
-    local p = pending
+    local p = answered(hdrs)
     if not p then
         return
     end
-    pending, pending_line = nil, nil
+    if p.items then
+        -- {"results":[{"index":0,"status":201,"id":17,...},...]}
+        local st, ids, ok = {}, {}, 0
+        if status == 200 then
+            for i, s, at in body:gmatch('"index":(%d+),"status":(%d+)()') do
+                local k = tonumber(i) + 1
+                st[k] = tonumber(s)
+                ids[k] = body:match('^,"id":(%d+)', at)
+            end
+        end
+        for k = 1, #p.items do
+            local s = st[k] or status
+            counts[s] = (counts[s] or 0) + 1
+            ok = ok + ((s == 200 or s == 201) and 1 or 0)
+        end
+        local now = clock.wall_ms()
+        log:write(batch_records(p, status, st, ids, now, t1 - p.t0), "\n")
+        blog:write(string.format("%d\t%d\t%d\t%d\t%d\t%d\n", now, status,
+                                 t1 - p.t0, #p.items, ok, p.start_ms))
+        return
+    end
     local id = nil
     if status == 200 or status == 201 then
         id = body:match('"id":%s*(%d+)')
@@ -262,18 +395,26 @@ end
 
 -- Called by wrk before every request (the first one included) because the
 -- function exists: holds every connection until the common start, paces
--- it when a rate is asked for, idles it after the window.  Pacing: each
--- connection keeps its own schedule of one request every CONNS/RATE s,
--- starting at a random point of the first interval; a late answer delays
--- the next request, it never causes a burst to catch up.
-local interval = RATE > 0 and 1000 * CONNS / RATE or 0
+-- the thread when a rate is asked for, idles it after the window.
+-- Pacing: each thread keeps a schedule of one request every THREADS/RATE
+-- s, starting at a random point of the first interval, and each of its
+-- connections takes the next free time; a late answer delays that
+-- connection's next request, it never causes a burst to catch up.
+local interval = RATE > 0 and 1000 * THREADS / RATE or 0
 local next_at = nil
+local claimed = 0    -- requests this delay() let go
 
 function delay()
+    delays = delays + 1
     local now = clock.wall_ms()
     if STOP > 0 and now >= STOP then
         return 3600000          -- until wrk stops
     end
+    -- resend: idle once this thread's share is sent
+    if MODE == "resend" and not resend_source(claimed + 1) then
+        return 3600000
+    end
+    claimed = claimed + 1
     if not next_at then
         next_at = math.max(GO, now) + r:float() * interval
     else

@@ -34,11 +34,9 @@ end
 function request()
     local query = "?sector=" .. sector .. "&limit=" .. limit
                   .. (after and ("&after=" .. after) or "")
-    local headers = {}
-
     sent = sent + 1
-    sign.sign("GET", "/v1/feed", headers, nil,
-              "feed-" .. os.time() .. "-" .. sent, query)
+    local headers = sign.headers("GET", "/v1/feed",
+                                 "feed-" .. os.time() .. "-" .. sent, query)
     first_us = first_us or clock.mono_us()
 
     return wrk.format("GET", "/v1/feed" .. query, headers)

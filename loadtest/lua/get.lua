@@ -28,12 +28,10 @@ function init(args)
 end
 
 function request()
-    local headers = {}
-
     sent = sent + 1
-    sign.sign("GET", path, headers, nil,
-              "get-" .. id .. "-" .. os.time() .. "-" .. sent,
-              query ~= "" and query or nil)
+    local headers = sign.headers("GET", path,
+                                 "get-" .. id .. "-" .. os.time() .. "-"
+                                 .. sent, query ~= "" and query or nil)
 
     return wrk.format("GET", target, headers)
 end

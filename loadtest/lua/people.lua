@@ -57,12 +57,18 @@ function M.birth_date(r, year)
     return string.format("%04d%02d%02d", year, r:int(1, 12), r:int(1, 28))
 end
 
+-- The last 6 digits of personal IDs and enterprise codes: a mark that
+-- gen.lua replaces in every dossier with digits of its own MaHoSo, so that
+-- each dossier has its own applicant (the per-citizen limit) while the
+-- rest of it comes from a template shared by many.
+M.SERIAL = "~S~"
+
 -- PPP G YY NNNNNN: G is 0/1 (1900s male/female), 2/3 (2000s), ...
 function M.cccd(r, year, gender, province)
     local century = math.floor((year - 1900) / 100)
     local g = century * 2 + (gender == 2 and 1 or 0)
     return (province or r:pick(M.provinces)) .. tostring(g)
-           .. string.format("%02d", year % 100) .. r:digits(6)
+           .. string.format("%02d", year % 100) .. M.SERIAL
 end
 
 -- mobile: 0 + 9 digits, Vietnamese carriers' prefixes

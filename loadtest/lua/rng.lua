@@ -7,6 +7,7 @@ M.__index = M
 
 local MOD, MUL = 2147483647, 48271
 
+-- a string's hash, 1 .. 2^31 - 2
 local function hash(s)
     local h = 5381
     for i = 1, #s do
@@ -15,9 +16,17 @@ local function hash(s)
     return h == 0 and 1 or h
 end
 
+M.hash = hash
+
 function M.new(seed)
     local x = type(seed) == "string" and hash(seed) or (seed % MOD)
-    return setmetatable({ x = x == 0 and 1 or x }, M)
+    local r = setmetatable({ x = x == 0 and 1 or x }, M)
+    -- seeds of codes that differ in their last character are close, and
+    -- so would be their first draws: a few steps spread them apart
+    for _ = 1, 3 do
+        r:float()
+    end
+    return r
 end
 
 -- a float in [0, 1)

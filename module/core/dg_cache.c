@@ -122,3 +122,43 @@ dg_cache_reply(const redisReply *reply, dg_cache_entry_t *e)
         return DG_CACHE_ERROR;
     }
 }
+
+
+int
+dg_cache_bump_command(dg_redis_cmd_t *cmd, const char *gen_key, size_t len)
+{
+    dg_redis_cmd_init(cmd);
+
+    return dg_redis_cmd_arg(cmd, "INCR", 4) | dg_redis_cmd_arg(cmd, gen_key,
+                                                               len);
+}
+
+
+int
+dg_cache_get_command(dg_redis_cmd_t *cmd, const char *sha1,
+    const char *gen_key, size_t gen_len, const char *prefix,
+    size_t prefix_len, const char *code, size_t code_len)
+{
+    dg_redis_cmd_init(cmd);
+
+    return dg_redis_cmd_arg(cmd, "EVALSHA", 7)
+           | dg_redis_cmd_arg(cmd, sha1, strlen(sha1))
+           | dg_redis_cmd_arg(cmd, "1", 1)
+           | dg_redis_cmd_arg(cmd, gen_key, gen_len)
+           | dg_redis_cmd_arg(cmd, prefix, prefix_len)
+           | dg_redis_cmd_arg(cmd, code, code_len);
+}
+
+
+int
+dg_cache_put_command(dg_redis_cmd_t *cmd, const char *sha1,
+    const char *gen_key, size_t gen_len, const char *prefix,
+    size_t prefix_len, const char *code, size_t code_len,
+    long long version, const char *value, int64_t ttl)
+{
+    return dg_cache_get_command(cmd, sha1, gen_key, gen_len, prefix,
+                                prefix_len, code, code_len)
+           | dg_redis_cmd_int(cmd, version)
+           | dg_redis_cmd_arg(cmd, value, strlen(value))
+           | dg_redis_cmd_int(cmd, ttl);
+}

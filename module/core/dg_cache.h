@@ -26,6 +26,7 @@
 #include <stddef.h>
 #include <hiredis/hiredis.h>
 
+#include "dg_redis_cmd.h"
 #include "dg_status.h"
 
 typedef enum {
@@ -50,6 +51,22 @@ extern const char  dg_cache_get_lua[];
 
 /* KEYS[1] generation key; ARGV: prefix, MaHoSo, version, value, TTL s. */
 extern const char  dg_cache_put_lua[];
+
+/* The command every connection starts with: the new generation,
+ * "INCR <gen key>". */
+int dg_cache_bump_command(dg_redis_cmd_t *cmd, const char *gen_key,
+    size_t len);
+
+/* "EVALSHA <get sha1> 1 <gen key> <entry prefix> <MaHoSo>". */
+int dg_cache_get_command(dg_redis_cmd_t *cmd, const char *sha1,
+    const char *gen_key, size_t gen_len, const char *prefix,
+    size_t prefix_len, const char *code, size_t code_len);
+
+/* The same with <put sha1> and then <version> <value> <TTL s>. */
+int dg_cache_put_command(dg_redis_cmd_t *cmd, const char *sha1,
+    const char *gen_key, size_t gen_len, const char *prefix,
+    size_t prefix_len, const char *code, size_t code_len,
+    long long version, const char *value, int64_t ttl);
 
 /* The entry for a status (json is its dg_status_json()); malloc'ed. */
 char *dg_cache_value(const dg_status_t *s, const char *json);

@@ -44,8 +44,7 @@
  *       codes=BTXH- class=sector            (one line in the file)
  *
  * Errors name the file and line: "clients.conf:7: unknown key "secert"".
- * No function here prints or returns a secret except dg_client_secret();
- * dg_clients_dump() shows "secret=(hidden)".
+ * No function here prints or returns a secret except dg_client_secret().
  */
 
 #ifndef DG_CLIENTS_H
@@ -117,12 +116,5 @@ const char *dg_client_read_sectors(const dg_client_t *client);
 int dg_client_may_claim(const dg_client_t *client, const char *code,
     size_t len);
 int dg_citizen_may_claim(const char *sub, const char *code, size_t len);
-
-/*
- * The registry in its own format with every secret replaced by
- * "secret=(hidden)", for admin output.  Returns a malloc'ed string, or
- * NULL when out of memory.
- */
-char *dg_clients_dump(const dg_clients_t *clients);
 
 #endif /* DG_CLIENTS_H */

@@ -163,29 +163,11 @@ dg_https_ok(const char *s, size_t len)
 
 
 static void
-dg_check_procedure(dg_check_t *ck, json_t *root, const dg_catalog_t *cat,
-    dg_dossier_t *d)
+dg_check_catalog(dg_check_t *ck, json_t *root, const dg_catalog_t *cat,
+    const char *s)
 {
-    size_t       len;
     json_t      *v;
-    const char  *s, *sector;
-
-    s = dg_check_string(ck, root, "/MaTTHC", 1, 0, DG_NO_LIMIT, &len);
-    if (s == NULL) {
-        return;
-    }
-
-    if (!dg_procedure_ok(s, len)) {
-        dg_fail(ck, "/MaTTHC", "format", "Phải có dạng D.DDDDDD[.hậu tố]",
-                "must be D.DDDDDD[.suffix]");
-        return;
-    }
-
-    d->ma_tthc = s;
-
-    if (cat == NULL) {
-        return;
-    }
+    const char  *sector;
 
     /* the catalog knows national codes only: the local suffix is ours */
     sector = dg_catalog_sector(cat, s, 8);
@@ -207,6 +189,32 @@ dg_check_procedure(dg_check_t *ck, json_t *root, const dg_catalog_t *cat,
         dg_fail(ck, "/MaLinhVuc", "sector.mismatch",
                 "Thủ tục %.8s thuộc lĩnh vực %s",
                 "procedure %.8s belongs to sector %s", s, sector);
+    }
+}
+
+
+static void
+dg_check_procedure(dg_check_t *ck, json_t *root, const dg_catalog_t *cat,
+    dg_dossier_t *d)
+{
+    size_t       len;
+    const char  *s;
+
+    s = dg_check_string(ck, root, "/MaTTHC", 1, 0, DG_NO_LIMIT, &len);
+    if (s == NULL) {
+        return;
+    }
+
+    if (!dg_procedure_ok(s, len)) {
+        dg_fail(ck, "/MaTTHC", "format", "Phải có dạng D.DDDDDD[.hậu tố]",
+                "must be D.DDDDDD[.suffix]");
+        return;
+    }
+
+    d->ma_tthc = s;
+
+    if (cat != NULL) {
+        dg_check_catalog(ck, root, cat, s);
     }
 }
 
@@ -460,6 +468,22 @@ dg_dossier_validate(json_t *root, time_t now, const dg_catalog_t *cat,
     *out = d;
 
     return 0;
+}
+
+
+int
+dg_dossier_check_catalog(json_t *root, const dg_catalog_t *cat,
+    dg_problems_t *problems)
+{
+    dg_check_t  ck;
+
+    ck.problems = problems;
+    ck.nfail = 0;
+
+    dg_check_catalog(&ck, root, cat,
+                     json_string_value(json_object_get(root, "MaTTHC")));
+
+    return ck.nfail > 0 ? -1 : 0;
 }
 
 

@@ -43,6 +43,14 @@ int dg_dossier_validate(json_t *root, time_t now, const dg_catalog_t *cat,
     dg_dossier_t *out, dg_problems_t *problems);
 
 /*
+ * The catalog rules alone (procedure.unknown, sector.mismatch), for a
+ * dossier that dg_dossier_validate() passed while no catalog was loaded.
+ * Returns 0, or -1 when problems were added.
+ */
+int dg_dossier_check_catalog(json_t *root, const dg_catalog_t *cat,
+    dg_problems_t *problems);
+
+/*
  * Personal ID (CCCD) rules on their own, for reuse by plugins and tests.
  * birth_date is yyyyMMdd or NULL, gender 1/2 or 0 when unknown; pointer is
  * where problems are reported.  Returns the number of problems added.

@@ -88,35 +88,6 @@ dg_json_error_code(const json_error_t *err)
 }
 
 
-/*
- * jansson cuts its error text at a fixed size, possibly inside a UTF-8
- * sequence of the quoted input; the problem+json body must stay valid UTF-8,
- * so drop a trailing incomplete sequence.
- */
-static int
-dg_json_text_length(const char *text)
-{
-    size_t          len, i, need;
-    unsigned char   c;
-
-    len = strlen(text);
-
-    for (i = len; i > 0; i--) {
-        c = (unsigned char) text[i - 1];
-
-        if ((c & 0xc0) == 0x80) {
-            continue;
-        }
-
-        need = (c >= 0xf0) ? 4 : (c >= 0xe0) ? 3 : (c >= 0xc0) ? 2 : 1;
-
-        return (int) ((i - 1 + need <= len) ? len : i - 1);
-    }
-
-    return (int) len;
-}
-
-
 json_t *
 dg_json_parse(const char *buf, size_t len, size_t max_depth,
     dg_problems_t *problems)
@@ -145,11 +116,10 @@ dg_json_parse(const char *buf, size_t len, size_t max_depth,
     if (root == NULL) {
         dg_problems_add(problems, "", dg_json_error_code(&err),
                         "JSON không hợp lệ tại dòng %d, cột %d "
-                        "(byte %d): %.*s",
+                        "(byte %d): %s",
                         "malformed JSON at line %d, column %d "
-                        "(byte %d): %.*s",
-                        err.line, err.column, err.position,
-                        dg_json_text_length(err.text), err.text);
+                        "(byte %d): %s",
+                        err.line, err.column, err.position, err.text);
     }
 
     return root;

@@ -43,45 +43,21 @@ struct dg_jwks_s {
     size_t    n;
 };
 
-typedef struct {
-    const char  *code;
-    const char  *message;
-    int          status;
-} dg_jwt_reason_t;
 
 
-static const dg_jwt_reason_t  dg_jwt_reasons[] = {
-    [DG_JWT_OK] = { "", "", 200 },
-    [DG_JWT_MALFORMED] = { "token.malformed",
-        "Token VNeID không đúng định dạng JWT"
-        " / VNeID token is not a well-formed JWT", 401 },
-    [DG_JWT_TOO_LARGE] = { "token.too_large",
-        "Token VNeID quá dài / VNeID token too large", 401 },
-    [DG_JWT_ALG] = { "token.alg",
-        "Thuật toán ký token phải là RS256 hoặc ES256"
-        " / token algorithm must be RS256 or ES256", 401 },
-    [DG_JWT_KID] = { "token.kid",
-        "Không tìm thấy khóa (kid) của token"
-        " / token key (kid) unknown", 401 },
-    [DG_JWT_SIGNATURE] = { "token.signature",
-        "Chữ ký token không hợp lệ / token signature does not verify",
-        401 },
-    [DG_JWT_EXPIRED] = { "token.expired",
-        "Token đã hết hạn / token expired", 401 },
-    [DG_JWT_NOT_YET_VALID] = { "token.not_yet_valid",
-        "Token chưa có hiệu lực / token not yet valid", 401 },
-    [DG_JWT_ISSUER] = { "token.issuer",
-        "Đơn vị phát hành token (iss) không đúng / token issuer not accepted",
-        401 },
-    [DG_JWT_AUDIENCE] = { "token.audience",
-        "Token không dành cho hệ thống này (aud)"
-        " / token audience not accepted", 401 },
-    [DG_JWT_SUBJECT] = { "token.subject",
-        "Chủ thể token (sub) phải là số định danh cá nhân 12 chữ số"
-        " / token subject must be a 12-digit personal ID", 401 },
-    [DG_JWT_INTERNAL] = { "token.internal",
-        "Lỗi nội bộ khi kiểm tra token"
-        " / internal error while verifying the token", 500 }
+static const dg_error_e  dg_jwt_errors[] = {
+    [DG_JWT_OK] = DG_ERR_INTERNAL,
+    [DG_JWT_MALFORMED] = DG_ERR_TOKEN_MALFORMED,
+    [DG_JWT_TOO_LARGE] = DG_ERR_TOKEN_TOO_LARGE,
+    [DG_JWT_ALG] = DG_ERR_TOKEN_ALG,
+    [DG_JWT_KID] = DG_ERR_TOKEN_KID,
+    [DG_JWT_SIGNATURE] = DG_ERR_TOKEN_SIGNATURE,
+    [DG_JWT_EXPIRED] = DG_ERR_TOKEN_EXPIRED,
+    [DG_JWT_NOT_YET_VALID] = DG_ERR_TOKEN_NOT_YET_VALID,
+    [DG_JWT_ISSUER] = DG_ERR_TOKEN_ISSUER,
+    [DG_JWT_AUDIENCE] = DG_ERR_TOKEN_AUDIENCE,
+    [DG_JWT_SUBJECT] = DG_ERR_TOKEN_SUBJECT,
+    [DG_JWT_INTERNAL] = DG_ERR_TOKEN_INTERNAL
 };
 
 
@@ -820,35 +796,13 @@ dg_jwt_bearer(const char *value, size_t len, const char **token,
 }
 
 
-static const dg_jwt_reason_t *
-dg_jwt_reason(dg_jwt_reason_e reason)
+dg_error_e
+dg_jwt_reason_error(dg_jwt_reason_e reason)
 {
-    if ((size_t) reason
-        >= sizeof(dg_jwt_reasons) / sizeof(dg_jwt_reasons[0]))
+    if ((size_t) reason >= sizeof(dg_jwt_errors) / sizeof(dg_jwt_errors[0]))
     {
         reason = DG_JWT_INTERNAL;
     }
 
-    return &dg_jwt_reasons[reason];
-}
-
-
-const char *
-dg_jwt_reason_code(dg_jwt_reason_e reason)
-{
-    return dg_jwt_reason(reason)->code;
-}
-
-
-const char *
-dg_jwt_reason_message(dg_jwt_reason_e reason)
-{
-    return dg_jwt_reason(reason)->message;
-}
-
-
-int
-dg_jwt_reason_status(dg_jwt_reason_e reason)
-{
-    return dg_jwt_reason(reason)->status;
+    return dg_jwt_errors[reason];
 }

@@ -40,6 +40,8 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "dg_error.h"
+
 #define DG_JWT_MAX_LEN     8192
 #define DG_JWT_SUB_LEN     12
 #define DG_JWT_MAX_KID     128
@@ -95,11 +97,7 @@ dg_jwt_reason_e dg_jwt_verify(const dg_jwks_t *jwks,
 int dg_jwt_bearer(const char *value, size_t len, const char **token,
     size_t *token_len);
 
-/* "token.expired" etc.; "" for DG_JWT_OK. */
-const char *dg_jwt_reason_code(dg_jwt_reason_e reason);
-/* "vi / en". */
-const char *dg_jwt_reason_message(dg_jwt_reason_e reason);
-/* 401, or 500 for DG_JWT_INTERNAL, 200 for OK. */
-int dg_jwt_reason_status(dg_jwt_reason_e reason);
+/* The catalog entry a refusal answers with (token.expired, ...). */
+dg_error_e dg_jwt_reason_error(dg_jwt_reason_e reason);
 
 #endif /* DG_JWT_H */

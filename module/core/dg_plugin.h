@@ -3,6 +3,9 @@
  * checking their ABI before running any of their code, and running them
  * over a parsed dossier.  No nginx here: the module's directive handler
  * calls dg_plugin_load, the tools and tests call the same code.
+ *
+ * dg_plugin_host.c is the host table plugins call, dg_plugin_loader.c
+ * loads and checks them, dg_plugin_registry.c runs them and shows them.
  */
 
 #ifndef DG_PLUGIN_H
@@ -11,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
+#include <sys/types.h>
 #include <jansson.h>
 
 #include "dg_problem.h"
@@ -52,14 +56,23 @@ typedef void (*dg_plugin_log_pt)(void *data, int level, const char *plugin,
     const char *message);
 
 /*
- * Loads one plugin: dlopen(RTLD_NOW | RTLD_LOCAL), the magic check, then
- * the plugin's init with kv, nkv "key=value" strings.  The key "sector"
- * (comma-separated codes) chooses among the sectors the plugin declares.
+ * Loads one plugin: the file checks of dg_plugin_set_owner,
+ * dlopen(RTLD_NOW | RTLD_LOCAL), the magic check, then the plugin's init
+ * with kv, nkv "key=value" strings.  The key "sector" (comma-separated
+ * codes) chooses among the sectors the plugin declares.
  * Returns the plugin, or NULL with a message naming the file (and, once
  * known, the plugin and both ABI versions) in err.
  */
 dg_plugin_t *dg_plugin_load(const char *path, const char *const *kv,
     size_t nkv, char *err, size_t errlen);
+
+/*
+ * Plugin files must be owned by root or by uid (the nginx worker user;
+ * by default the process's effective user) and writable by no one else,
+ * nor replaceable by anyone in their directory: dg_plugin_load refuses
+ * them otherwise, before opening them.
+ */
+void dg_plugin_set_owner(uid_t uid);
 
 /* fini, then dlclose.  NULL is allowed. */
 void dg_plugin_unload(dg_plugin_t *plugin);

@@ -12,12 +12,17 @@
 #include "dg_problem.h"
 
 
+static int dg_problems_push(dg_problems_t *p, const char *pointer,
+    const char *code, char *msg);
+
+
 void
 dg_problems_init(dg_problems_t *p)
 {
     p->items = NULL;
     p->n = 0;
     p->cap = 0;
+    p->prefix = NULL;
 }
 
 
@@ -45,6 +50,61 @@ dg_problems_free(dg_problems_t *p)
 }
 
 
+/*
+ * A problem goes into JSON, which must be UTF-8: bytes that are not become
+ * '?', a character cut by the string's end is dropped.
+ */
+void
+dg_utf8_clean(char *s)
+{
+    size_t          n, i;
+    unsigned char  *p, lo, hi;
+
+    for (p = (unsigned char *) s; *p != '\0'; p += n) {
+        lo = 0x80;
+        hi = 0xbf;
+
+        if (*p < 0x80) {
+            n = 1;
+            continue;
+        }
+
+        if (*p >= 0xc2 && *p <= 0xdf) {
+            n = 2;
+
+        } else if (*p >= 0xe0 && *p <= 0xef) {
+            n = 3;
+            lo = *p == 0xe0 ? 0xa0 : 0x80;
+            hi = *p == 0xed ? 0x9f : 0xbf;    /* no surrogates */
+
+        } else if (*p >= 0xf0 && *p <= 0xf4) {
+            n = 4;
+            lo = *p == 0xf0 ? 0x90 : 0x80;
+            hi = *p == 0xf4 ? 0x8f : 0xbf;    /* up to U+10FFFF */
+
+        } else {
+            n = 0;
+        }
+
+        for (i = 1; i < n; i++) {
+            if (p[i] == '\0') {
+                *p = '\0';
+                return;
+            }
+
+            if (p[i] < (i == 1 ? lo : 0x80) || p[i] > (i == 1 ? hi : 0xbf)) {
+                break;
+            }
+        }
+
+        if (n == 0 || i < n) {
+            *p = '?';
+            n = 1;
+        }
+    }
+}
+
+
 int
 dg_problems_add(dg_problems_t *p, const char *pointer, const char *code,
     const char *vi_fmt, const char *en_fmt, ...)
@@ -64,11 +124,9 @@ int
 dg_problems_vadd(dg_problems_t *p, const char *pointer, const char *code,
     const char *vi_fmt, const char *en_fmt, va_list args)
 {
-    int            vi_len, en_len;
-    char          *ptr, *cod, *msg;
-    size_t         cap;
-    va_list        a1, a2, a3;
-    dg_problem_t  *items;
+    int      vi_len, en_len;
+    char    *msg;
+    va_list  a1, a2, a3;
 
     /* four passes over the same arguments: measure and print, twice */
     va_copy(a1, args);
@@ -94,12 +152,62 @@ dg_problems_vadd(dg_problems_t *p, const char *pointer, const char *code,
     va_end(a2);
     va_end(a3);
 
-    ptr = strdup(pointer);
+    return dg_problems_push(p, pointer, code, msg);
+}
+
+
+int
+dg_problems_put(dg_problems_t *p, const char *pointer, const char *code,
+    const char *vi, const char *en)
+{
+    char    *msg;
+    size_t   vi_len, en_len;
+
+    vi_len = strlen(vi);
+    en_len = strlen(en);
+
+    msg = malloc(vi_len + 3 + en_len + 1);
+
+    if (msg != NULL) {
+        memcpy(msg, vi, vi_len);
+        memcpy(msg + vi_len, " / ", 3);
+        memcpy(msg + vi_len + 3, en, en_len + 1);
+    }
+
+    return dg_problems_push(p, pointer, code, msg);
+}
+
+
+/* Appends a problem, its pointer below p->prefix; takes msg (NULL: out of
+ * memory). */
+static int
+dg_problems_push(dg_problems_t *p, const char *pointer, const char *code,
+    char *msg)
+{
+    char          *ptr, *cod;
+    size_t         cap, plen, len;
+    dg_problem_t  *items;
+
+    plen = p->prefix ? strlen(p->prefix) : 0;
+    len = strlen(pointer);
+
+    ptr = malloc(plen + len + 1);
     cod = strdup(code);
 
     if (msg == NULL || ptr == NULL || cod == NULL) {
         goto failed;
     }
+
+    if (plen) {
+        memcpy(ptr, p->prefix, plen);
+    }
+
+    memcpy(ptr + plen, pointer, len + 1);
+
+    /* whatever bytes the arguments held, the problem renders as JSON */
+    dg_utf8_clean(msg);
+    dg_utf8_clean(ptr);
+    dg_utf8_clean(cod);
 
     if (p->n == p->cap) {
         cap = p->cap ? 2 * p->cap : 8;
@@ -199,15 +307,14 @@ dg_problem_json(int status, const char *title, const char *request_id,
     const dg_problems_t *errors)
 {
     char    *out;
-    size_t   i;
-    json_t  *root, *list, *item;
+    json_t  *root;
 
     if (title == NULL) {
         title = dg_status_title(status);
     }
 
-    /* "s*" leaves request_id out when it is NULL; a message that is not
-     * valid UTF-8 makes json_pack fail, reported like out of memory */
+    /* "s*" leaves request_id out when it is NULL; the problems are UTF-8
+     * (dg_problems_vadd), so a failure here is out of memory */
     root = json_pack("{s:s, s:s, s:i, s:s*}", "type", "about:blank",
                      "title", title, "status", status,
                      "request_id", request_id);
@@ -215,34 +322,45 @@ dg_problem_json(int status, const char *title, const char *request_id,
         return NULL;
     }
 
-    if (errors != NULL && errors->n > 0) {
-        list = json_array();
-        if (list == NULL || json_object_set_new(root, "errors", list) != 0) {
-            goto failed;
-        }
-
-        for (i = 0; i < errors->n; i++) {
-            item = json_pack("{s:s, s:s, s:s}",
-                             "pointer", errors->items[i].pointer,
-                             "code", errors->items[i].code,
-                             "message", errors->items[i].message);
-
-            if (item == NULL || json_array_append_new(list, item) != 0) {
-                goto failed;
-            }
-        }
+    if (errors != NULL && errors->n > 0
+        && json_object_set_new(root, "errors", dg_problems_array(errors))
+           != 0)
+    {
+        json_decref(root);
+        return NULL;
     }
 
     out = json_dumps(root, JSON_COMPACT);
     json_decref(root);
 
     return out;
+}
 
-failed:
 
-    json_decref(root);
+json_t *
+dg_problems_array(const dg_problems_t *p)
+{
+    size_t   i;
+    json_t  *list, *item;
 
-    return NULL;
+    list = json_array();
+    if (list == NULL) {
+        return NULL;
+    }
+
+    for (i = 0; i < p->n; i++) {
+        item = json_pack("{s:s, s:s, s:s}",
+                         "pointer", p->items[i].pointer,
+                         "code", p->items[i].code,
+                         "message", p->items[i].message);
+
+        if (item == NULL || json_array_append_new(list, item) != 0) {
+            json_decref(list);
+            return NULL;
+        }
+    }
+
+    return list;
 }
 
 

@@ -11,6 +11,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <jansson.h>
 
 typedef struct {
     char  *pointer;
@@ -22,6 +23,7 @@ typedef struct {
     dg_problem_t  *items;
     size_t         n;
     size_t         cap;
+    const char    *prefix;      /* put before every pointer ("/data/3") */
 } dg_problems_t;
 
 void dg_problems_init(dg_problems_t *p);
@@ -31,7 +33,7 @@ void dg_problems_clear(dg_problems_t *p);
 /*
  * Adds one problem.  vi_fmt and en_fmt are printf formats that receive the
  * same arguments.  Returns 0, or -1 when out of memory (the list is then
- * left as it was).
+ * left as it was).  Bytes that are not UTF-8 become '?' (dg_utf8_clean).
  */
 int dg_problems_add(dg_problems_t *p, const char *pointer, const char *code,
     const char *vi_fmt, const char *en_fmt, ...)
@@ -39,6 +41,16 @@ int dg_problems_add(dg_problems_t *p, const char *pointer, const char *code,
     __attribute__((format(printf, 4, 6)))
 #endif
     ;
+
+/* Adds one problem with its two texts ready (no formats). */
+int dg_problems_put(dg_problems_t *p, const char *pointer, const char *code,
+    const char *vi, const char *en);
+
+/*
+ * Makes s valid UTF-8 in place: bytes that are not become '?', a character
+ * cut by the end of s is dropped.  Every problem added goes through it.
+ */
+void dg_utf8_clean(char *s);
 
 /* dg_problems_add with a va_list, for wrappers that count or filter. */
 int dg_problems_vadd(dg_problems_t *p, const char *pointer, const char *code,
@@ -55,6 +67,10 @@ size_t dg_pointer_append(char *dst, size_t size, const char *parent,
     const char *member);
 size_t dg_pointer_append_index(char *dst, size_t size, const char *parent,
     size_t index);
+
+/* The problems as a JSON array of {"pointer", "code", "message"} (the
+ * "errors" member), or NULL when out of memory. */
+json_t *dg_problems_array(const dg_problems_t *p);
 
 /*
  * Renders application/problem+json.  errors may be NULL or empty (the

@@ -34,11 +34,6 @@ typedef struct {
     unsigned            have_expires;
 } dg_sig_params_t;
 
-typedef struct {
-    const char  *code;
-    const char  *message;
-    int          status;
-} dg_sig_reason_t;
 
 
 static const char *const  dg_sig_contract_components[] = {
@@ -55,44 +50,19 @@ const dg_sig_policy_t  dg_sig_contract_policy = {
     "sig1"
 };
 
-static const dg_sig_reason_t  dg_sig_reasons[] = {
-    [DG_SIG_OK] = { "", "", 200 },
-    [DG_SIG_MISSING] = { "auth.missing",
-        "Thiếu chữ ký yêu cầu (Signature-Input, Signature) hoặc Bearer token"
-        " / request signature (Signature-Input, Signature) or bearer token"
-        " missing", 401 },
-    [DG_SIG_MALFORMED] = { "auth.malformed",
-        "Tiêu đề chữ ký không đúng định dạng"
-        " / malformed Signature-Input or Signature header", 401 },
-    [DG_SIG_COMPONENTS] = { "auth.components",
-        "Thành phần được ký phải là \"@method\" \"@path\" \"@query\" và,"
-        " khi có nội dung, \"content-digest\", đúng thứ tự này"
-        " / covered components must be \"@method\" \"@path\" \"@query\""
-        " and, with a body, \"content-digest\", in this order", 401 },
-    [DG_SIG_ALG] = { "auth.alg",
-        "Tham số alg phải là \"hmac-sha256\""
-        " / alg must be \"hmac-sha256\"", 401 },
-    [DG_SIG_KEYID] = { "auth.keyid",
-        "Thiếu keyid hoặc keyid không được đăng ký"
-        " / keyid missing or not registered", 401 },
-    [DG_SIG_CREATED] = { "auth.created",
-        "Thiếu created hoặc created lệch quá 300 giây so với giờ máy chủ"
-        " / created missing or more than 300 s from server time", 401 },
-    [DG_SIG_NONCE] = { "auth.nonce",
-        "Thiếu nonce hoặc nonce đã được sử dụng"
-        " / nonce missing or already used", 401 },
-    [DG_SIG_DIGEST] = { "auth.digest",
-        "Content-Digest (sha-256) thiếu hoặc không khớp với nội dung"
-        " / Content-Digest (sha-256) missing or does not match the body",
-        401 },
-    [DG_SIG_SIGNATURE] = { "auth.signature",
-        "Chữ ký không hợp lệ / signature does not verify", 401 },
-    [DG_SIG_UNAVAILABLE] = { "auth.unavailable",
-        "Tạm thời không kiểm tra được nonce, vui lòng thử lại"
-        " / nonce store unavailable, retry later", 503 },
-    [DG_SIG_INTERNAL] = { "auth.internal",
-        "Lỗi nội bộ khi kiểm tra chữ ký"
-        " / internal error while verifying the signature", 500 }
+static const dg_error_e  dg_sig_errors[] = {
+    [DG_SIG_OK] = DG_ERR_INTERNAL,
+    [DG_SIG_MISSING] = DG_ERR_AUTH_MISSING,
+    [DG_SIG_MALFORMED] = DG_ERR_AUTH_MALFORMED,
+    [DG_SIG_COMPONENTS] = DG_ERR_AUTH_COMPONENTS,
+    [DG_SIG_ALG] = DG_ERR_AUTH_ALG,
+    [DG_SIG_KEYID] = DG_ERR_AUTH_KEYID,
+    [DG_SIG_CREATED] = DG_ERR_AUTH_CREATED,
+    [DG_SIG_NONCE] = DG_ERR_AUTH_NONCE,
+    [DG_SIG_DIGEST] = DG_ERR_AUTH_DIGEST,
+    [DG_SIG_SIGNATURE] = DG_ERR_AUTH_SIGNATURE,
+    [DG_SIG_UNAVAILABLE] = DG_ERR_AUTH_UNAVAILABLE,
+    [DG_SIG_INTERNAL] = DG_ERR_AUTH_INTERNAL
 };
 
 
@@ -640,138 +610,62 @@ dg_sig_verify(const dg_sig_input_t *in, const dg_sig_policy_t *policy,
 
 dg_sig_reason_e
 dg_content_digest_check(const char *value, size_t len,
-    const dg_body_digest_t *digest)
+    const dg_sig_body_t *body)
 {
+    size_t                 i;
+    unsigned int           mdlen;
+    unsigned char          md[EVP_MAX_MD_SIZE];
     dg_sf_dict_t           d;
     const dg_sf_member_t  *m;
+    static const struct {
+        const char      *name;
+        const EVP_MD  *(*md)(void);
+        int              required;
+    }                      algs[] = { { "sha-256", EVP_sha256, 1 },
+                                      { "sha-512", EVP_sha512, 0 } };
 
     if (dg_sf_parse_dict(&d, value, len, DG_SF_BYTE_SEQS) != DG_SF_OK) {
         return DG_SIG_DIGEST;
     }
 
-    m = dg_sf_dict_get(&d, "sha-256");
-    if (m == NULL || m->value.str.len != sizeof(digest->sha256)
-        || CRYPTO_memcmp(m->value.str.data, digest->sha256,
-                         sizeof(digest->sha256)) != 0)
-    {
-        return DG_SIG_DIGEST;
-    }
+    for (i = 0; i < sizeof(algs) / sizeof(algs[0]); i++) {
+        m = dg_sf_dict_get(&d, algs[i].name);
 
-    m = dg_sf_dict_get(&d, "sha-512");
-    if (m != NULL
-        && (m->value.str.len != sizeof(digest->sha512)
-            || CRYPTO_memcmp(m->value.str.data, digest->sha512,
-                             sizeof(digest->sha512)) != 0))
-    {
-        return DG_SIG_DIGEST;
+        if (m == NULL) {
+            if (algs[i].required) {
+                return DG_SIG_DIGEST;
+            }
+
+            continue;
+        }
+
+        /* hashed only now: an algorithm the field does not name costs
+         * nothing */
+        if (EVP_Digest(body->data, body->len, md, &mdlen, algs[i].md(),
+                       NULL)
+            != 1)
+        {
+            return DG_SIG_INTERNAL;
+        }
+
+        if (m->value.str.len != mdlen
+            || CRYPTO_memcmp(m->value.str.data, md, mdlen) != 0)
+        {
+            return DG_SIG_DIGEST;
+        }
     }
 
     return DG_SIG_OK;
 }
 
 
-void
-dg_body_hash_free(dg_body_hash_t *h)
+dg_error_e
+dg_sig_reason_error(dg_sig_reason_e reason)
 {
-    EVP_MD_CTX_free(h->sha256);
-    EVP_MD_CTX_free(h->sha512);
-    h->sha256 = NULL;
-    h->sha512 = NULL;
-}
-
-
-int
-dg_body_hash_init(dg_body_hash_t *h)
-{
-    h->sha256 = EVP_MD_CTX_new();
-    h->sha512 = EVP_MD_CTX_new();
-
-    if (h->sha256 == NULL || h->sha512 == NULL
-        || EVP_DigestInit_ex(h->sha256, EVP_sha256(), NULL) != 1
-        || EVP_DigestInit_ex(h->sha512, EVP_sha512(), NULL) != 1)
-    {
-        dg_body_hash_free(h);
-        return -1;
-    }
-
-    return 0;
-}
-
-
-int
-dg_body_hash_update(dg_body_hash_t *h, const void *data, size_t len)
-{
-    if (EVP_DigestUpdate(h->sha256, data, len) != 1
-        || EVP_DigestUpdate(h->sha512, data, len) != 1)
-    {
-        return -1;
-    }
-
-    return 0;
-}
-
-
-int
-dg_body_hash_final(dg_body_hash_t *h, dg_body_digest_t *out)
-{
-    int  ok;
-
-    ok = EVP_DigestFinal_ex(h->sha256, out->sha256, NULL) == 1
-         && EVP_DigestFinal_ex(h->sha512, out->sha512, NULL) == 1;
-
-    dg_body_hash_free(h);
-
-    return ok ? 0 : -1;
-}
-
-
-int
-dg_body_digest(const void *body, size_t len, dg_body_digest_t *out)
-{
-    dg_body_hash_t  h;
-
-    if (dg_body_hash_init(&h) != 0) {
-        return -1;
-    }
-
-    if (dg_body_hash_update(&h, body, len) != 0) {
-        dg_body_hash_free(&h);
-        return -1;
-    }
-
-    return dg_body_hash_final(&h, out);
-}
-
-
-static const dg_sig_reason_t *
-dg_sig_reason(dg_sig_reason_e reason)
-{
-    if ((size_t) reason
-        >= sizeof(dg_sig_reasons) / sizeof(dg_sig_reasons[0]))
+    if ((size_t) reason >= sizeof(dg_sig_errors) / sizeof(dg_sig_errors[0]))
     {
         reason = DG_SIG_INTERNAL;
     }
 
-    return &dg_sig_reasons[reason];
-}
-
-
-const char *
-dg_sig_reason_code(dg_sig_reason_e reason)
-{
-    return dg_sig_reason(reason)->code;
-}
-
-
-const char *
-dg_sig_reason_message(dg_sig_reason_e reason)
-{
-    return dg_sig_reason(reason)->message;
-}
-
-
-int
-dg_sig_reason_status(dg_sig_reason_e reason)
-{
-    return dg_sig_reason(reason)->status;
+    return dg_sig_errors[reason];
 }

@@ -18,7 +18,8 @@
  *   - created within 300 s of now, either way (300 passes, 301 fails);
  *   - Content-Digest must carry sha-256 and every sha-256 / sha-512 member
  *     it carries must match the body (other algorithms are ignored, as
- *     RFC 9530 says);
+ *     RFC 9530 says); the body is hashed only once the signature has
+ *     verified, and only with the algorithms the field names;
  *   - the nonce is offered to the nonce store last, only for a request
  *     whose signature and digest verified, so nobody without the secret
  *     can fill the store or burn another client's nonces.
@@ -47,6 +48,7 @@
 #include <time.h>
 #include <openssl/types.h>
 
+#include "dg_error.h"
 #include "dg_sf.h"
 
 #define DG_SIG_HMAC_LEN    32
@@ -104,17 +106,11 @@ typedef dg_sig_nonce_e (*dg_sig_nonce_pt)(void *data, const char *keyid,
     const char *nonce, time_t expires);
 
 
+/* A request's body, as received. */
 typedef struct {
-    unsigned char  sha256[32];
-    unsigned char  sha512[64];
-} dg_body_digest_t;
-
-/* Incremental body hashing, for bodies in several buffers. */
-typedef struct {
-    EVP_MD_CTX  *sha256;
-    EVP_MD_CTX  *sha512;
-} dg_body_hash_t;
-
+    const void              *data;
+    size_t                   len;
+} dg_sig_body_t;
 
 typedef struct {
     dg_sf_str_t              method;        /* "POST" */
@@ -131,7 +127,7 @@ typedef struct {
      * the field is absent */
     dg_sf_str_t              signature_input;
     dg_sf_str_t              signature;
-    const dg_body_digest_t  *body;          /* NULL: request has no body */
+    const dg_sig_body_t     *body;          /* NULL: request has no body */
     time_t                   now;
 
     dg_sig_header_pt         header;
@@ -194,30 +190,17 @@ dg_sig_reason_e dg_sig_base(const dg_sig_input_t *in, const char *label,
     char **base, size_t *len);
 
 /*
- * Checks a Content-Digest field value against a body digest: DG_SIG_OK,
- * or DG_SIG_DIGEST when sha-256 is missing, a supported member does not
- * match, or the field is not a valid dictionary of byte sequences.
+ * Checks a Content-Digest field value against a body, hashing it with the
+ * algorithms the field names (sha-256, and sha-512 when present):
+ * DG_SIG_OK, or DG_SIG_DIGEST when sha-256 is missing, a supported member
+ * does not match, or the field is not a valid dictionary of byte
+ * sequences; DG_SIG_INTERNAL on an OpenSSL failure.
  */
 dg_sig_reason_e dg_content_digest_check(const char *value, size_t len,
-    const dg_body_digest_t *digest);
+    const dg_sig_body_t *body);
 
-/*
- * Each returns 0, or -1 on an OpenSSL failure.  A failed init leaves
- * nothing to free; after a failed update call dg_body_hash_free().
- */
-int dg_body_digest(const void *body, size_t len, dg_body_digest_t *out);
-int dg_body_hash_init(dg_body_hash_t *h);
-int dg_body_hash_update(dg_body_hash_t *h, const void *data, size_t len);
-/* Finishes and frees; on failure frees too. */
-int dg_body_hash_final(dg_body_hash_t *h, dg_body_digest_t *out);
-/* Frees a hash abandoned before final (safe after a failed init). */
-void dg_body_hash_free(dg_body_hash_t *h);
-
-/* "auth.signature" etc.; "" for DG_SIG_OK. */
-const char *dg_sig_reason_code(dg_sig_reason_e reason);
-/* "vi / en", never naming any secret. */
-const char *dg_sig_reason_message(dg_sig_reason_e reason);
-/* 401, 503 (DG_SIG_UNAVAILABLE), 500 (DG_SIG_INTERNAL), 200 for OK. */
-int dg_sig_reason_status(dg_sig_reason_e reason);
+/* The catalog entry a refusal answers with (auth.signature, ...): it never
+ * names any secret. */
+dg_error_e dg_sig_reason_error(dg_sig_reason_e reason);
 
 #endif /* DG_SIG_H */

@@ -84,10 +84,24 @@ dg_time_wire(time_t t, char *buf)
 }
 
 
-char *
-dg_status_json(const dg_status_t *s)
+static json_t *
+dg_status_accepted(const dg_status_t *s)
 {
-    char    *text;
+    char  received[32];
+
+    dg_time_rfc3339(s->received_at, received);
+
+    return json_pack("{s:I, s:s, s:s, s:s}",
+                     "id", (json_int_t) s->id,
+                     "MaHoSo", s->ma_ho_so,
+                     "status", "accepted",
+                     "received_at", received);
+}
+
+
+static json_t *
+dg_status_lookup(const dg_status_t *s)
+{
     char     tn[15], ht[15], tr[15], received[32], updated[32];
     json_t  *o;
 
@@ -114,6 +128,22 @@ dg_status_json(const dg_status_t *s)
 
     json_object_set_new(o, "received_at", json_string(received));
     json_object_set_new(o, "updated_at", json_string(updated));
+
+    return o;
+}
+
+
+char *
+dg_status_json(const dg_status_t *s, dg_status_view_e view)
+{
+    char    *text;
+    json_t  *o;
+
+    o = view == DG_STATUS_VIEW_ACCEPTED ? dg_status_accepted(s)
+                                        : dg_status_lookup(s);
+    if (o == NULL) {
+        return NULL;
+    }
 
     text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(o);

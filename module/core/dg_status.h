@@ -35,6 +35,7 @@ int dg_status_sources(int to, char *out, size_t size);
 
 
 typedef struct {
+    long long    id;              /* the row's, for the acceptance view */
     const char  *ma_ho_so;
     const char  *ma_tthc;
     const char  *ma_linh_vuc;
@@ -48,12 +49,19 @@ typedef struct {
     time_t       updated_at;
 } dg_status_t;
 
-/*
- * The lookup body: MaHoSo, MaTTHC, MaLinhVuc, TrangThaiHoSo, NgayTiepNhan,
- * NgayHenTra, NgayTra (when set) in the portal's yyyyMMddHHmmss, then
- * received_at and updated_at in RFC 3339.  Returns malloc'ed JSON text.
- */
-char *dg_status_json(const dg_status_t *s);
+typedef enum {
+    /* GET /v1/dossiers/{MaHoSo} and the progress answer: MaHoSo, MaTTHC,
+     * MaLinhVuc, TrangThaiHoSo, NgayTiepNhan, NgayHenTra, NgayTra (when
+     * set) in the portal's yyyyMMddHHmmss, then received_at and updated_at
+     * in RFC 3339 */
+    DG_STATUS_VIEW_LOOKUP,
+    /* the 201 and the 200 of a retry: id, MaHoSo, "status": "accepted",
+     * received_at (CONTRACT.md section 3) */
+    DG_STATUS_VIEW_ACCEPTED
+} dg_status_view_e;
+
+/* A status as JSON in one of its views.  Returns malloc'ed text. */
+char *dg_status_json(const dg_status_t *s, dg_status_view_e view);
 
 /* yyyyMMddHHmmss in Asia/Ho_Chi_Minh; buf has room for 15 bytes. */
 void dg_time_wire(time_t t, char *buf);

@@ -154,6 +154,7 @@ btxh_beneficiary(const dossier_plugin_host_t *host, dossier_doc_t *doc,
     const btxh_category_t *cat)
 {
     int          year, lo, hi;
+    char         vi[256], en[256];
     long         birth, today;
     size_t       len;
     const char  *id, *name;
@@ -214,16 +215,18 @@ btxh_beneficiary(const dossier_plugin_host_t *host, dossier_doc_t *doc,
     }
 
     if (hi < cat->age_min || lo > cat->age_max) {
-        host->report(doc, P "/MaDoiTuong", "age_category",
-                     "Tuổi %d không thuộc diện %s%.0s",
-                     "age %d does not fit the category %.0s%s", hi,
-                     cat->vi, cat->en);
+        snprintf(vi, sizeof(vi), "Tuổi %d không thuộc diện %s", hi, cat->vi);
+        snprintf(en, sizeof(en), "age %d does not fit the category %s", hi,
+                 cat->en);
+        host->report_text(doc, P "/MaDoiTuong", "age_category", vi, en);
 
     } else if (lo < cat->age_min || hi > cat->age_max) {
-        host->report(doc, P "/DoiTuong/NgaySinh", "birth_date_required",
-                     "Cần ngày sinh để xác định tuổi %d hay %d%.0s",
-                     "birth date needed: age %d or %d decides the "
-                     "category %s", lo, hi, cat->en);
+        snprintf(vi, sizeof(vi), "Cần ngày sinh để xác định tuổi %d hay %d",
+                 lo, hi);
+        snprintf(en, sizeof(en), "birth date needed: age %d or %d decides "
+                 "the category %s", lo, hi, cat->en);
+        host->report_text(doc, P "/DoiTuong/NgaySinh", "birth_date_required",
+                          vi, en);
     }
 }
 
@@ -240,7 +243,7 @@ btxh_condition(const dossier_plugin_host_t *host, dossier_doc_t *doc,
         && needed && host->get_boolean(doc, ptr, &v) == DOSSIER_OK
         && v != want)
     {
-        host->report(doc, ptr, code, "%s%.0s", "%.0s%s", vi, en);
+        host->report_text(doc, ptr, code, vi, en);
     }
 }
 

@@ -248,14 +248,18 @@ hkd_bounded(const dossier_plugin_host_t *host, dossier_doc_t *doc,
     const char *ptr, long long max, const char *code, const char *vi,
     const char *en)
 {
+    char       vi_msg[256], en_msg[256];
     long long  v;
 
     if (host->expect(doc, ptr, DOSSIER_T_INTEGER, 1)
         && host->get_integer(doc, ptr, &v) == DOSSIER_OK
         && (v < 0 || v > max))
     {
-        host->report(doc, ptr, code, "%s%.0s %lld phải từ 0 đến %lld",
-                     "%.0s%s %lld must be 0 to %lld", vi, en, v, max);
+        snprintf(vi_msg, sizeof(vi_msg), "%s %lld phải từ 0 đến %lld", vi, v,
+                 max);
+        snprintf(en_msg, sizeof(en_msg), "%s %lld must be 0 to %lld", en, v,
+                 max);
+        host->report_text(doc, ptr, code, vi_msg, en_msg);
     }
 }
 

@@ -159,7 +159,7 @@ ht_parent(dossier_state_t *st, const dossier_plugin_host_t *host,
     dossier_doc_t *doc, const char *ptr, const char *who, long child_year)
 {
     int          year, mother;
-    char         p[64];
+    char         p[64], vi[128], en[128];
     size_t       len;
     const char  *s;
 
@@ -171,9 +171,9 @@ ht_parent(dossier_state_t *st, const dossier_plugin_host_t *host,
         host->get_string(doc, p, &s, &len);
 
         if (len == 0) {
-            host->report(doc, p, "parent_name", "Thiếu họ tên %s%.0s",
-                         "the %.0s%s's name is missing",
-                         mother ? "mẹ" : "cha", who);
+            snprintf(vi, sizeof(vi), "Thiếu họ tên %s", mother ? "mẹ" : "cha");
+            snprintf(en, sizeof(en), "the %s's name is missing", who);
+            host->report_text(doc, p, "parent_name", vi, en);
         }
     }
 
@@ -206,10 +206,12 @@ ht_parent(dossier_state_t *st, const dossier_plugin_host_t *host,
     } else if (child_year - year < st->parent_age_min
                || (mother && child_year - year > st->mother_age_max))
     {
-        host->report(doc, p, mother ? "mother_age" : "father_age",
-                     "Tuổi %ld khi sinh con không hợp lý (%s%.0s)",
-                     "age %ld at the birth is not plausible (%.0s%s)",
-                     child_year - year, mother ? "mẹ" : "cha", who);
+        snprintf(vi, sizeof(vi), "Tuổi %ld khi sinh con không hợp lý (%s)",
+                 child_year - year, mother ? "mẹ" : "cha");
+        snprintf(en, sizeof(en), "age %ld at the birth is not plausible (%s)",
+                 child_year - year, who);
+        host->report_text(doc, p, mother ? "mother_age" : "father_age", vi,
+                          en);
     }
 }
 

@@ -14,9 +14,11 @@
  *   - A minor increase only appends: new functions at the end of
  *     dossier_plugin_host_t, new optional callbacks at the end of
  *     dossier_plugin_t.  Nothing is removed, reordered or retyped.
- *   - A plugin that uses a host function added in a later minor checks
- *     host->size first, e.g.
- *         if (DOSSIER_PLUGIN_HOST_HAS(host, some_new_function)) ...
+ *   - A plugin records the minor it was built against, and a gateway of
+ *     an older minor refuses it: a plugin may call every host function
+ *     its header declares.  DOSSIER_PLUGIN_HOST_HAS(host, member) tells
+ *     what the running gateway has, for code shared between builds.
+ *   - 1.1 added report_text (two ready messages, no format).
  *   - The gateway refuses a plugin built for another major, for a newer
  *     minor, or whose structure sizes it does not recognise, before running
  *     any of its code (only ELF constructors run earlier, at dlopen: a
@@ -40,7 +42,7 @@ extern "C" {
 #endif
 
 #define DOSSIER_PLUGIN_ABI_MAJOR      1
-#define DOSSIER_PLUGIN_ABI_MINOR      0
+#define DOSSIER_PLUGIN_ABI_MINOR      1
 
 /* "DSPL": tells a dossier plugin from a symbol that only shares its name */
 #define DOSSIER_PLUGIN_MAGIC_NUMBER   0x4453504cu
@@ -152,7 +154,8 @@ struct dossier_plugin_host_s {
      * same arguments: write "%%" for a literal '%'.  Returns DOSSIER_OK, or
      * DOSSIER_ERROR when out of memory; the host remembers that failure
      * itself, so validate may ignore the result.  Messages are cut at 511
-     * bytes; bytes that are not UTF-8 become '?'.
+     * bytes; bytes that are not UTF-8 become '?'.  When the two messages
+     * need different arguments, use report_text.
      */
     int           (*report)(dossier_doc_t *doc, const char *pointer,
                       const char *code, const char *vi_fmt,
@@ -184,6 +187,16 @@ struct dossier_plugin_host_s {
     int           (*cccd_birth_year)(const char *id, size_t len);
     int           (*list_has)(const char *list, const char *item,
                       size_t len);
+
+    /* ABI 1.1 */
+
+    /*
+     * Reports one problem with two ready messages, Vietnamese and English,
+     * taken as they are (not formats: '%' is an ordinary character).
+     * Otherwise as report: the same code rules, cut, cleaning and result.
+     */
+    int           (*report_text)(dossier_doc_t *doc, const char *pointer,
+                      const char *code, const char *vi, const char *en);
 };
 
 /* 1 when the gateway's host table contains member m. */

@@ -5,11 +5,13 @@
  *
  *   dossier-plugin-check [--sector CODE] [--now yyyyMMddHHmmss] [--core]
  *                        [--set key=value]... PLUGIN.so DOSSIER.json...
+ *   dossier-plugin-check --info [--set key=value]... PLUGIN.so
  *
  * Prints "OK <file>" for an accepted dossier, "REJECTED <file>" and the
  * problem+json the gateway would answer for a rejected one.  Exits 0 when
  * every dossier is accepted, 1 when any is rejected, 2 on a usage, file or
- * plugin error (message on stderr).
+ * plugin error (message on stderr).  --info loads the plugin and prints
+ * what it declares ("name ct", "version", "abi", "sectors" lines).
  */
 
 #include <errno.h>
@@ -31,6 +33,7 @@ typedef struct {
     const char            *sector;
     time_t                 now;
     int                    core;
+    int                    info;
     dg_plugin_t           *plugin;
     dg_plugin_registry_t  *reg;
 } check_conf_t;
@@ -43,7 +46,9 @@ check_usage(void)
             "usage: dossier-plugin-check [--sector CODE] "
             "[--now yyyyMMddHHmmss] [--core]\n"
             "                            [--set key=value]... "
-            "PLUGIN.so DOSSIER.json...\n");
+            "PLUGIN.so DOSSIER.json...\n"
+            "       dossier-plugin-check --info [--set key=value]... "
+            "PLUGIN.so\n");
 }
 
 
@@ -204,12 +209,14 @@ main(int argc, char **argv)
     size_t                nset;
     dg_plugin_t          *plugin;
     check_conf_t          conf;
+    dg_plugin_info_t      info;
     const char           *set[CHECK_MAX_SETTINGS];
     static struct option  options[] = {
         { "sector", required_argument, NULL, 's' },
         { "now", required_argument, NULL, 'n' },
         { "set", required_argument, NULL, 'k' },
         { "core", no_argument, NULL, 'c' },
+        { "info", no_argument, NULL, 'i' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 }
     };
@@ -245,13 +252,17 @@ main(int argc, char **argv)
             conf.core = 1;
             break;
 
+        case 'i':
+            conf.info = 1;
+            break;
+
         default:
             check_usage();
             return 2;
         }
     }
 
-    if (argc - optind < 2) {
+    if (conf.info ? argc - optind != 1 : argc - optind < 2) {
         check_usage();
         return 2;
     }
@@ -281,6 +292,12 @@ main(int argc, char **argv)
 
     conf.plugin = plugin;
     worst = 0;
+
+    if (conf.info) {
+        dg_plugin_info(plugin, &info);
+        printf("name %s\nversion %s\nabi %u.%u\nsectors %s\n", info.name,
+               info.version, info.abi_major, info.abi_minor, info.sectors);
+    }
 
     for (i = optind + 1; i < argc; i++) {
         rc = check_file(&conf, argv[i]);

@@ -38,6 +38,7 @@ static void
 xd_code(const dossier_plugin_host_t *host, dossier_doc_t *doc,
     const char *ptr, size_t digits, const char *vi, const char *en)
 {
+    char         vi_msg[256], en_msg[256];
     size_t       len, i;
     const char  *s;
 
@@ -52,8 +53,10 @@ xd_code(const dossier_plugin_host_t *host, dossier_doc_t *doc,
     }
 
     if (len != digits || i != len) {
-        host->report(doc, ptr, "address", "%s%.0s phải gồm %zu chữ số",
-                     "%.0s%s must be %zu digits", vi, en, digits);
+        snprintf(vi_msg, sizeof(vi_msg), "%s phải gồm %zu chữ số", vi,
+                 digits);
+        snprintf(en_msg, sizeof(en_msg), "%s must be %zu digits", en, digits);
+        host->report_text(doc, ptr, "address", vi_msg, en_msg);
     }
 }
 

@@ -19,16 +19,10 @@
 #include "itest.h"
 
 
-typedef struct {
-    char    *data;
-    size_t   len;
-} itest_buf_t;
-
-
 static const char *itest_env(const char *name);
 
 
-static size_t
+size_t
 itest_collect(char *p, size_t size, size_t n, void *arg)
 {
     itest_buf_t  *b = arg;
@@ -409,6 +403,44 @@ itest_submit(itest_response_t *res, const char *json)
 
     return itest_http(res, "POST", "/v1/dossiers", json, strlen(json),
                       headers);
+}
+
+
+long
+itest_progress(const char *code, int to, itest_response_t *res)
+{
+    long              status;
+    char              path[256], body[512], at[16];
+    time_t            t;
+    struct tm         tm;
+    itest_response_t  own;
+
+    t = time(NULL) + 7 * 3600;
+    gmtime_r(&t, &tm);
+    strftime(at, sizeof(at), "%Y%m%d%H%M%S", &tm);
+
+    snprintf(path, sizeof(path), "/v1/dossiers/%s/progress", code);
+    snprintf(body, sizeof(body),
+             "{\"TrangThaiHoSo\":%d,\"ThoiDiemXuLy\":\"%s\","
+             "\"NoiDungXuLy\":\"Chuyển xử lý\",\"NguoiXuLy\":\"Lê Văn An\""
+             "%s%s%s}", to, at,
+             to == 10 ? ",\"NgayTra\":\"" : "", to == 10 ? at : "",
+             to == 10 ? "\"" : "");
+
+    if (res == NULL) {
+        res = &own;
+    }
+
+    itest_http(res, "POST", path, body, strlen(body),
+               (const char *const[]) { "Content-Type: application/json",
+                                       NULL });
+    status = res->status;
+
+    if (res == &own) {
+        itest_response_free(&own);
+    }
+
+    return status;
 }
 
 

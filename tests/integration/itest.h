@@ -10,6 +10,15 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+/* What a curl write callback collected (itest_collect), NUL-ended. */
+typedef struct {
+    char    *data;
+    size_t   len;
+} itest_buf_t;
+
+size_t itest_collect(char *p, size_t size, size_t n, void *arg);
+
+
 typedef struct {
     long     status;
     char    *body;
@@ -54,6 +63,10 @@ char *itest_header(const itest_response_t *res, const char *name);
 
 /* POST /v1/dossiers with Content-Type: application/json. */
 int itest_submit(itest_response_t *res, const char *json);
+
+/* POST /v1/dossiers/{code}/progress moving it to status to, now; the
+ * answer's status (res, if given, keeps the answer). */
+long itest_progress(const char *code, int to, itest_response_t *res);
 
 /* A valid dossier, unique by code; the caller may change fields. */
 json_t *itest_dossier(const char *ma_ho_so);

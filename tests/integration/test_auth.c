@@ -306,7 +306,7 @@ certificate_binds_the_key(void)
     char              conf[512], url[256];
     itest_response_t  res;
 
-    port = atoi(getenv("DOSSIER_PUBLIC_PORT")) + 10;
+    port = atoi(getenv("DOSSIER_PUBLIC_PORT")) + 2;
     snprintf(conf, sizeof(conf),
              "server {\n    listen 127.0.0.1:%d;\n    dossier_auth on;\n"
              "    dossier_certificate_client ht-registry;\n"

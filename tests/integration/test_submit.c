@@ -162,6 +162,45 @@ malformed_bodies(void)
 }
 
 
+/*
+ * Issue 14, hole 2: a backslash before a multi-byte character answered
+ * 500 (the problem could not quote the input); a valid dossier, a NUL
+ * byte and more must not be stored.  Every one is 400 with a json.* code.
+ */
+static void
+hostile_bodies(void)
+{
+    char    *json, *body;
+    size_t   len;
+    json_t  *d;
+
+    expect_problem("{\"a\":\"\\\xc3\xa9\"}", 11, 400, "", "json.syntax");
+    expect_problem("{\"a\":\"\\\xe1\xbb\x87\"}", 12, 400, "",
+                   "json.syntax");
+    expect_problem("{\"\\\xf0\x9f\x98\x80\":1}", 11, 400, "",
+                   "json.syntax");
+    expect_problem("{\"a\":\"\\\xff\"}", 10, 400, "", "json.utf8");
+    expect_problem("{}\0{}", 5, 400, "", "json.syntax");
+
+    d = itest_dossier(itest_unique("HP-NUL"));
+    json = itest_dump(d);
+    len = strlen(json);
+
+    body = malloc(len + 3);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(body);
+    memcpy(body, json, len);
+    memcpy(body + len, "\0{}", 3);
+
+    expect_problem(body, len + 3, 400, "", "json.syntax");
+    CU_ASSERT_EQUAL(itest_sql_long(ROWS_SQL, json_string_value(
+                                       json_object_get(d, "MaHoSo"))), 0);
+
+    free(body);
+    free(json);
+    json_decref(d);
+}
+
+
 static void
 invalid_dossier(void)
 {
@@ -430,6 +469,7 @@ static CU_TestInfo  tests[] = {
     { "201 and the row is committed", submit_stores_row },
     { "identical retry 200, other content 409", retry_and_conflict },
     { "malformed bodies are 400 with json.* codes", malformed_bodies },
+    { "bad escapes, NUL after a value: 400 json.*", hostile_bodies },
     { "invalid dossier is 422 with every problem", invalid_dossier },
     { "415 and 405", content_type_and_method },
     { "413 above 1 MiB, exactly 1 MiB accepted", body_size_limit },

@@ -294,6 +294,72 @@ test_message_stays_utf8(void)
 }
 
 
+/*
+ * Whatever bytes follow a backslash, the body is malformed (400) and its
+ * problem renders (issue 14, hole 2: "\\é" answered 500): jansson quotes
+ * the input cut after the backslash, inside the character.
+ */
+static void
+test_bad_escape_renders(void)
+{
+    char                *out;
+    size_t               i, len;
+    json_t              *doc;
+    const char          *msg;
+    dg_problems_t        p;
+    static const char   *bodies[] = {
+        "{\"a\":\"\\\xc3\xa9\"}",                /* \é */
+        "{\"a\":\"\\\xe1\xbb\x87\"}",            /* \ệ */
+        "{\"a\":\"\\\xf0\x9f\x98\x80\"}",        /* \😀 */
+        "{\"\\\xc3\xa9\":1}",                     /* in a key */
+        "{\"a\":\"\\\xff\"}",                     /* \ and 0xff */
+        "{\"a\":\"\\u\xc3\xa9\"}",               /* \u then é */
+    };
+
+    for (i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+        len = strlen(bodies[i]);
+        /* json.syntax, or json.utf8 when the byte is no UTF-8 at all */
+        CU_ASSERT_STRING_EQUAL(parse_code(bodies[i], len, 32),
+                               i == 4 ? "json.utf8" : "json.syntax");
+
+        dg_problems_init(&p);
+        CU_ASSERT_PTR_NULL(dg_json_parse(bodies[i], len, 32, &p));
+        CU_ASSERT_EQUAL_FATAL(p.n, 1);
+
+        out = dg_problem_json(400, NULL, NULL, &p);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+
+        /* the body is JSON and the message still says where */
+        doc = json_loads(out, 0, NULL);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+        msg = json_string_value(json_object_get(
+                  json_array_get(json_object_get(doc, "errors"), 0),
+                  "message"));
+        CU_ASSERT_PTR_NOT_NULL_FATAL(msg);
+        CU_ASSERT_PTR_NOT_NULL(strstr(msg, "malformed JSON at line 1"));
+
+        json_decref(doc);
+        free(out);
+        dg_problems_free(&p);
+    }
+}
+
+
+/* a complete value, a NUL byte, then more: not one value, so 400 */
+static void
+test_nul_byte_after_value(void)
+{
+    CU_ASSERT_STRING_EQUAL(CODE("{}\0"), "json.syntax");
+    CU_ASSERT_STRING_EQUAL(CODE("{}\0abc"), "json.syntax");
+    CU_ASSERT_STRING_EQUAL(CODE("{\"a\":1}\0{\"a\":2}"), "json.syntax");
+    CU_ASSERT_STRING_EQUAL(CODE("{\"a\":\"x\"} \0\xc3"), "json.syntax");
+    CU_ASSERT_STRING_EQUAL(CODE("42\0""1"), "json.syntax");
+    CU_ASSERT_STRING_EQUAL(CODE("\"x\"\0\""), "json.syntax");
+    /* a raw NUL inside a string is not the escape \u0000 either */
+    CU_ASSERT_STRING_EQUAL(CODE("{\"a\":\"x\0y\"}"), "json.syntax");
+}
+
+
 static void
 test_pointer_get(void)
 {
@@ -393,6 +459,8 @@ static CU_TestInfo  tests[] = {
     { "utf8", test_utf8 },
     { "nul", test_nul },
     { "message stays utf8", test_message_stays_utf8 },
+    { "bad escape renders", test_bad_escape_renders },
+    { "nul byte after value", test_nul_byte_after_value },
     { "pointer get", test_pointer_get },
     { "pointer round trip", test_pointer_round_trip },
     { "utf8 length", test_utf8_length },

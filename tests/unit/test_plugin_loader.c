@@ -1,14 +1,17 @@
 /*
- * The plugin loader: the ABI checks, settings, the registry, the host
- * table as a plugin sees it.  Fixture plugins (tests/unit/fixtures/plugins)
- * are compiled at run time with only -Iplugins/include, as a sector team
- * would build them; "$CC" or cc, from the repository root.
+ * The plugin loader: the file checks, the ABI checks, settings, the
+ * registry, the host table as a plugin sees it.  Fixture plugins
+ * (tests/unit/fixtures/plugins) are compiled at run time with only
+ * -Iplugins/include, as a sector team would build them, or with the ABI
+ * 1.0 header kept in fixtures/plugins/abi-1.0 before it, as a team built
+ * them then; "$CC" or cc, from the repository root.
  */
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "dossier_plugin.h"
@@ -17,6 +20,7 @@
 #include "unit.h"
 
 #define FIXTURES  "tests/unit/fixtures/plugins"
+#define ABI_1_0   "-I" FIXTURES "/abi-1.0"
 #define ERRLEN    512
 
 static char  fixture_dir[64];
@@ -100,8 +104,9 @@ fixture(const char *out, const char *src, const char *defs)
 
     cc = getenv("CC");
 
+    /* defs first: an -I there comes before plugins/include */
     snprintf(cmd, sizeof(cmd),
-             "%s -shared -fPIC -Iplugins/include %s -o '%s' %s/%s.c",
+             "%s -shared -fPIC %s -Iplugins/include -o '%s' %s/%s.c",
              cc != NULL && cc[0] != '\0' ? cc : "cc", defs, path, FIXTURES,
              src);
 
@@ -285,7 +290,7 @@ test_wrong_abi_major(void)
     refused(path, err);
 
     snprintf(want, sizeof(want), "plugin \"future\" (%s): built for plugin "
-             "ABI 2.0, this gateway provides 1.0", path);
+             "ABI 2.0, this gateway provides 1.1", path);
     ASSERT_STR(err, want);
 }
 
@@ -296,11 +301,11 @@ test_newer_abi_minor(void)
     char         err[ERRLEN], want[ERRLEN];
     const char  *path;
 
-    path = fixture("abi11", "handmade", "-DABI_MINOR=1");
+    path = fixture("abi12", "handmade", "-DABI_MINOR=2");
     refused(path, err);
 
     snprintf(want, sizeof(want), "plugin \"future\" (%s): built for plugin "
-             "ABI 1.1, this gateway provides 1.0", path);
+             "ABI 1.2, this gateway provides 1.1", path);
     ASSERT_STR(err, want);
 }
 
@@ -308,19 +313,21 @@ test_newer_abi_minor(void)
 static void
 test_wrong_struct_sizes(void)
 {
-    char         err[ERRLEN];
-    const char  *path;
+    char          err[ERRLEN], want[ERRLEN];
+    const char   *path;
+    dg_plugin_t  *p;
 
     path = fixture("hostsize", "handmade",
                    "-D'HOST_SIZE=(sizeof(dossier_plugin_host_t) + 8)'");
     refused(path, err);
-    ASSERT_HAS(err, "plugin \"future\" (");
-    ASSERT_HAS(err, path);
-    ASSERT_HAS(err, "built for plugin ABI 1.0 with a host table of");
-    ASSERT_HAS(err, "this gateway provides 1.0 with");
-    ASSERT_HAS(err, "rebuild it");
+    snprintf(want, sizeof(want), "plugin \"future\" (%s): built for plugin "
+             "ABI 1.1 with a host table of %zu bytes, but ABI 1.1 has %zu "
+             "(this gateway provides 1.1); rebuild it with this gateway's "
+             "dossier_plugin.h", path, sizeof(dossier_plugin_host_t) + 8,
+             sizeof(dossier_plugin_host_t));
+    ASSERT_STR(err, want);
 
-    /* the host table may only be smaller for an older minor */
+    /* smaller is no better: the size is the one of the minor, exactly */
     path = fixture("hostsmall", "handmade",
                    "-D'HOST_SIZE=(sizeof(dossier_plugin_host_t) - 8)'");
     refused(path, err);
@@ -330,6 +337,29 @@ test_wrong_struct_sizes(void)
                    "-D'PLUGIN_SIZE=(sizeof(dossier_plugin_t) + 8)'");
     refused(path, err);
     ASSERT_HAS(err, "plugin definition of");
+
+    /* a block claiming 1.0 must carry the 1.0 table's size, no other */
+    path = fixture("claims10", "handmade", "-DABI_MINOR=0");
+    refused(path, err);
+    snprintf(want, sizeof(want), "built for plugin ABI 1.0 with a host "
+             "table of %zu bytes, but ABI 1.0 has %zu (this gateway provides "
+             "1.1)", sizeof(dossier_plugin_host_t),
+             offsetof(dossier_plugin_host_t, report_text));
+    ASSERT_HAS(err, want);
+
+    path = fixture("claims10small", "handmade", "-DABI_MINOR=0 "
+                   "-D'HOST_SIZE=(offsetof(dossier_plugin_host_t, "
+                   "report_text) - 8)'");
+    refused(path, err);
+    ASSERT_HAS(err, "but ABI 1.0 has");
+
+    /* and with it, it loads: the 1.0 table is the start of ours */
+    p = load(fixture("claims10ok", "handmade", "-DABI_MINOR=0 -DINIT_OK "
+                     "-D'HOST_SIZE=offsetof(dossier_plugin_host_t, "
+                     "report_text)'"), err, NULL);
+    ASSERT_STR(err, "");
+    CU_ASSERT_PTR_NOT_NULL(p);
+    dg_plugin_unload(p);
 }
 
 
@@ -376,17 +406,34 @@ test_null_callbacks(void)
 static void
 test_bad_name(void)
 {
-    char         err[ERRLEN];
+    char         err[ERRLEN], want[ERRLEN];
     const char  *path;
 
     path = fixture("badname", "handmade", "-D'NAME=\"Bad-Name\"'");
     refused(path, err);
-    ASSERT_HAS(err, path);
-    ASSERT_HAS(err, "[a-z0-9_]");
+    snprintf(want, sizeof(want), "plugin file %s: the plugin name "
+             "\"Bad-Name\" is not 1 to 64 characters of [a-z0-9_]", path);
+    ASSERT_STR(err, want);
 
     path = fixture("noname", "handmade", "-DNAME=NULL");
     refused(path, err);
-    ASSERT_HAS(err, "[a-z0-9_]");
+    ASSERT_HAS(err, "the plugin name (none) is not 1 to 64");
+
+    path = fixture("emptyname", "handmade", "-D'NAME=\"\"'");
+    refused(path, err);
+    ASSERT_HAS(err, "the plugin name \"\" is not");
+
+    /* what cannot be printed is not, and a long name is cut */
+    path = fixture("oddname", "handmade", "-D'NAME=\"a\\\"b\\nc\"'");
+    refused(path, err);
+    ASSERT_HAS(err, "the plugin name \"a?b?c\" is not");
+
+    path = fixture("longname", "handmade", "-D'NAME=\""
+                   "a123456789b123456789c123456789d123456789e123456789"
+                   "f123456789g123456789\"'");
+    refused(path, err);
+    ASSERT_HAS(err, "the plugin name \"a123456789b123456789c123456789"
+               "d123456789e123456789f123456789g12345...\" is not 1 to 64");
 }
 
 
@@ -855,7 +902,7 @@ test_counters(void)
     item = json_array_get(list, 0);
     ASSERT_STR(json_string_value(json_object_get(item, "name")), "good");
     ASSERT_STR(json_string_value(json_object_get(item, "version")), "1.0");
-    ASSERT_STR(json_string_value(json_object_get(item, "abi")), "1.0");
+    ASSERT_STR(json_string_value(json_object_get(item, "abi")), "1.1");
     ASSERT_STR(json_string_value(json_object_get(item, "sectors")), "T1,T2");
     CU_ASSERT_TRUE(json_is_false(json_object_get(item, "enabled")));
     CU_ASSERT_EQUAL(json_integer_value(json_object_get(item, "calls")), 1);
@@ -947,6 +994,194 @@ test_rebuilt_plugin(void)
 }
 
 
+/*
+ * A plugin built against the 1.0 header, before report_text, still loads
+ * and works in this 1.1 gateway: its host table has the 1.0 size.
+ */
+static void
+test_abi_1_0_plugin(void)
+{
+    int                    rc;
+    char                   err[ERRLEN];
+    json_t                *list;
+    const char            *path;
+    dg_plugin_t           *p;
+    dg_problems_t          problems;
+    dg_plugin_info_t       info;
+    dg_plugin_registry_t  *reg;
+    static const char     *kv[] = { "report=a,Bad" };
+    static const char     *expect[] = { "expect=/v" };
+    static const char     *helpers[] = { "helpers=1" };
+
+    path = fixture("old", "good", ABI_1_0 " -D'NAME=\"old\"'");
+    p = load(path, err, NULL);
+    ASSERT_STR(err, "");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+
+    dg_plugin_info(p, &info);
+    CU_ASSERT_EQUAL(info.abi_major, 1);
+    CU_ASSERT_EQUAL(info.abi_minor, 0);
+    dg_plugin_unload(p);
+
+    /* it is the 1.0 build: the 1.1 fixture's setting is unknown to it */
+    p = load(path, err, "text=1", NULL);
+    CU_ASSERT_PTR_NULL(p);
+    ASSERT_HAS(err, "unknown setting \"text\"");
+
+    reg = registry_of(path, kv, 1);
+    ASSERT_STR(run_codes(reg, "T1", "{}", &rc, &problems), "old.a,old.bad");
+    CU_ASSERT_EQUAL(rc, 2);
+    CU_ASSERT_EQUAL_FATAL(problems.n, 2);
+    ASSERT_STR(problems.items[0].pointer, "/Fixture");
+    ASSERT_STR(problems.items[0].message, "vi old / en old");
+    dg_problems_free(&problems);
+
+    list = dg_plugins_json(reg);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(list);
+    ASSERT_STR(json_string_value(json_object_get(json_array_get(list, 0),
+                                                 "abi")), "1.0");
+    json_decref(list);
+    dg_plugins_free(reg);
+
+    reg = registry_of(path, expect, 1);
+    ASSERT_STR(run_codes(reg, "T1", "{\"v\": 3}", &rc, &problems),
+               "old.type");
+    ASSERT_STR(problems.items[0].message, "Cần chuỗi / expected a string");
+    dg_problems_free(&problems);
+    dg_plugins_free(reg);
+
+    reg = registry_of(path, helpers, 1);
+    run_codes(reg, "T1", "{}", &rc, &problems);
+    CU_ASSERT_EQUAL_FATAL(problems.n, 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(problems.items[0].message,
+                                  "list=1010 host=1"));
+    dg_problems_free(&problems);
+    dg_plugins_free(reg);
+}
+
+
+static void
+test_report_text(void)
+{
+    int                    rc;
+    char                   big[1300];
+    const char            *kv[3];
+    dg_problems_t          problems;
+    dg_plugin_registry_t  *reg;
+
+    /* ready messages are not formats; they are cleaned like the others */
+    kv[0] = "report=a,Two";
+    kv[1] = "text=1";
+    kv[2] = "message=50% %s %n \xff";
+    reg = registry_of(fixture("good", "good", ""), kv, 3);
+
+    ASSERT_STR(run_codes(reg, "T1", "{}", &rc, &problems),
+               "good.a,good.two");
+    CU_ASSERT_EQUAL(rc, 2);
+    CU_ASSERT_EQUAL_FATAL(problems.n, 2);
+    ASSERT_STR(problems.items[0].pointer, "/Fixture");
+    ASSERT_STR(problems.items[0].message, "50% %s %n ? / good");
+    dg_problems_free(&problems);
+    dg_plugins_free(reg);
+
+    /* cut at 511 bytes on a character boundary, as report does */
+    memcpy(big, "message=", 8);
+    for (rc = 0; rc < 600; rc++) {
+        memcpy(big + 8 + 2 * rc, "\xc3\xa9", 2);
+    }
+    big[8 + 1200] = '\0';
+    kv[2] = big;
+
+    reg = registry_of(fixture("good", "good", ""), kv, 3);
+    run_codes(reg, "T1", "{}", &rc, &problems);
+    CU_ASSERT_EQUAL_FATAL(problems.n, 2);
+    CU_ASSERT_EQUAL(strlen(problems.items[0].message), 2 * 255 + 7);
+    dg_problems_free(&problems);
+    dg_plugins_free(reg);
+}
+
+
+/* As secret files: no one but root or the worker user may change a plugin. */
+static void
+test_file_checks(void)
+{
+    char          err[ERRLEN], want[2 * ERRLEN], dir[128], linked[160];
+    uid_t         owner;
+    const char   *path;
+    dg_plugin_t  *p;
+
+    path = fixture("owned", "good", "");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(path);
+
+    CU_ASSERT_EQUAL_FATAL(chmod(path, 0666), 0);
+    refused(path, err);
+    snprintf(want, sizeof(want), "plugin file %s: writable by any user "
+             "(mode 0666); make it writable by its owner only (chmod go-w)",
+             path);
+    ASSERT_STR(err, want);
+    CU_ASSERT_EQUAL_FATAL(chmod(path, 0755), 0);
+
+    /* root may give the file away; others own what they build */
+    owner = geteuid();
+    if (owner == 0) {
+        owner = 4242;
+        CU_ASSERT_EQUAL_FATAL(chown(path, owner, (gid_t) -1), 0);
+    }
+
+    dg_plugin_set_owner(owner + 1);
+    refused(path, err);
+    snprintf(want, sizeof(want), "plugin file %s: owned by uid %u (", path,
+             (unsigned) owner);
+    ASSERT_HAS(err, want);
+    snprintf(want, sizeof(want), "), not by root or the worker user uid %u "
+             "(", (unsigned) owner + 1);
+    ASSERT_HAS(err, want);
+    ASSERT_HAS(err, "; chown it to one of them");
+
+    dg_plugin_set_owner(owner);
+    p = load(path, err, NULL);
+    ASSERT_STR(err, "");
+    CU_ASSERT_PTR_NOT_NULL(p);
+    dg_plugin_unload(p);
+
+    /* a file of root's is fine whoever the worker user is */
+    if (geteuid() == 0) {
+        CU_ASSERT_EQUAL_FATAL(chown(path, 0, (gid_t) -1), 0);
+        dg_plugin_set_owner(owner + 1);
+        p = load(path, err, NULL);
+        CU_ASSERT_PTR_NOT_NULL(p);
+        dg_plugin_unload(p);
+    }
+
+    dg_plugin_set_owner((uid_t) -1);
+
+    /* a directory anyone may write to: anyone may replace the file */
+    snprintf(dir, sizeof(dir), "%s/open", fixture_dir);
+    snprintf(linked, sizeof(linked), "%s/owned.so", dir);
+    CU_ASSERT_EQUAL_FATAL(mkdir(dir, 0755), 0);
+    CU_ASSERT_EQUAL_FATAL(link(path, linked), 0);
+    CU_ASSERT_EQUAL_FATAL(chmod(dir, 0777), 0);
+
+    refused(linked, err);
+    snprintf(want, sizeof(want), "plugin file %s: its directory %s is "
+             "writable by any user (mode 0777), who could replace the file; "
+             "chmod o-w it", linked, dir);
+    ASSERT_STR(err, want);
+
+    /* unless sticky, as /tmp: then only the owner may */
+    CU_ASSERT_EQUAL_FATAL(chmod(dir, 01777), 0);
+    p = load(linked, err, NULL);
+    ASSERT_STR(err, "");
+    CU_ASSERT_PTR_NOT_NULL(p);
+    dg_plugin_unload(p);
+
+    refused(fixture_dir, err);
+    snprintf(want, sizeof(want), "plugin file %s: not a regular file",
+             fixture_dir);
+    ASSERT_STR(err, want);
+}
+
+
 static CU_TestInfo  plugin_loader_tests[] = {
     { "good plugin loads", test_good_plugin_loads },
     { "wrong ABI major refused", test_wrong_abi_major },
@@ -957,6 +1192,9 @@ static CU_TestInfo  plugin_loader_tests[] = {
     { "bad plugin name refused", test_bad_name },
     { "unbroken handmade block loads", test_handmade_accepted },
     { "non-ELF and missing files refused", test_not_elf },
+    { "file owner and mode checked", test_file_checks },
+    { "ABI 1.0 plugin loads and works", test_abi_1_0_plugin },
+    { "report_text takes ready messages", test_report_text },
     { "settings", test_settings },
     { "sector setting", test_sector_setting },
     { "declaration order", test_declaration_order },

@@ -238,6 +238,42 @@ test_problem_json_optional_members(void)
 }
 
 
+/* bytes that are not UTF-8, wherever they come from, still render */
+static void
+test_problem_not_utf8(void)
+{
+    char           *out;
+    json_t         *root, *e;
+    dg_problems_t   p;
+
+    dg_problems_init(&p);
+    CU_ASSERT_EQUAL(dg_problems_add(&p, "/\xc3x", "c\xff", "a\xc3%s",
+                                    "b%s", "\xe1\xbb"), 0);
+    CU_ASSERT_EQUAL(dg_problems_add(&p, "/\xed\xa0\x80", "c", "\xc0\xaf",
+                                    "\xf4\x90\x80\x80 Đơn \xe1"), 0);
+
+    CU_ASSERT_STRING_EQUAL(p.items[0].pointer, "/?x");
+    CU_ASSERT_STRING_EQUAL(p.items[0].code, "c?");
+    /* a character cut at the end is dropped, one cut before more is '?' */
+    CU_ASSERT_STRING_EQUAL(p.items[0].message, "a??? / b");
+    CU_ASSERT_STRING_EQUAL(p.items[1].pointer, "/???");
+    CU_ASSERT_STRING_EQUAL(p.items[1].message, "?? / ???? Đơn ");
+
+    out = dg_problem_json(422, NULL, NULL, &p);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+
+    root = json_loads(out, 0, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(root);
+    e = json_array_get(json_object_get(root, "errors"), 1);
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(e, "message")),
+                           "?? / ???? Đơn ");
+
+    json_decref(root);
+    free(out);
+    dg_problems_free(&p);
+}
+
+
 static void
 test_status_title(void)
 {
@@ -268,6 +304,7 @@ static CU_TestInfo  tests[] = {
     { "pointer append index", test_pointer_append_index },
     { "problem json", test_problem_json },
     { "problem json optional members", test_problem_json_optional_members },
+    { "problem not utf8", test_problem_not_utf8 },
     { "status title", test_status_title },
     CU_TEST_INFO_NULL
 };

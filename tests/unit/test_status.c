@@ -85,7 +85,7 @@ status_view(void)
         .received_at = 1795487401, .updated_at = 1795487500
     };
 
-    text = dg_status_json(&s);
+    text = dg_status_json(&s, DG_STATUS_VIEW_LOOKUP);
     CU_ASSERT_PTR_NOT_NULL_FATAL(text);
     o = json_loads(text, 0, NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(o);
@@ -107,7 +107,7 @@ status_view(void)
     free(text);
 
     s.ngay_tra = 1795487400 + 86400;
-    text = dg_status_json(&s);
+    text = dg_status_json(&s, DG_STATUS_VIEW_LOOKUP);
     o = json_loads(text, 0, NULL);
     CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(o, "NgayTra")),
                            "20261125093000");
@@ -116,7 +116,28 @@ status_view(void)
 }
 
 
+/* The 201 and the 200 of a retry render from the same status. */
+static void
+accepted_view(void)
+{
+    char         *text;
+    dg_status_t   s = {
+        .id = 17, .ma_ho_so = "HP-1", .ma_tthc = "1.001776",
+        .ma_linh_vuc = "BTXH", .owner = "031185001234", .trang_thai = 1,
+        .received_at = 1795487401
+    };
+
+    text = dg_status_json(&s, DG_STATUS_VIEW_ACCEPTED);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    CU_ASSERT_STRING_EQUAL(text, "{\"id\":17,\"MaHoSo\":\"HP-1\","
+                           "\"status\":\"accepted\","
+                           "\"received_at\":\"2026-11-24T09:30:01+07:00\"}");
+    free(text);
+}
+
+
 static CU_TestInfo  tests[] = {
+    { "accepted view (201, 200)", accepted_view },
     { "final statuses never move", final_statuses_never_move },
     { "allowed and refused moves", allowed_moves },
     { "sources as a PostgreSQL array", sources_array },

@@ -1,8 +1,12 @@
 /*
- * GET /v1/stats?from=&to=[&sector=]: the city's figures (CONTRACT.md
- * section 6), from counters per day and sector that the submitting and
- * progress transactions keep (sql/migrations/0004): one query whose cost
- * depends on the days asked, not on the number of dossiers.
+ * ngx_http_dossier_figures_module: GET /v1/stats?from=&to=[&sector=], the
+ * city's figures (CONTRACT.md section 6; "stats" is the contract's name,
+ * ngx_http_dossier_stats.h the metrics counters), from counters per day and
+ * sector that the submitting and progress transactions keep
+ * (sql/migrations/0004): one query whose cost depends on the days asked,
+ * not on the number of dossiers.
+ *
+ *   dossier_stats;            location
  */
 
 #include <ngx_config.h>
@@ -11,6 +15,8 @@
 
 #include "dg_stats.h"
 #include "ngx_http_dossier.h"
+#include "ngx_http_dossier_reader.h"
+#include "ngx_http_dossier_response.h"
 
 
 #define NGX_HTTP_DOSSIER_STATS_SQL                                           \
@@ -25,7 +31,7 @@ typedef struct {
 } ngx_http_dossier_stats_ctx_t;
 
 
-ngx_int_t ngx_http_dossier_stats_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_dossier_stats_handler(ngx_http_request_t *r);
 
 static ngx_int_t ngx_http_dossier_stats_start(ngx_http_request_t *r);
 static void ngx_http_dossier_stats_done(ngx_http_dossier_reader_t *rd,
@@ -37,7 +43,51 @@ static ngx_int_t ngx_http_dossier_stats_answer(
 static ngx_str_t  ngx_http_dossier_json_type = ngx_string("application/json");
 
 
-ngx_int_t
+static ngx_command_t  ngx_http_dossier_figures_commands[] = {
+
+    { ngx_string("dossier_stats"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_dossier_set_handler,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      ngx_http_dossier_stats_handler },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_dossier_figures_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    NULL,                                  /* postconfiguration */
+
+    NULL,                                  /* create main configuration */
+    NULL,                                  /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    NULL,                                  /* create location configuration */
+    NULL                                   /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_dossier_figures_module = {
+    NGX_MODULE_V1,
+    &ngx_http_dossier_figures_module_ctx, /* module context */
+    ngx_http_dossier_figures_commands, /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    NULL,                                  /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static ngx_int_t
 ngx_http_dossier_stats_handler(ngx_http_request_t *r)
 {
     return ngx_http_dossier_reader_handler(r,
@@ -52,7 +102,6 @@ ngx_http_dossier_stats_start(ngx_http_request_t *r)
     ngx_int_t                      rc;
     dg_problems_t                  problems;
     ngx_http_dossier_stats_ctx_t  *ctx;
-    ngx_http_dossier_main_conf_t  *dmcf;
     ngx_http_dossier_pg_query_t   *q;
 
     rc = ngx_http_dossier_reader_check(r);
@@ -60,14 +109,13 @@ ngx_http_dossier_stats_start(ngx_http_request_t *r)
         return rc;
     }
 
-    dmcf = ngx_http_get_module_main_conf(r, ngx_http_dossier_module);
     ctx = ngx_http_dossier_ctx(r)->data;
     q = &ctx->reader.query;
 
     dg_problems_init(&problems);
 
     if (dg_stats_query_parse((char *) r->args.data, r->args.len,
-                             ngx_http_dossier_pg_catalog(dmcf->pool),
+                             ngx_http_dossier_catalog(r),
                              &ctx->q, &problems)
         != 0)
     {
@@ -92,9 +140,7 @@ ngx_http_dossier_stats_start(ngx_http_request_t *r)
         q->params[2] = ngx_http_dossier_reader_sectors(r);
 
         if (q->params[2][0] == '\0') {
-            return ngx_http_dossier_send_error(r, NGX_HTTP_FORBIDDEN,
-                       "auth.sector", "Không được xem dữ liệu của lĩnh vực nào",
-                       "not allowed to read any sector");
+            return ngx_http_dossier_send_error(r, DG_ERR_READER_NO_SECTOR);
         }
     }
 
@@ -111,7 +157,7 @@ ngx_http_dossier_stats_start(ngx_http_request_t *r)
 static void
 ngx_http_dossier_stats_done(ngx_http_dossier_reader_t *rd, PGresult *res)
 {
-    ngx_http_dossier_reader_finalize(rd->request,
+    ngx_http_dossier_finalize(rd->request,
         ngx_http_dossier_stats_answer((ngx_http_dossier_stats_ctx_t *) rd,
                                       res));
 }
