@@ -55,10 +55,12 @@ another_owner_is_a_conflict(void)
     itest_response_free(&res);
     itest_as_client("demo-portal", "demo-portal-secret");
 
-    /* nor from the citizen the dossier is about */
+    /* nor from the citizen the dossier is about, who may not claim the
+     * code at all */
     token = itest_vneid_token(citizen, NULL);
     itest_as_citizen(token);
-    CU_ASSERT_EQUAL(submit_body(json, &res), 409);
+    CU_ASSERT_EQUAL(submit_body(json, &res), 403);
+    CU_ASSERT_TRUE(itest_has_problem(&res, "", "auth.code_prefix"));
     CU_ASSERT_PTR_NULL(strstr(res.body, "\"id\""));
     itest_response_free(&res);
     itest_as_client("demo-portal", "demo-portal-secret");
