@@ -5,6 +5,10 @@
  * Events are registered level-triggered even under epoll: PQconsumeInput()
  * may stop after one read with more data in the socket, and with
  * edge-triggered events nothing would wake us for the rest.
+ *
+ * One more connection, outside the pool, only LISTENs (once someone asks
+ * for notifications): it keeps read interest while idle and hands every
+ * NOTIFY to its handler.
  */
 
 #include <ngx_config.h>
@@ -56,6 +60,8 @@ struct ngx_http_dossier_pg_conn_s {
 
     u_char                       *buf;
     size_t                        bufsize;
+
+    unsigned                      listener:1;   /* pg->listener */
 };
 
 
@@ -76,6 +82,13 @@ struct ngx_http_dossier_pg_s {
     ngx_queue_t                   catalog_waiters;
     ngx_event_t                   refresh;
 
+    /* LISTEN/NOTIFY: a connection of its own, never in the pool */
+    ngx_http_dossier_pg_conn_t    listener;
+    ngx_http_dossier_pg_query_t   listen_query;
+    u_char                        listen_sql[80];
+    ngx_http_dossier_pg_notify_pt notify;
+    void                         *notify_data;
+    unsigned                      listening:1;
     /* answers waiting for the next turn of the event loop */
     ngx_event_t                   post;
     ngx_queue_t                   posted_items;
@@ -132,6 +145,9 @@ static void ngx_http_dossier_pg_dequeue(ngx_http_dossier_pg_item_t *item);
 static void ngx_http_dossier_pg_query_done(ngx_http_dossier_pg_query_t *q,
     PGresult *res, const char *sqlstate);
 static void ngx_http_dossier_pg_refresh(ngx_event_t *ev);
+static void ngx_http_dossier_pg_listened(ngx_http_dossier_pg_query_t *q,
+    PGresult *res);
+static void ngx_http_dossier_pg_notifies(ngx_http_dossier_pg_conn_t *pc);
 static char *ngx_http_dossier_pg_check_servers(const char *host,
     const char *hostaddr, const char *port, const char *attrs);
 static ngx_uint_t ngx_http_dossier_pg_count(const char *list);
@@ -189,6 +205,19 @@ ngx_http_dossier_pg_create(ngx_cycle_t *cycle,
     pg->catalog_query.handler = ngx_http_dossier_pg_catalog_done;
     pg->catalog_query.data = pg;
 
+    pc = &pg->listener;
+    pc->pg = pg;
+    pc->listener = 1;
+    pc->retry.handler = ngx_http_dossier_pg_connect;
+    pc->retry.data = pc;
+    pc->retry.log = pg->log;
+    pc->retry.cancelable = 1;
+
+    pg->listen_query.pg = pg;
+    pg->listen_query.sql = (char *) pg->listen_sql;
+    pg->listen_query.handler = ngx_http_dossier_pg_listened;
+    pg->listen_query.data = pg;
+
     stats->conns[NGX_HTTP_DOSSIER_PG_DOWN] += conf->pool_size;
 
     for (i = 0; i < conf->pool_size; i++) {
@@ -228,6 +257,13 @@ ngx_http_dossier_pg_destroy(ngx_http_dossier_pg_t *pg)
         ngx_http_dossier_pg_close(&pg->conns[i]);
         ngx_free(pg->conns[i].buf);
     }
+
+    if (pg->listener.retry.timer_set) {
+        ngx_del_timer(&pg->listener.retry);
+    }
+
+    ngx_http_dossier_pg_close(&pg->listener);
+    pg->listening = 0;
 
     if (pg->refresh.timer_set) {
         ngx_del_timer(&pg->refresh);
@@ -540,6 +576,73 @@ ngx_http_dossier_pg_ready(ngx_http_dossier_pg_t *pg)
 }
 
 
+ngx_int_t
+ngx_http_dossier_pg_listen(ngx_http_dossier_pg_t *pg, const char *channel,
+    ngx_http_dossier_pg_notify_pt handler, void *data)
+{
+    if (pg->notify) {
+        return NGX_OK;
+    }
+
+    if (ngx_strlen(channel) > sizeof(pg->listen_sql) - sizeof("LISTEN ")) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf(pg->listen_sql, "LISTEN %s%Z", channel);
+    pg->notify = handler;
+    pg->notify_data = data;
+
+    /* the handler runs from events only: the connection comes up later */
+    ngx_http_dossier_pg_connect(&pg->listener.retry);
+
+    return NGX_OK;
+}
+
+
+ngx_uint_t
+ngx_http_dossier_pg_listening(ngx_http_dossier_pg_t *pg)
+{
+    return pg->listening;
+}
+
+
+/* LISTEN is in effect (res) or the connection failed; in effect, whatever
+ * was notified while we did not listen is lost: the handler hears that as
+ * a notification without payload. */
+static void
+ngx_http_dossier_pg_listened(ngx_http_dossier_pg_query_t *q, PGresult *res)
+{
+    ngx_http_dossier_pg_t  *pg = q->data;
+
+    if (res == NULL) {
+        pg->listening = 0;
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, pg->log, 0,
+                  "dossier: PostgreSQL: %s", pg->listen_sql);
+
+    pg->listening = 1;
+    pg->notify(pg->notify_data, NULL);
+}
+
+
+static void
+ngx_http_dossier_pg_notifies(ngx_http_dossier_pg_conn_t *pc)
+{
+    PGnotify               *n;
+    ngx_http_dossier_pg_t  *pg = pc->pg;
+
+    while ((n = PQnotifies(pc->conn)) != NULL) {
+        if (pg->listening) {
+            pg->notify(pg->notify_data, n->extra);
+        }
+
+        PQfreemem(n);
+    }
+}
+
+
 static void
 ngx_http_dossier_pg_connect(ngx_event_t *ev)
 {
@@ -550,7 +653,7 @@ ngx_http_dossier_pg_connect(ngx_event_t *ev)
         return;
     }
 
-    if (pc->backoff) {
+    if (pc->backoff && !pc->listener) {
         pc->pg->stats->reconnects++;
     }
 
@@ -690,6 +793,21 @@ ngx_http_dossier_pg_connect_poll(ngx_http_dossier_pg_conn_t *pc)
         return;
     }
 
+    if (pc->listener) {
+        ngx_http_dossier_pg_state(pc, NGX_HTTP_DOSSIER_PG_IDLE);
+        pc->backoff = 0;
+        pc->query = &pg->listen_query;
+        pg->listen_query.conn = pc;
+
+        if (ngx_http_dossier_pg_send(pc, pg->listen_query.sql, NULL, 0)
+            != NGX_OK)
+        {
+            ngx_http_dossier_pg_fail(pc, PQerrorMessage(pc->conn));
+        }
+
+        return;
+    }
+
     ngx_log_error(NGX_LOG_INFO, pg->log, 0,
                   "dossier: PostgreSQL connection %ui established",
                   (ngx_uint_t) (pc - pg->conns));
@@ -730,6 +848,10 @@ ngx_http_dossier_pg_read_handler(ngx_event_t *rev)
     if (!PQconsumeInput(pc->conn)) {
         ngx_http_dossier_pg_fail(pc, PQerrorMessage(pc->conn));
         return;
+    }
+
+    if (pc->listener) {
+        ngx_http_dossier_pg_notifies(pc);
     }
 
     if (pc->state == NGX_HTTP_DOSSIER_PG_IDLE) {
@@ -1338,8 +1460,9 @@ ngx_http_dossier_pg_fail(ngx_http_dossier_pg_conn_t *pc, const char *why)
         pg->batching--;
     }
 
-    if (pc->state == NGX_HTTP_DOSSIER_PG_IDLE
-        || pc->state == NGX_HTTP_DOSSIER_PG_BUSY)
+    if (!pc->listener
+        && (pc->state == NGX_HTTP_DOSSIER_PG_IDLE
+            || pc->state == NGX_HTTP_DOSSIER_PG_BUSY))
     {
         pg->up--;
     }
@@ -1352,6 +1475,11 @@ ngx_http_dossier_pg_fail(ngx_http_dossier_pg_conn_t *pc, const char *why)
 
     if (!ngx_exiting && !ngx_terminate && !ngx_quit) {
         ngx_add_timer(&pc->retry, pc->backoff);
+    }
+
+    if (pc->listener) {
+        pg->listening = 0;
+        return;
     }
 
     for (i = 0; i < pg->conf->pool_size; i++) {
@@ -1483,12 +1611,15 @@ ngx_http_dossier_pg_close(ngx_http_dossier_pg_conn_t *pc)
 
 
 /* Every change of a connection's state goes through here, so that the
- * counts by state match the pool. */
+ * counts by state match the pool (the listener is not in it). */
 static void
 ngx_http_dossier_pg_state(ngx_http_dossier_pg_conn_t *pc, ngx_uint_t state)
 {
-    pc->pg->stats->conns[pc->state]--;
-    pc->pg->stats->conns[state]++;
+    if (!pc->listener) {
+        pc->pg->stats->conns[pc->state]--;
+        pc->pg->stats->conns[state]++;
+    }
+
     pc->state = state;
 }
 
@@ -1959,6 +2090,12 @@ ngx_http_dossier_pg_log(ngx_http_dossier_pg_conn_t *pc, const char *what,
     }
 
     dg_mask((char *) msg, ngx_strlen(msg));
+
+    if (pc->listener) {
+        ngx_log_error(NGX_LOG_ERR, pc->pg->log, 0,
+                      "dossier: %s (listening): %s", what, msg);
+        return;
+    }
 
     ngx_log_error(NGX_LOG_ERR, pc->pg->log, 0, "dossier: %s %ui: %s", what,
                   (ngx_uint_t) (pc - pc->pg->conns), msg);

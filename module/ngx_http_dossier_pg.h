@@ -214,6 +214,23 @@ void ngx_http_dossier_pg_wait_cancel(ngx_http_dossier_pg_waiter_t *w);
 ngx_uint_t ngx_http_dossier_pg_ready(ngx_http_dossier_pg_t *pg);
 
 /*
+ * LISTEN/NOTIFY.  The first call starts a connection of the worker's own,
+ * outside the pool, that LISTENs on channel (an identifier) and reconnects
+ * with backoff when lost; later calls change nothing (one channel).  The
+ * handler runs from events: with a notification's payload, and with NULL
+ * each time listening (re)starts, since what was notified before may have
+ * been missed.
+ */
+typedef void (*ngx_http_dossier_pg_notify_pt)(void *data,
+    const char *payload);
+
+ngx_int_t ngx_http_dossier_pg_listen(ngx_http_dossier_pg_t *pg,
+    const char *channel, ngx_http_dossier_pg_notify_pt handler, void *data);
+
+/* 1 while LISTEN is in effect: notifications arrive. */
+ngx_uint_t ngx_http_dossier_pg_listening(ngx_http_dossier_pg_t *pg);
+
+/*
  * Reads a dossier_status row (the view in sql/migrations) starting at
  * column col into s, whose strings point into res.  Returns the dossier
  * id, or 0 when the columns are NULL (no such dossier).

@@ -217,7 +217,10 @@ ngx_http_dossier_progress_applied(ngx_http_dossier_pg_query_t *q,
                                        : DG_OUTCOME_INVALID)
     {
 
+    /* "same": the last record applied, posted again (a retry): answered
+     * as when it was applied, with the current view */
     case DG_OUTCOME_UPDATED:
+    case DG_OUTCOME_SAME:
         rc = ngx_http_dossier_progress_updated(ctx, res);
         if (rc != NGX_DONE) {
             ngx_http_dossier_finalize(r, rc);

@@ -61,20 +61,18 @@ end
 -- The signature's header lines ("Signature-Input: ...\r\nSignature:
 -- ...\r\n"), for a request whose Content-Digest value is digest (nil: no
 -- body).  path: the raw request target without query; nonce: unique per
--- request (the gateway accepts a nonce once within 300 s).
-function M.lines(method, path, digest, nonce)
+-- request (the gateway accepts a nonce once within 300 s); query: the raw
+-- query with its "?" (nil: none).
+function M.lines(method, path, digest, nonce, query)
     if not M.enabled then
         return ""
     end
-    local components, lines
+    local components = '"@method" "@path" "@query"'
+    local lines = '"@method": ' .. method .. '\n"@path": ' .. path
+                  .. '\n"@query": ' .. (query or "?") .. '\n'
     if digest then
-        components = '"@method" "@path" "@query" "content-digest"'
-        lines = '"@method": ' .. method .. '\n"@path": ' .. path
-                .. '\n"@query": ?\n"content-digest": ' .. digest .. '\n'
-    else
-        components = '"@method" "@path" "@query"'
-        lines = '"@method": ' .. method .. '\n"@path": ' .. path
-                .. '\n"@query": ?\n'
+        components = components .. ' "content-digest"'
+        lines = lines .. '"content-digest": ' .. digest .. '\n'
     end
     local params = "(" .. components .. ");created=" .. os.time()
                    .. ';nonce="' .. nonce .. '";keyid="' .. client
@@ -83,6 +81,16 @@ function M.lines(method, path, digest, nonce)
     crypto.HMAC(sha256, secret, #secret, base, #base, md, mdlen)
     return "Signature-Input: sig1=" .. params .. "\r\nSignature: sig1=:"
            .. b64(md, mdlen[0]) .. ":\r\n"
+end
+
+-- The same as a header table for wrk.format (requests without a body).
+function M.headers(method, path, nonce, query)
+    local headers = {}
+    local text = M.lines(method, path, nil, nonce, query)
+    for name, value in text:gmatch("([^:\r\n]+): ([^\r\n]*)\r\n") do
+        headers[name] = value
+    end
+    return headers
 end
 
 return M

@@ -149,6 +149,26 @@ dg_catalog_sector(const dg_catalog_t *cat, const char *code, size_t len)
 }
 
 
+/* A scan: sectors are asked for once per feed or figures request, and a
+ * catalog holds a few thousand procedures. */
+int
+dg_catalog_has_sector(const dg_catalog_t *cat, const char *sector,
+    size_t len)
+{
+    size_t  i;
+
+    for (i = 0; i < cat->n; i++) {
+        if (strncmp(cat->entries[i].sector, sector, len) == 0
+            && cat->entries[i].sector[len] == '\0')
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
 size_t
 dg_catalog_size(const dg_catalog_t *cat)
 {

@@ -23,6 +23,11 @@ int dg_catalog_add(dg_catalog_t *cat, const char *procedure,
 const char *dg_catalog_sector(const dg_catalog_t *cat, const char *code,
     size_t len);
 
+/* 1 when some procedure is of this sector (need not be NUL-terminated):
+ * the known sectors are those of the catalog. */
+int dg_catalog_has_sector(const dg_catalog_t *cat, const char *sector,
+    size_t len);
+
 size_t dg_catalog_size(const dg_catalog_t *cat);
 
 #endif /* DG_CATALOG_H */

@@ -26,6 +26,7 @@
 #define DG_CLIENT_KEY_SECTORS      0x04
 #define DG_CLIENT_KEY_READ         0x08
 #define DG_CLIENT_KEY_CLASS        0x10
+#define DG_CLIENT_KEY_CODES        0x20
 #define DG_CLIENT_KEY_SECRETS      (DG_CLIENT_KEY_SECRET                   \
                                     | DG_CLIENT_KEY_SECRET_FILE)
 
@@ -36,6 +37,7 @@ struct dg_client_s {
     size_t                    secret_len;
     char                     *submit;   /* "*", "" (none) or "A,B" */
     char                     *read;
+    char                     *codes;    /* "*", "" or "P1,P2": prefixes */
     const dg_client_class_t  *cls;
     unsigned                  line;
 };
@@ -63,7 +65,8 @@ static const struct {
     { "secret-file", DG_CLIENT_KEY_SECRET_FILE },
     { "sectors", DG_CLIENT_KEY_SECTORS },
     { "read", DG_CLIENT_KEY_READ },
-    { "class", DG_CLIENT_KEY_CLASS }
+    { "class", DG_CLIENT_KEY_CLASS },
+    { "codes", DG_CLIENT_KEY_CODES }
 };
 
 
@@ -134,9 +137,20 @@ dg_clients_number(const char *s, size_t len)
 }
 
 
-/* CODE[,CODE]... with at most DG_CLIENT_MAX_SECTORS codes. */
+/* A sector code's characters, or (codes) a MaHoSo's. */
 static int
-dg_clients_codes_ok(const char *p)
+dg_clients_list_char(int c, int codes)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'
+           || (codes && ((c >= 'a' && c <= 'z') || c == '.' || c == '-'
+                         || c == '/'));
+}
+
+
+/* ITEM[,ITEM]... with at most DG_CLIENT_MAX_SECTORS items of 1 to max of
+ * those characters. */
+static int
+dg_clients_list_ok(const char *p, size_t max, int codes)
 {
     size_t  n, len;
 
@@ -157,28 +171,33 @@ dg_clients_codes_ok(const char *p)
             continue;
         }
 
-        if (!((*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')
-              || *p == '_')
-            || ++len > DG_CLIENT_MAX_SECTOR)
-        {
+        if (!dg_clients_list_char((unsigned char) *p, codes) || ++len > max) {
             return 0;
         }
     }
 }
 
 
-/* "*", "-" or codes; returns the stored form ("-" stored as "") or NULL. */
+/*
+ * "*", "-" or a list: sector codes (sectors=, read=) or MaHoSo prefixes
+ * (codes=).  Returns the stored form ("-" stored as "") or NULL.
+ */
 static char *
-dg_clients_sectors(dg_clients_loader_t *ld, const char *key,
-    const char *value)
+dg_clients_list(dg_clients_loader_t *ld, const char *key, const char *value)
 {
+    int    codes;
     char  *list;
 
+    codes = strcmp(key, "codes") == 0;
+
     if (strcmp(value, "*") != 0 && strcmp(value, "-") != 0
-        && !dg_clients_codes_ok(value))
+        && !dg_clients_list_ok(value, codes ? DG_CLIENT_MAX_CODE
+                                            : DG_CLIENT_MAX_SECTOR, codes))
     {
-        dg_clients_fail(ld, "%s: invalid sector list \"%.64s\" (\"*\", "
-                        "\"-\" or codes like BTXH,HT)", key, value);
+        dg_clients_fail(ld, "%s: invalid %s list \"%.64s\" (\"*\", \"-\" "
+                        "or %s)", key, codes ? "prefix" : "sector", value,
+                        codes ? "MaHoSo prefixes like HP-,H31."
+                              : "codes like BTXH,HT");
         return NULL;
     }
 
@@ -329,6 +348,7 @@ dg_client_clear(dg_client_t *c)
     free(c->id);
     free(c->submit);
     free(c->read);
+    free(c->codes);
 }
 
 
@@ -360,13 +380,18 @@ dg_clients_client_field(dg_clients_t *cs, dg_clients_loader_t *ld,
     }
 
     if (strcmp(key, "sectors") == 0) {
-        c->submit = dg_clients_sectors(ld, key, value);
+        c->submit = dg_clients_list(ld, key, value);
         return c->submit != NULL ? 0 : -1;
     }
 
     if (strcmp(key, "read") == 0) {
-        c->read = dg_clients_sectors(ld, key, value);
+        c->read = dg_clients_list(ld, key, value);
         return c->read != NULL ? 0 : -1;
+    }
+
+    if (strcmp(key, "codes") == 0) {
+        c->codes = dg_clients_list(ld, key, value);
+        return c->codes != NULL ? 0 : -1;
     }
 
     c->cls = dg_clients_class_find(cs, value);
@@ -463,9 +488,13 @@ dg_clients_client(dg_clients_t *cs, dg_clients_loader_t *ld, char **tok,
         c.read = strdup("");
     }
 
+    if (c.codes == NULL) {
+        c.codes = strdup("");
+    }
+
     c.id = strdup(tok[1]);
 
-    if (c.read == NULL || c.id == NULL) {
+    if (c.read == NULL || c.codes == NULL || c.id == NULL) {
         dg_clients_fail(ld, "out of memory");
         goto failed;
     }
@@ -890,3 +919,52 @@ dg_client_may_read(const dg_client_t *c, const char *sector, size_t len)
 {
     return dg_client_granted(c->read, sector, len);
 }
+
+
+const char *
+dg_client_read_sectors(const dg_client_t *c)
+{
+    return c->read;
+}
+
+
+int
+dg_client_may_claim(const dg_client_t *c, const char *code, size_t len)
+{
+    size_t       n;
+    const char  *p, *end;
+
+    if (c->codes[0] == '*') {
+        return 1;
+    }
+
+    for (p = c->codes; *p != '\0'; p = *end ? end + 1 : end) {
+        end = strchr(p, ',');
+        if (end == NULL) {
+            end = p + strlen(p);
+        }
+
+        n = (size_t) (end - p);
+
+        if (n <= len && memcmp(p, code, n) == 0) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+int
+dg_citizen_may_claim(const char *sub, const char *code, size_t len)
+{
+    size_t  n;
+
+    n = strlen(sub);
+
+    return len >= sizeof("VNEID-") + n
+           && memcmp(code, "VNEID-", sizeof("VNEID-") - 1) == 0
+           && memcmp(code + sizeof("VNEID-") - 1, sub, n) == 0
+           && code[sizeof("VNEID-") - 1 + n] == '-';
+}
+

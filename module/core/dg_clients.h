@@ -10,7 +10,7 @@
  *
  *   class NAME rate=N/s|N/m|off [burst=N]
  *   client ID secret=VALUE|secret-file=PATH sectors=LIST [read=LIST]
- *          class=NAME
+ *          [codes=PREFIXES] class=NAME
  *
  *   class        a per-client rate limit class, defined before the clients
  *                that use it: N requests a second (/s) or a minute (/m),
@@ -28,14 +28,20 @@
  *                dossiers and feed it may read (default none).  LIST is
  *                "*" (all), "-" (none) or sector codes separated by
  *                commas (1-16 of A-Z 0-9 _, e.g. BTXH,HT).
+ *   codes        the MaHoSo prefixes of the dossiers the client may store
+ *                (CONTRACT.md section 4: the first to store a MaHoSo owns
+ *                it): "*" (any), "-" (none, the default) or prefixes of
+ *                1-64 of A-Z a-z 0-9 . _ - / separated by commas
+ *                (HP-,H31.).
  *
  * Example:
  *
  *   class portal rate=1000/s burst=2000
  *   class sector rate=50/s
- *   client demo-portal secret=demo-portal-secret sectors=* read=* class=portal
+ *   client demo-portal secret=demo-portal-secret sectors=* read=* codes=*
+ *       class=portal                        (one line in the file)
  *   client btxh-app secret-file=btxh.secret sectors=BTXH read=BTXH,HT \
- *       class=sector                        (one line in the file)
+ *       codes=BTXH- class=sector            (one line in the file)
  *
  * Errors name the file and line: "clients.conf:7: unknown key "secert"".
  * No function here prints or returns a secret except dg_client_secret().
@@ -50,6 +56,7 @@
 #define DG_CLIENT_MIN_SECRET   12
 #define DG_CLIENT_MAX_SECRET   1024
 #define DG_CLIENT_MAX_SECTOR   16
+#define DG_CLIENT_MAX_CODE     64      /* a MaHoSo, so a prefix of one */
 #define DG_CLIENT_MAX_LINE     4096
 #define DG_CLIENT_MAX_CLIENTS  10000
 #define DG_CLIENT_MAX_CLASSES  32
@@ -96,5 +103,18 @@ int dg_client_may_read(const dg_client_t *client, const char *sector,
 /* The sectors a client may submit to and update, as configured: "*" (all),
  * "" (none) or "A,B" (for checks made elsewhere, e.g. in PostgreSQL). */
 const char *dg_client_submit_sectors(const dg_client_t *client);
+
+/* The sectors a client may read, in the same form. */
+const char *dg_client_read_sectors(const dg_client_t *client);
+
+/*
+ * MaHoSo ownership (CONTRACT.md section 4): 1 when a client may store a
+ * dossier under this code (it starts with one of its prefixes), or when
+ * a VNeID citizen (sub, the 12-digit ID) may: it starts "VNEID-{sub}-".
+ * code need not be NUL-terminated.
+ */
+int dg_client_may_claim(const dg_client_t *client, const char *code,
+    size_t len);
+int dg_citizen_may_claim(const char *sub, const char *code, size_t len);
 
 #endif /* DG_CLIENTS_H */

@@ -13,6 +13,7 @@ static const char  *dg_outcome_words[] = {
     [DG_OUTCOME_DUPLICATE] = "duplicate",
     [DG_OUTCOME_CONFLICT] = "conflict",
     [DG_OUTCOME_UPDATED] = "updated",
+    [DG_OUTCOME_SAME] = "same",
     [DG_OUTCOME_TRANSITION] = "transition",
     [DG_OUTCOME_UNKNOWN] = "unknown",
     [DG_OUTCOME_FORBIDDEN] = "forbidden"

@@ -16,6 +16,8 @@ typedef enum {
     DG_OUTCOME_DUPLICATE,           /* the same dossier was stored before */
     DG_OUTCOME_CONFLICT,            /* same MaHoSo, other content */
     DG_OUTCOME_UPDATED,             /* progress applied */
+    DG_OUTCOME_SAME,                /* progress equal to the last applied:
+                                       nothing written (a retry) */
     DG_OUTCOME_TRANSITION,          /* the move is not allowed from the
                                        current status */
     DG_OUTCOME_UNKNOWN,             /* no such dossier */

@@ -156,6 +156,29 @@ dg_submission_check(dg_submission_t *s, dg_plugin_registry_t *reg,
 }
 
 
+/* MaHoSo ownership (CONTRACT.md section 4): a client claims the codes of
+ * its prefixes (codes=), a citizen only VNEID-{sub}-..., an open caller
+ * any. */
+static int
+dg_submission_may_claim(const dg_caller_t *caller, const char *code)
+{
+    switch (caller->kind) {
+
+    case DG_CALLER_CLIENT:
+        return dg_client_may_claim(caller->client, code, strlen(code));
+
+    case DG_CALLER_CITIZEN:
+        return dg_citizen_may_claim(caller->subject, code, strlen(code));
+
+    case DG_CALLER_OPEN:
+        return 1;
+
+    default:
+        return 0;
+    }
+}
+
+
 int
 dg_submission_allow(dg_submission_t *s, const dg_caller_t *caller)
 {
@@ -169,6 +192,10 @@ dg_submission_allow(dg_submission_t *s, const dg_caller_t *caller)
                               s->dossier.so_giay_to, &why))
     {
         return dg_submission_refuse(s, why);
+    }
+
+    if (!dg_submission_may_claim(caller, s->dossier.ma_ho_so)) {
+        return dg_submission_refuse(s, DG_ERR_CODE_PREFIX);
     }
 
     if (caller->kind == DG_CALLER_CITIZEN

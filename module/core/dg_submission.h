@@ -87,7 +87,8 @@ int dg_submission_validate(dg_submission_t *s, time_t now,
 int dg_submission_check(dg_submission_t *s, dg_plugin_registry_t *reg,
     time_t now);
 
-/* CHECKED → ALLOWED: the caller's grants (403), and the VNeID stamp
+/* CHECKED → ALLOWED: the caller's grants (403), the MaHoSo it may claim
+ * (403 auth.code_prefix), and the VNeID stamp
  * TaiKhoanDuocXacThucVoiVNeID: 1 on a citizen's dossier. */
 int dg_submission_allow(dg_submission_t *s, const dg_caller_t *caller);
 

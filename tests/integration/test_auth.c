@@ -196,9 +196,10 @@ vneid_citizen(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(token);
     itest_as_citizen(token);
 
-    /* for oneself: accepted, stamped as VNeID-authenticated */
+    /* for oneself, under a code of one's own: accepted, stamped as
+     * VNeID-authenticated */
     json_decref(d);
-    d = itest_dossier(itest_unique("HP-VS"));
+    d = itest_dossier(itest_unique("VNEID-031185001234"));
     json_object_set_new(d, "SoGiayToChuHoSo", json_string("031185001234"));
     own = json_string_value(json_object_get(d, "MaHoSo"));
     json = itest_dump(d);

@@ -555,7 +555,7 @@ grant_per_item(void)
 static void
 citizen_token_per_item(void)
 {
-    char             *token;
+    char             *token, code[32];
     json_t           *items, *results;
     const char       *own;
     itest_response_t  res;
@@ -565,6 +565,11 @@ citizen_token_per_item(void)
     json_array_append_new(items, itest_dossier(itest_unique("HP-BV")));
     own = json_string_value(json_object_get(json_array_get(items, 0),
                                             "SoGiayToChuHoSo"));
+
+    /* the citizen's own dossier under a code of their own */
+    snprintf(code, sizeof(code), "VNEID-%s", own);
+    json_object_set_new(json_array_get(items, 0), "MaHoSo",
+                        json_string(itest_unique(code)));
 
     token = itest_vneid_token(own, NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(token);

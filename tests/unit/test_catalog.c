@@ -82,6 +82,14 @@ test_replace(void)
     CU_ASSERT_STRING_EQUAL(dg_catalog_sector(cat, "1.001193", 8), "TP");
     CU_ASSERT_STRING_EQUAL(dg_catalog_sector(cat, "1.001776", 8), "BTXH");
 
+    /* the known sectors are the catalog's: HT went with its procedure */
+    CU_ASSERT(dg_catalog_has_sector(cat, "TP", 2));
+    CU_ASSERT(dg_catalog_has_sector(cat, "BTXHxyz", 4));
+    CU_ASSERT(!dg_catalog_has_sector(cat, "HT", 2));
+    CU_ASSERT(!dg_catalog_has_sector(cat, "BTX", 3));
+    CU_ASSERT(!dg_catalog_has_sector(cat, "BTXHX", 5));
+    CU_ASSERT(!dg_catalog_has_sector(cat, "", 0));
+
     dg_catalog_free(cat);
 }
 

@@ -102,9 +102,9 @@ test_load(void)
                "class sector rate=30/m\n"
                "class bulk rate=off\n"
                "client demo-portal secret=demo-portal-secret sectors=* "
-               "read=* class=portal\n"
+               "read=* codes=* class=portal\n"
                "client\tbtxh-app\tsecret-file=btxh.secret  sectors=BTXH "
-               "read=BTXH,HT class=sector\r\n"
+               "read=BTXH,HT codes=BTXH-,H31.0/ class=sector\r\n"
                "client reader secret=reader-secret-1 sectors=- class=bulk",
                0644);
     snprintf(path, sizeof(path), "%s/btxh.secret", t.dir);
@@ -149,12 +149,32 @@ test_load(void)
     CU_ASSERT_EQUAL(dg_client_class(c)->rate, 30);
     CU_ASSERT_EQUAL(dg_client_class(c)->period, 60);
     CU_ASSERT_EQUAL(dg_client_class(c)->burst, 30);
+    CU_ASSERT_STRING_EQUAL(dg_client_read_sectors(c), "BTXH,HT");
+
+    /* MaHoSo prefixes: whole prefixes, compared with the code's length */
+    CU_ASSERT(dg_client_may_claim(c, "BTXH-2026-1", 11));
+    CU_ASSERT(dg_client_may_claim(c, "BTXH-", 5));
+    CU_ASSERT(dg_client_may_claim(c, "H31.0/7", 7));
+    CU_ASSERT(!dg_client_may_claim(c, "BTXH-2026-1", 4));
+    CU_ASSERT(!dg_client_may_claim(c, "BTXH2026", 8));
+    CU_ASSERT(!dg_client_may_claim(c, "btxh-1", 6));
+    CU_ASSERT(!dg_client_may_claim(c, "HT-1", 4));
+    CU_ASSERT(!dg_client_may_claim(c, "H31.07", 6));
+    CU_ASSERT(!dg_client_may_claim(c, "", 0));
 
     c = dg_clients_find(cs, "reader", 6);
     CU_ASSERT_PTR_NOT_NULL_FATAL(c);
     CU_ASSERT(!dg_client_may_submit(c, "HT", 2));
     CU_ASSERT(!dg_client_may_read(c, "HT", 2));
+    CU_ASSERT_STRING_EQUAL(dg_client_read_sectors(c), "");
     CU_ASSERT_EQUAL(dg_client_class(c)->rate, 0);
+
+    /* no codes= line: no code may be claimed */
+    CU_ASSERT(!dg_client_may_claim(c, "HP-1", 4));
+
+    c = dg_clients_find(cs, "demo-portal", 11);
+    CU_ASSERT(dg_client_may_claim(c, "anything/at-all", 15));
+    CU_ASSERT_STRING_EQUAL(dg_client_read_sectors(c), "*");
 
     secret = NULL;
     CU_ASSERT_EQUAL(dg_clients_sig_key(cs, "reader", 6, &secret, &len), 0);
@@ -232,6 +252,30 @@ test_errors(void)
         "or codes like BTXH,HT)");
     CU_ASSERT_STRING_EQUAL(load_error(&t,
         CLASS "client a secret=0123456789abcdef sectors=ABCDEFGHIJKLMNOP "
+        "class=portal\n"), "");
+    CU_ASSERT_STRING_EQUAL(load_error(&t,
+        CLASS "client a secret=0123456789abcdef sectors=* codes=HP-,,X "
+        "class=portal\n"),
+        "2: codes: invalid prefix list \"HP-,,X\" (\"*\", \"-\" or MaHoSo "
+        "prefixes like HP-,H31.)");
+    CU_ASSERT_STRING_EQUAL(load_error(&t,
+        CLASS "client a secret=0123456789abcdef sectors=* codes=HP:1 "
+        "class=portal\n"),
+        "2: codes: invalid prefix list \"HP:1\" (\"*\", \"-\" or MaHoSo "
+        "prefixes like HP-,H31.)");
+    CU_ASSERT_STRING_EQUAL(load_error(&t,
+        CLASS "client a secret=0123456789abcdef sectors=* codes=HP- "
+        "codes=* class=portal\n"), "2: duplicate key \"codes\"");
+    CU_ASSERT_STRING_EQUAL(load_error(&t,
+        CLASS "client a secret=0123456789abcdef sectors=* codes="
+        "A123456789B123456789C123456789D123456789E123456789F123456789G1234 "
+        "class=portal\n"),
+        "2: codes: invalid prefix list \"A123456789B123456789C123456789"
+        "D123456789E123456789F123456789G123\" (\"*\", \"-\" or MaHoSo "
+        "prefixes like HP-,H31.)");
+    CU_ASSERT_STRING_EQUAL(load_error(&t,
+        CLASS "client a secret=0123456789abcdef sectors=* codes="
+        "A123456789B123456789C123456789D123456789E123456789F123456789G123 "
         "class=portal\n"), "");
     CU_ASSERT_STRING_EQUAL(load_error(&t,
         CLASS "clients a secret=0123456789abcdef\n"),
@@ -414,7 +458,31 @@ test_dev_clients(void)
     CU_ASSERT(dg_client_may_read(c, "BTXH", 4));
     CU_ASSERT_EQUAL(dg_client_class(c)->rate, 0);
 
+    /* section 5 (1.1): both may claim any MaHoSo */
+    CU_ASSERT(dg_client_may_claim(c, "X", 1));
+    CU_ASSERT(dg_client_may_claim(dg_clients_find(cs, "demo-portal", 11),
+                                  "HP-2026-000001", 14));
+
     dg_clients_free(cs);
+}
+
+
+/* A citizen may claim only codes starting VNEID-{sub}-: their own. */
+static void
+test_citizen_claim(void)
+{
+    const char  *sub = "031185001234";
+
+    CU_ASSERT(dg_citizen_may_claim(sub, "VNEID-031185001234-1", 20));
+    CU_ASSERT(dg_citizen_may_claim(sub, "VNEID-031185001234-2026/7", 25));
+    CU_ASSERT(dg_citizen_may_claim(sub, "VNEID-031185001234-", 19));
+    CU_ASSERT(!dg_citizen_may_claim(sub, "VNEID-031185001234", 18));
+    CU_ASSERT(!dg_citizen_may_claim(sub, "VNEID-0311850012345-1", 21));
+    CU_ASSERT(!dg_citizen_may_claim(sub, "VNEID-031185009999-1", 20));
+    CU_ASSERT(!dg_citizen_may_claim(sub, "vneid-031185001234-1", 20));
+    CU_ASSERT(!dg_citizen_may_claim(sub, "HP-031185001234-1", 17));
+    CU_ASSERT(!dg_citizen_may_claim(sub, "VNEID-031185001234-1", 12));
+    CU_ASSERT(!dg_citizen_may_claim(sub, "", 0));
 }
 
 
@@ -425,6 +493,7 @@ static CU_TestInfo  tests[] = {
     { "secret files", test_secret_files },
     { "file limits", test_file_limits },
     { "dev clients", test_dev_clients },
+    { "citizen MaHoSo claims", test_citizen_claim },
     CU_TEST_INFO_NULL
 };
 

@@ -25,6 +25,7 @@ every_word(void)
     CU_ASSERT_EQUAL(parse("duplicate"), DG_OUTCOME_DUPLICATE);
     CU_ASSERT_EQUAL(parse("conflict"), DG_OUTCOME_CONFLICT);
     CU_ASSERT_EQUAL(parse("updated"), DG_OUTCOME_UPDATED);
+    CU_ASSERT_EQUAL(parse("same"), DG_OUTCOME_SAME);
     CU_ASSERT_EQUAL(parse("transition"), DG_OUTCOME_TRANSITION);
     CU_ASSERT_EQUAL(parse("unknown"), DG_OUTCOME_UNKNOWN);
     CU_ASSERT_EQUAL(parse("forbidden"), DG_OUTCOME_FORBIDDEN);
@@ -43,6 +44,7 @@ whole_words_only(void)
     CU_ASSERT_EQUAL(parse("createdx"), DG_OUTCOME_INVALID);
     CU_ASSERT_EQUAL(parse("dup"), DG_OUTCOME_INVALID);
     CU_ASSERT_EQUAL(parse("up"), DG_OUTCOME_INVALID);
+    CU_ASSERT_EQUAL(parse("sam"), DG_OUTCOME_INVALID);
     CU_ASSERT_EQUAL(parse("Created"), DG_OUTCOME_INVALID);
     CU_ASSERT_EQUAL(dg_outcome_parse("created", 6), DG_OUTCOME_INVALID);
     CU_ASSERT_EQUAL(dg_outcome_parse("createdX", 7), DG_OUTCOME_CREATED);

@@ -1,10 +1,12 @@
 /*
  * The staged submission: each stage once, refusals with their status and
- * absolute pointers, the catalog wait, grants and the VNeID stamp.
+ * absolute pointers, the catalog wait, grants, the MaHoSo a caller may
+ * claim and the VNeID stamp.
  */
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dg_submission.h"
 #include "unit.h"
@@ -13,8 +15,11 @@
 /* 2026-11-24 10:00:00 +07:00 */
 #define NOW  ((time_t) 1795489200)
 
-#define SAMPLE(id)                                                          \
-    "{\"MaHoSo\":\"HP-1\",\"MaTTHC\":\"2.000815\",\"MaLinhVuc\":\"CT\","     \
+#define SAMPLE(id)  SAMPLE_CODE("HP-1", id)
+
+#define SAMPLE_CODE(code, id)                                               \
+    "{\"MaHoSo\":\"" code "\",\"MaTTHC\":\"2.000815\","                     \
+    "\"MaLinhVuc\":\"CT\","                                                 \
     "\"KenhThucHien\":2,\"ChuHoSo\":\"Nguyễn Thị Lan\",\"LoaiDoiTuong\":1,"  \
     "\"SoGiayToChuHoSo\":\"" id "\","                                        \
     "\"NgayTiepNhan\":\"20261124093000\",\"NgayHenTra\":\"20261208170000\"," \
@@ -239,7 +244,7 @@ citizen_grants_and_stamp(void)
     cat = catalog();
 
     dg_submission_init(&s, "");
-    parse(&s, SAMPLE("031185001234"));
+    parse(&s, SAMPLE_CODE("VNEID-031185001234-1", "031185001234"));
     CU_ASSERT_EQUAL(dg_submission_validate(&s, NOW, cat), 0);
     CU_ASSERT_EQUAL(dg_submission_check(&s, NULL, NOW), 0);
     CU_ASSERT_EQUAL(dg_submission_allow(&s, &caller), 0);
@@ -263,6 +268,99 @@ citizen_grants_and_stamp(void)
 }
 
 
+/* Allows (0) or refuses (-1) the dossier text from caller. */
+static int
+claim(const dg_caller_t *caller, dg_catalog_t *cat, const char *text)
+{
+    int               rc;
+    dg_submission_t   s;
+
+    dg_submission_init(&s, "");
+    parse(&s, text);
+    CU_ASSERT_EQUAL(dg_submission_validate(&s, NOW, cat), 0);
+    CU_ASSERT_EQUAL(dg_submission_check(&s, NULL, NOW), 0);
+
+    rc = dg_submission_allow(&s, caller);
+
+    if (rc != 0) {
+        CU_ASSERT_EQUAL(s.status, 403);
+        CU_ASSERT_EQUAL_FATAL(s.problems.n, 1);
+        CU_ASSERT_STRING_EQUAL(s.problems.items[0].code, "auth.code_prefix");
+    }
+
+    dg_submission_free(&s);
+
+    return rc;
+}
+
+
+static void
+code_prefix(void)
+{
+    int                 fd;
+    char                path[] = "/tmp/dg-test-submission-XXXXXX";
+    char                err[256];
+    const char         *text;
+    dg_caller_t         client = { DG_CALLER_CLIENT, "ct-app", NULL, "" };
+    dg_caller_t         open_ = { DG_CALLER_OPEN, "anonymous", NULL, "" };
+    dg_caller_t         citizen = { DG_CALLER_CITIZEN, "vneid", NULL,
+                                    "031185001234" };
+    dg_catalog_t       *cat;
+    dg_clients_t       *cs;
+
+    text = "class c rate=off\n"
+           "client ct-app secret=ct-app-secret sectors=CT codes=CT-,HP-2 "
+           "class=c\n"
+           "client any-app secret=any-app-secret sectors=CT codes=* class=c\n"
+           "client no-app secret=no-app-secret sectors=CT class=c\n";
+
+    fd = mkstemp(path);
+    CU_ASSERT_FATAL(fd >= 0);
+    CU_ASSERT_EQUAL_FATAL(write(fd, text, strlen(text)),
+                          (ssize_t) strlen(text));
+    close(fd);
+
+    cs = dg_clients_load(path, err, sizeof(err));
+    unlink(path);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(cs);
+
+    cat = catalog();
+
+    /* a client: its prefixes only */
+    client.client = dg_clients_find(cs, "ct-app", 6);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(client.client);
+    CU_ASSERT_EQUAL(claim(&client, cat,
+                          SAMPLE_CODE("CT-7", "031185001234")), 0);
+    CU_ASSERT_EQUAL(claim(&client, cat,
+                          SAMPLE_CODE("HP-21", "031185001234")), 0);
+    CU_ASSERT_EQUAL(claim(&client, cat, SAMPLE("031185001234")), -1);
+
+    /* "*": any code; no codes=: none */
+    client.client = dg_clients_find(cs, "any-app", 7);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(client.client);
+    CU_ASSERT_EQUAL(claim(&client, cat, SAMPLE("031185001234")), 0);
+
+    client.client = dg_clients_find(cs, "no-app", 6);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(client.client);
+    CU_ASSERT_EQUAL(claim(&client, cat, SAMPLE("031185001234")), -1);
+
+    /* a citizen: VNEID-{sub}-... only, even for their own dossier */
+    CU_ASSERT_EQUAL(claim(&citizen, cat,
+                          SAMPLE_CODE("VNEID-031185001234-9",
+                                      "031185001234")), 0);
+    CU_ASSERT_EQUAL(claim(&citizen, cat,
+                          SAMPLE_CODE("VNEID-031185001235-9",
+                                      "031185001234")), -1);
+    CU_ASSERT_EQUAL(claim(&citizen, cat, SAMPLE("031185001234")), -1);
+
+    /* dossier_auth off: any code */
+    CU_ASSERT_EQUAL(claim(&open_, cat, SAMPLE("031185001234")), 0);
+
+    dg_catalog_free(cat);
+    dg_clients_free(cs);
+}
+
+
 static CU_TestInfo  tests[] = {
     { "malformed body: 400, stays refused", malformed_is_400 },
     { "stages in order, each once", stages_in_order },
@@ -270,6 +368,7 @@ static CU_TestInfo  tests[] = {
     { "catalog rules once the catalog arrives", catalog_later },
     { "batch items: absolute pointers", item_pointers_are_absolute },
     { "citizen: own dossier stamped, other 403", citizen_grants_and_stamp },
+    { "MaHoSo a caller may not claim: 403 auth.code_prefix", code_prefix },
     CU_TEST_INFO_NULL
 };
 
