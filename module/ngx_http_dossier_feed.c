@@ -315,7 +315,8 @@ ngx_http_dossier_feed_wait(ngx_http_dossier_feed_ctx_t *ctx, ngx_uint_t held)
     }
 
     left = ctx->deadline - ngx_current_msec;
-    ctx->recheck = held || !ngx_http_dossier_pg_listening(ngx_http_dossier_pool(r));
+    ctx->recheck = held
+                   || !ngx_http_dossier_pg_listening(ngx_http_dossier_pool(r));
 
     ctx->timer.handler = ngx_http_dossier_feed_timeout;
     ctx->timer.data = ctx;
