@@ -49,6 +49,12 @@ const dg_catalog_t *ngx_http_dossier_catalog(ngx_http_request_t *r);
 char *ngx_http_dossier_set_handler(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 
+/* Configuration time, once the http block is read: a location directive
+ * (named) that was used needs "dossier_pg", or every request it serves
+ * would be answered 503; nginx -t says so instead. */
+char *ngx_http_dossier_needs_pg(ngx_conf_t *cf, ngx_flag_t used,
+    const char *directive);
+
 /* Configuration time: the cache's settings (the prefix other Redis keys
  * share, the Redis that scripts are loaded on), NULL-safe. */
 ngx_http_dossier_cache_conf_t *ngx_http_dossier_cache_conf(ngx_conf_t *cf);

@@ -241,6 +241,24 @@ ngx_http_dossier_set_handler(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+char *
+ngx_http_dossier_needs_pg(ngx_conf_t *cf, ngx_flag_t used,
+    const char *directive)
+{
+    ngx_http_dossier_main_conf_t  *dmcf;
+
+    dmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_dossier_module);
+
+    if (used && !dmcf->pg_enabled) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%s\" needs \"dossier_pg\"", directive);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
 ngx_http_dossier_cache_conf_t *
 ngx_http_dossier_cache_conf(ngx_conf_t *cf)
 {

@@ -349,22 +349,10 @@ ngx_http_dossier_submit_create_main_conf(ngx_conf_t *cf)
 }
 
 
-/* Submissions without PostgreSQL would all be answered 503: nginx -t
- * says so instead. */
 static char *
 ngx_http_dossier_submit_init_main_conf(ngx_conf_t *cf, void *conf)
 {
     ngx_http_dossier_submit_main_conf_t  *smcf = conf;
 
-    ngx_http_dossier_main_conf_t  *dmcf;
-
-    dmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_dossier_module);
-
-    if (smcf->used && !dmcf->pg_enabled) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"dossier_submit\" needs \"dossier_pg\"");
-        return NGX_CONF_ERROR;
-    }
-
-    return NGX_CONF_OK;
+    return ngx_http_dossier_needs_pg(cf, smcf->used, "dossier_submit");
 }
