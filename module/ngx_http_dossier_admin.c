@@ -39,6 +39,11 @@ static char *ngx_http_dossier_admin_merge_loc_conf(ngx_conf_t *cf,
     void *parent, void *child);
 
 
+/* the Prometheus text exposition format */
+static ngx_str_t  ngx_http_dossier_metrics_type =
+    ngx_string("text/plain; version=0.0.4");
+
+
 static ngx_command_t  ngx_http_dossier_admin_commands[] = {
 
     { ngx_string("dossier_admin_token"),
@@ -179,14 +184,25 @@ ngx_http_dossier_admin_handler(ngx_http_request_t *r)
 static ngx_int_t
 ngx_http_dossier_metrics_handler(ngx_http_request_t *r)
 {
-    ngx_int_t  rc;
+    ngx_int_t     rc;
+    dg_metrics_t  m;
 
     rc = ngx_http_dossier_admin_allowed(r);
     if (rc != NGX_OK) {
         return rc;
     }
 
-    return ngx_http_dossier_metrics_send(r);
+    if (ngx_http_discard_request_body(r) != NGX_OK
+        || ngx_http_dossier_metrics_render(r, &m) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_http_dossier_send(r, NGX_HTTP_OK, &ngx_http_dossier_metrics_type,
+                               (u_char *) m.data, m.len);
+    dg_metrics_free(&m);
+
+    return rc;
 }
 
 

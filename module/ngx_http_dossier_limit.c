@@ -29,6 +29,7 @@
 #include "dg_ratelimit_lua.h"
 #include "ngx_http_dossier.h"
 #include "ngx_http_dossier_limit.h"
+#include "ngx_http_dossier_metrics.h"
 #include "ngx_http_dossier_response.h"
 #include "ngx_http_dossier_table.h"
 
@@ -154,6 +155,8 @@ static void *ngx_http_dossier_limit_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_dossier_limit_merge_loc_conf(ngx_conf_t *cf,
     void *parent, void *child);
 static ngx_int_t ngx_http_dossier_limit_init(ngx_conf_t *cf);
+static void ngx_http_dossier_limit_metrics(ngx_http_request_t *r,
+    dg_metrics_t *m);
 
 
 static ngx_str_t  ngx_http_dossier_limit_zone_name =
@@ -1247,15 +1250,18 @@ ngx_http_dossier_limit_init(ngx_conf_t *cf)
 
     *h = ngx_http_dossier_limit_handler;
 
-    return NGX_OK;
+    return ngx_http_dossier_metrics_add_collector(cf,
+                                              ngx_http_dossier_limit_metrics);
 }
 
 
-ngx_int_t
-ngx_http_dossier_limit_counts(ngx_http_request_t *r,
-    ngx_http_dossier_limit_counts_t *counts)
+/* Every limit name's refusals since start, and the table's fill. */
+static void
+ngx_http_dossier_limit_metrics(ngx_http_request_t *r, dg_metrics_t *m)
 {
-    ngx_uint_t                           i, n;
+    ngx_uint_t                           i;
+    dg_label_t                           label;
+    dg_limit_stats_t                     table;
     ngx_http_dossier_limit_counters_t   *c;
     ngx_http_dossier_limit_main_conf_t  *lmcf;
 
@@ -1263,22 +1269,37 @@ ngx_http_dossier_limit_counts(ngx_http_request_t *r,
     c = lmcf->counters;
 
     if (lmcf->zone == NULL || c == NULL) {
-        return NGX_DECLINED;
+        return;
     }
 
-    n = 0;
+    label.name = "limit";
+    dg_metrics_family(m, "dossier_limit_refusals_total", DG_METRIC_COUNTER,
+                      "Requests a rate limit refused (429), by limit.");
 
     for (i = 0; i < NGX_HTTP_DOSSIER_LIMIT_NAMES && c->slot[i].name[0]; i++)
     {
-        counts->limit[n].name = c->slot[i].name;
-        counts->limit[n].refused = c->slot[i].refused;
-        counts->limit[n].shadow = c->slot[i].shadow;
-        n++;
+        label.value = (const char *) c->slot[i].name;
+        dg_metrics_value(m, "dossier_limit_refusals_total", &label, 1,
+                         c->slot[i].refused, 1);
     }
 
-    counts->nlimits = n;
-    counts->fallbacks = c->fallbacks;
-    ngx_http_dossier_table_stats(lmcf->zone, &counts->table);
+    dg_metrics_family(m, "dossier_limit_shadow_refusals_total",
+                      DG_METRIC_COUNTER,
+                      "Requests a shadow limit would have refused, by "
+                      "limit.");
 
-    return NGX_OK;
+    for (i = 0; i < NGX_HTTP_DOSSIER_LIMIT_NAMES && c->slot[i].name[0]; i++)
+    {
+        label.value = (const char *) c->slot[i].name;
+        dg_metrics_value(m, "dossier_limit_shadow_refusals_total", &label, 1,
+                         c->slot[i].shadow, 1);
+    }
+
+    ngx_http_dossier_metrics_one(m, "dossier_limit_local_fallbacks_total",
+        DG_METRIC_COUNTER, "Limit checks made on this node's table at "
+        "local_share because Redis was unreachable.", c->fallbacks);
+
+    ngx_http_dossier_table_stats(lmcf->zone, &table);
+    ngx_http_dossier_metrics_table(m, "limit_table",
+        "this node's table of rate-limit keys (shared memory)", &table);
 }

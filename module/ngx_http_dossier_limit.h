@@ -21,19 +21,6 @@
 extern ngx_module_t  ngx_http_dossier_limit_module;
 
 
-/* The counts of every worker, for /metrics. */
-typedef struct {
-    ngx_uint_t                 nlimits;
-    struct {
-        const u_char          *name;            /* NUL-ended */
-        uint64_t               refused;
-        uint64_t               shadow;          /* would have refused */
-    }                          limit[NGX_HTTP_DOSSIER_LIMIT_NAMES];
-    uint64_t                   fallbacks;       /* Redis unreachable */
-    dg_limit_stats_t           table;
-} ngx_http_dossier_limit_counts_t;
-
-
 /*
  * Charges the limits of a stage (sector and citizen may be NULL), once per
  * request.  NGX_OK: allowed.  NGX_DONE: the request's step runs again
@@ -68,9 +55,5 @@ typedef struct {
  */
 ngx_int_t ngx_http_dossier_limit_items(ngx_http_request_t *r,
     ngx_http_dossier_limit_item_t *items, ngx_uint_t n);
-
-/* Every limit name's counts since start; NGX_DECLINED: no limit zone. */
-ngx_int_t ngx_http_dossier_limit_counts(ngx_http_request_t *r,
-    ngx_http_dossier_limit_counts_t *counts);
 
 #endif /* NGX_HTTP_DOSSIER_LIMIT_H */

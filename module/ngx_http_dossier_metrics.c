@@ -14,12 +14,7 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include "ngx_http_dossier.h"
-#include "ngx_http_dossier_limit.h"
 #include "ngx_http_dossier_metrics.h"
-#include "ngx_http_dossier_nonce.h"
-#include "ngx_http_dossier_plugins.h"
-#include "ngx_http_dossier_response.h"
 
 
 #define NGX_HTTP_DOSSIER_METRICS_MAGIC  0x64676d31      /* "dgm1" */
@@ -44,6 +39,7 @@ typedef struct {
     ngx_shm_zone_t                  *zone;
     ngx_uint_t                       nslots;
     ngx_http_dossier_metrics_shm_t  *sh;
+    ngx_array_t                      collectors;
 } ngx_http_dossier_metrics_main_conf_t;
 
 
@@ -60,14 +56,6 @@ static void ngx_http_dossier_metrics_requests(dg_metrics_t *m,
     ngx_http_dossier_http_stats_t *st);
 static void ngx_http_dossier_metrics_storage(dg_metrics_t *m,
     ngx_http_dossier_stats_t *st);
-static void ngx_http_dossier_metrics_limits(ngx_http_request_t *r,
-    dg_metrics_t *m);
-static void ngx_http_dossier_metrics_plugins(ngx_http_request_t *r,
-    dg_metrics_t *m);
-static void ngx_http_dossier_metrics_table(dg_metrics_t *m,
-    const char *what, const char *of, dg_limit_stats_t *st);
-static void ngx_http_dossier_metrics_one(dg_metrics_t *m, const char *name,
-    dg_metric_type_e type, const char *help, uint64_t v);
 static ngx_int_t ngx_http_dossier_metrics_init_zone(ngx_shm_zone_t *zone,
     void *data);
 static void *ngx_http_dossier_metrics_create_main_conf(ngx_conf_t *cf);
@@ -121,8 +109,6 @@ static const char *const  ngx_http_dossier_cache_result_names[] = {
 static ngx_str_t  ngx_http_dossier_metrics_zone_name =
     ngx_string("dossier_metrics");
 
-static ngx_str_t  ngx_http_dossier_metrics_type =
-    ngx_string("text/plain; version=0.0.4");
 
 
 /* This worker's block: a private one until it has its slot. */
@@ -271,41 +257,57 @@ ngx_http_dossier_metrics_log(ngx_http_request_t *r)
 
 
 ngx_int_t
-ngx_http_dossier_metrics_send(ngx_http_request_t *r)
+ngx_http_dossier_metrics_add_collector(ngx_conf_t *cf,
+    ngx_http_dossier_metrics_collect_pt collect)
 {
-    ngx_int_t                              rc;
-    ngx_uint_t                             workers;
-    dg_metrics_t                           m;
-    ngx_http_dossier_stats_t               total;
+    ngx_http_dossier_metrics_collect_pt   *c;
     ngx_http_dossier_metrics_main_conf_t  *mmcf;
 
-    if (ngx_http_discard_request_body(r) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    mmcf = ngx_http_conf_get_module_main_conf(cf,
+                                              ngx_http_dossier_metrics_module);
+
+    c = ngx_array_push(&mmcf->collectors);
+    if (c == NULL) {
+        return NGX_ERROR;
     }
+
+    *c = collect;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_dossier_metrics_render(ngx_http_request_t *r, dg_metrics_t *m)
+{
+    ngx_uint_t                             i, workers;
+    ngx_http_dossier_stats_t               total;
+    ngx_http_dossier_metrics_collect_pt   *collect;
+    ngx_http_dossier_metrics_main_conf_t  *mmcf;
 
     mmcf = ngx_http_get_module_main_conf(r, ngx_http_dossier_metrics_module);
     workers = ngx_http_dossier_metrics_sum(mmcf, &total);
 
-    dg_metrics_init(&m);
+    dg_metrics_init(m);
 
-    ngx_http_dossier_metrics_one(&m, "dossier_workers", DG_METRIC_GAUGE,
+    ngx_http_dossier_metrics_one(m, "dossier_workers", DG_METRIC_GAUGE,
                                  "nginx workers whose counts are shown.",
                                  workers);
-    ngx_http_dossier_metrics_requests(&m, &total.http);
-    ngx_http_dossier_metrics_storage(&m, &total);
-    ngx_http_dossier_metrics_limits(r, &m);
-    ngx_http_dossier_metrics_plugins(r, &m);
+    ngx_http_dossier_metrics_requests(m, &total.http);
+    ngx_http_dossier_metrics_storage(m, &total);
 
-    if (m.failed) {
-        dg_metrics_free(&m);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    collect = mmcf->collectors.elts;
+
+    for (i = 0; i < mmcf->collectors.nelts; i++) {
+        collect[i](r, m);
     }
 
-    rc = ngx_http_dossier_send(r, NGX_HTTP_OK, &ngx_http_dossier_metrics_type,
-                               (u_char *) m.data, m.len);
-    dg_metrics_free(&m);
+    if (m->failed) {
+        dg_metrics_free(m);
+        return NGX_ERROR;
+    }
 
-    return rc;
+    return NGX_OK;
 }
 
 
@@ -511,101 +513,7 @@ ngx_http_dossier_metrics_storage(dg_metrics_t *m,
 }
 
 
-static void
-ngx_http_dossier_metrics_limits(ngx_http_request_t *r, dg_metrics_t *m)
-{
-    ngx_uint_t                       i;
-    dg_label_t                       label;
-    dg_limit_stats_t                 nonces;
-    ngx_http_dossier_limit_counts_t  c;
-
-    if (ngx_http_dossier_nonce_stats(r, &nonces) == NGX_OK) {
-        ngx_http_dossier_metrics_table(m, "nonce_store",
-            "this node's table of nonces (shared memory)", &nonces);
-    }
-
-    if (ngx_http_dossier_limit_counts(r, &c) != NGX_OK) {
-        return;
-    }
-
-    label.name = "limit";
-    dg_metrics_family(m, "dossier_limit_refusals_total", DG_METRIC_COUNTER,
-                      "Requests a rate limit refused (429), by limit.");
-
-    for (i = 0; i < c.nlimits; i++) {
-        label.value = (const char *) c.limit[i].name;
-        dg_metrics_value(m, "dossier_limit_refusals_total", &label, 1,
-                         c.limit[i].refused, 1);
-    }
-
-    dg_metrics_family(m, "dossier_limit_shadow_refusals_total",
-                      DG_METRIC_COUNTER,
-                      "Requests a shadow limit would have refused, by "
-                      "limit.");
-
-    for (i = 0; i < c.nlimits; i++) {
-        label.value = (const char *) c.limit[i].name;
-        dg_metrics_value(m, "dossier_limit_shadow_refusals_total", &label, 1,
-                         c.limit[i].shadow, 1);
-    }
-
-    ngx_http_dossier_metrics_one(m, "dossier_limit_local_fallbacks_total",
-        DG_METRIC_COUNTER, "Limit checks made on this node's table at "
-        "local_share because Redis was unreachable.", c.fallbacks);
-
-    ngx_http_dossier_metrics_table(m, "limit_table",
-        "this node's table of rate-limit keys (shared memory)", &c.table);
-}
-
-
-static void
-ngx_http_dossier_metrics_plugins(ngx_http_request_t *r, dg_metrics_t *m)
-{
-    size_t                 i, n;
-    dg_label_t             label;
-    dg_plugin_info_t       info;
-    dg_plugin_registry_t  *reg;
-
-    reg = ngx_http_dossier_plugins(r);
-    n = reg ? dg_plugins_count(reg) : 0;
-
-    if (n == 0) {
-        return;
-    }
-
-    label.name = "plugin";
-
-#define ngx_http_dossier_metrics_plugin(metric, kind, text, count, scale)   \
-    dg_metrics_family(m, metric, kind, text);                               \
-    for (i = 0; i < n; i++) {                                               \
-        dg_plugin_info(dg_plugins_get(reg, i), &info);                     \
-        label.value = info.name;                                            \
-        dg_metrics_value(m, metric, &label, 1, count, scale);               \
-    }
-
-    ngx_http_dossier_metrics_plugin("dossier_plugin_calls_total",
-        DG_METRIC_COUNTER, "Dossiers a plugin validated.",
-        info.counters.calls, 1)
-    ngx_http_dossier_metrics_plugin("dossier_plugin_rejections_total",
-        DG_METRIC_COUNTER, "Dossiers a plugin reported problems on.",
-        info.counters.rejections, 1)
-    ngx_http_dossier_metrics_plugin("dossier_plugin_failures_total",
-        DG_METRIC_COUNTER, "Validations a plugin could not complete.",
-        info.counters.failures, 1)
-    ngx_http_dossier_metrics_plugin("dossier_plugin_seconds_total",
-        DG_METRIC_COUNTER, "Time spent in a plugin's validation.",
-        info.counters.nanoseconds, 1000000000)
-    ngx_http_dossier_metrics_plugin("dossier_plugin_enabled",
-        DG_METRIC_GAUGE, "1 while a plugin is enabled.",
-        (uint64_t) (info.enabled != 0), 1)
-
-#undef ngx_http_dossier_metrics_plugin
-}
-
-
-/* A dg_limit table's fill: dossier_<what>_entries, _capacity,
- * _evictions_total, _live_evictions_total; of is what the table is. */
-static void
+void
 ngx_http_dossier_metrics_table(dg_metrics_t *m, const char *what,
     const char *of, dg_limit_stats_t *st)
 {
@@ -641,8 +549,7 @@ ngx_http_dossier_metrics_table(dg_metrics_t *m, const char *what,
 }
 
 
-/* A family of one sample without labels. */
-static void
+void
 ngx_http_dossier_metrics_one(dg_metrics_t *m, const char *name,
     dg_metric_type_e type, const char *help, uint64_t v)
 {
@@ -707,8 +614,22 @@ ngx_http_dossier_metrics_init_zone(ngx_shm_zone_t *zone, void *data)
 static void *
 ngx_http_dossier_metrics_create_main_conf(ngx_conf_t *cf)
 {
-    return ngx_pcalloc(cf->pool,
+    ngx_http_dossier_metrics_main_conf_t  *mmcf;
+
+    mmcf = ngx_pcalloc(cf->pool,
                        sizeof(ngx_http_dossier_metrics_main_conf_t));
+    if (mmcf == NULL) {
+        return NULL;
+    }
+
+    if (ngx_array_init(&mmcf->collectors, cf->pool, 4,
+                       sizeof(ngx_http_dossier_metrics_collect_pt))
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
+    return mmcf;
 }
 
 

@@ -297,8 +297,9 @@ ngx_http_dossier_redis_directive(ngx_conf_t *cf, ngx_command_t *cmd,
 {
     ngx_http_dossier_main_conf_t  *dmcf = conf;
 
-    char       *rv;
-    ngx_str_t  *value;
+    char                           *rv;
+    ngx_str_t                      *value;
+    ngx_http_dossier_redis_conf_t  *redis;
 
     if (dmcf->cache_conf.enabled != NGX_CONF_UNSET) {
         return "is duplicate";
@@ -311,9 +312,26 @@ ngx_http_dossier_redis_directive(ngx_conf_t *cf, ngx_command_t *cmd,
         return NGX_CONF_OK;
     }
 
-    rv = ngx_http_dossier_redis_parse_addr(cf, &value[1],
-                                           cf->args->nelts - 1,
-                                           &dmcf->cache_conf.redis);
+    if (ngx_http_dossier_sentinel_named(&value[1])) {
+        rv = ngx_http_dossier_sentinel_parse(cf, &value[1],
+                                             cf->args->nelts - 1,
+                                             &dmcf->cache_conf.sentinel);
+
+    } else if (cf->args->nelts != 2) {
+        return "takes one address, or \"sentinel=ADDR,... master=NAME\"";
+
+    } else {
+        redis = &dmcf->cache_conf.redis;
+
+        redis->addrs = ngx_pcalloc(cf->pool, sizeof(ngx_addr_t));
+        if (redis->addrs == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        redis->naddrs = 1;
+        rv = ngx_http_dossier_redis_parse_one(cf, &value[1], redis->addrs);
+    }
+
     if (rv != NGX_CONF_OK) {
         return rv;
     }

@@ -24,6 +24,7 @@
 
 #include "dg_redis_cmd.h"
 #include "ngx_http_dossier.h"
+#include "ngx_http_dossier_metrics.h"
 #include "ngx_http_dossier_nonce.h"
 #include "ngx_http_dossier_table.h"
 
@@ -47,6 +48,9 @@ static dg_sig_nonce_e ngx_http_dossier_nonce_local(ngx_http_request_t *r,
     u_char *key, time_t expires);
 static void ngx_http_dossier_nonce_reply(void *data, redisReply *reply);
 static void ngx_http_dossier_nonce_cleanup(void *data);
+static void ngx_http_dossier_nonce_metrics(ngx_http_request_t *r,
+    dg_metrics_t *m);
+static ngx_int_t ngx_http_dossier_nonce_init(ngx_conf_t *cf);
 static void *ngx_http_dossier_nonce_create_main_conf(ngx_conf_t *cf);
 static char *ngx_http_dossier_nonce_init_main_conf(ngx_conf_t *cf,
     void *conf);
@@ -71,7 +75,7 @@ static ngx_command_t  ngx_http_dossier_nonce_commands[] = {
 
 static ngx_http_module_t  ngx_http_dossier_nonce_module_ctx = {
     NULL,                                  /* preconfiguration */
-    NULL,                                  /* postconfiguration */
+    ngx_http_dossier_nonce_init,           /* postconfiguration */
 
     ngx_http_dossier_nonce_create_main_conf,
     ngx_http_dossier_nonce_init_main_conf,
@@ -206,20 +210,30 @@ ngx_http_dossier_nonce_check(ngx_http_request_t *r, u_char *key,
 }
 
 
-ngx_int_t
-ngx_http_dossier_nonce_stats(ngx_http_request_t *r, dg_limit_stats_t *st)
+/* How full this node's nonce table is (none: no signed requests). */
+static void
+ngx_http_dossier_nonce_metrics(ngx_http_request_t *r, dg_metrics_t *m)
 {
+    dg_limit_stats_t                     st;
     ngx_http_dossier_nonce_main_conf_t  *nmcf;
 
     nmcf = ngx_http_get_module_main_conf(r, ngx_http_dossier_nonce_module);
 
     if (nmcf->zone == NULL) {
-        return NGX_DECLINED;
+        return;
     }
 
-    ngx_http_dossier_table_stats(nmcf->zone, st);
+    ngx_http_dossier_table_stats(nmcf->zone, &st);
+    ngx_http_dossier_metrics_table(m, "nonce_store",
+        "this node's table of nonces (shared memory)", &st);
+}
 
-    return NGX_OK;
+
+static ngx_int_t
+ngx_http_dossier_nonce_init(ngx_conf_t *cf)
+{
+    return ngx_http_dossier_metrics_add_collector(cf,
+                                             ngx_http_dossier_nonce_metrics);
 }
 
 

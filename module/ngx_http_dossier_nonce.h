@@ -29,9 +29,4 @@ ngx_int_t ngx_http_dossier_nonce_enable(ngx_conf_t *cf);
 ngx_int_t ngx_http_dossier_nonce_check(ngx_http_request_t *r, u_char *key,
     time_t expires, ngx_http_dossier_nonce_pt handler);
 
-/* How full this node's nonce table is; NGX_DECLINED: no signed requests,
- * no table. */
-ngx_int_t ngx_http_dossier_nonce_stats(ngx_http_request_t *r,
-    dg_limit_stats_t *st);
-
 #endif /* NGX_HTTP_DOSSIER_NONCE_H */

@@ -20,6 +20,7 @@
 #include "dg_mask.h"
 #include "dg_plugin.h"
 #include "dossier_plugin.h"
+#include "ngx_http_dossier_metrics.h"
 #include "ngx_http_dossier_plugins.h"
 #include "ngx_http_dossier_response.h"
 
@@ -48,6 +49,9 @@ static uid_t ngx_http_dossier_plugins_worker_user(ngx_conf_t *cf);
 static void ngx_http_dossier_plugins_cleanup(void *data);
 static void ngx_http_dossier_plugins_log(void *data, int level,
     const char *plugin, const char *message);
+static void ngx_http_dossier_plugins_metrics(ngx_http_request_t *r,
+    dg_metrics_t *m);
+static ngx_int_t ngx_http_dossier_plugins_init(ngx_conf_t *cf);
 static ngx_int_t ngx_http_dossier_plugins_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
 static ngx_int_t ngx_http_dossier_plugins_list(ngx_http_request_t *r,
@@ -74,7 +78,7 @@ static ngx_command_t  ngx_http_dossier_plugins_commands[] = {
 
 static ngx_http_module_t  ngx_http_dossier_plugins_module_ctx = {
     NULL,                                  /* preconfiguration */
-    NULL,                                  /* postconfiguration */
+    ngx_http_dossier_plugins_init,         /* postconfiguration */
 
     ngx_http_dossier_plugins_create_main_conf,
     NULL,                                  /* init main configuration */
@@ -426,4 +430,58 @@ ngx_http_dossier_plugins_create_main_conf(ngx_conf_t *cf)
 {
     return ngx_pcalloc(cf->pool,
                        sizeof(ngx_http_dossier_plugins_main_conf_t));
+}
+
+
+/* Each plugin's counters, labelled with its name. */
+static void
+ngx_http_dossier_plugins_metrics(ngx_http_request_t *r, dg_metrics_t *m)
+{
+    size_t                 i, n;
+    dg_label_t             label;
+    dg_plugin_info_t       info;
+    dg_plugin_registry_t  *reg;
+
+    reg = ngx_http_dossier_plugins(r);
+    n = reg ? dg_plugins_count(reg) : 0;
+
+    if (n == 0) {
+        return;
+    }
+
+    label.name = "plugin";
+
+#define ngx_http_dossier_plugin_metric(metric, kind, text, count, scale)   \
+    dg_metrics_family(m, metric, kind, text);                               \
+    for (i = 0; i < n; i++) {                                               \
+        dg_plugin_info(dg_plugins_get(reg, i), &info);                     \
+        label.value = info.name;                                            \
+        dg_metrics_value(m, metric, &label, 1, count, scale);               \
+    }
+
+    ngx_http_dossier_plugin_metric("dossier_plugin_calls_total",
+        DG_METRIC_COUNTER, "Dossiers a plugin validated.",
+        info.counters.calls, 1)
+    ngx_http_dossier_plugin_metric("dossier_plugin_rejections_total",
+        DG_METRIC_COUNTER, "Dossiers a plugin reported problems on.",
+        info.counters.rejections, 1)
+    ngx_http_dossier_plugin_metric("dossier_plugin_failures_total",
+        DG_METRIC_COUNTER, "Validations a plugin could not complete.",
+        info.counters.failures, 1)
+    ngx_http_dossier_plugin_metric("dossier_plugin_seconds_total",
+        DG_METRIC_COUNTER, "Time spent in a plugin's validation.",
+        info.counters.nanoseconds, 1000000000)
+    ngx_http_dossier_plugin_metric("dossier_plugin_enabled",
+        DG_METRIC_GAUGE, "1 while a plugin is enabled.",
+        (uint64_t) (info.enabled != 0), 1)
+
+#undef ngx_http_dossier_plugin_metric
+}
+
+
+static ngx_int_t
+ngx_http_dossier_plugins_init(ngx_conf_t *cf)
+{
+    return ngx_http_dossier_metrics_add_collector(cf,
+                                            ngx_http_dossier_plugins_metrics);
 }

@@ -16,23 +16,26 @@
 #include "ngx_http_dossier_redis.h"
 
 
-struct ngx_http_dossier_sentinel_conf_s {
+typedef struct ngx_http_dossier_sentinel_s  ngx_http_dossier_sentinel_t;
+
+typedef struct {
     ngx_http_dossier_redis_conf_t   redis;      /* the Sentinels */
     ngx_str_t                       master;     /* the name they know */
-};
+} ngx_http_dossier_sentinel_conf_t;
 
 
-/* "sentinel=ADDR,ADDR,... master=NAME" into conf->sentinel. */
+/* Is this argument of "dossier_redis" a list of Sentinels? */
+ngx_uint_t ngx_http_dossier_sentinel_named(ngx_str_t *arg);
+
+/* "sentinel=ADDR,ADDR,... master=NAME" into *conf. */
 char *ngx_http_dossier_sentinel_parse(ngx_conf_t *cf, ngx_str_t *args,
-    ngx_uint_t nargs, ngx_http_dossier_redis_conf_t *conf);
+    ngx_uint_t nargs, ngx_http_dossier_sentinel_conf_t **conf);
 
-/* Starts asking; ngx_http_dossier_redis_set_addr(master, ...) follows. */
+/* Locates master (a client created with no address): starts asking, and
+ * ngx_http_dossier_redis_set_addr(master, ...) follows. */
 ngx_http_dossier_sentinel_t *ngx_http_dossier_sentinel_create(
     ngx_cycle_t *cycle, ngx_http_dossier_sentinel_conf_t *conf,
     ngx_http_dossier_redis_t *master);
 void ngx_http_dossier_sentinel_destroy(ngx_http_dossier_sentinel_t *s);
-
-/* The master turned out not to be one: ask a Sentinel again. */
-void ngx_http_dossier_sentinel_refresh(ngx_http_dossier_sentinel_t *s);
 
 #endif /* NGX_HTTP_DOSSIER_SENTINEL_H */

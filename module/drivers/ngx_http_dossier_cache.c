@@ -19,6 +19,7 @@ struct ngx_http_dossier_cache_s {
     ngx_http_dossier_cache_conf_t  *conf;
     ngx_http_dossier_cache_stats_t *stats;
     ngx_http_dossier_redis_t       *redis;
+    ngx_http_dossier_sentinel_t    *sentinel;     /* or NULL */
     ngx_str_t                       gen_key;      /* <prefix>gen */
     ngx_str_t                       entry_prefix; /* <prefix>d: */
     ngx_http_dossier_cache_put_t    nowait;       /* puts nobody awaits */
@@ -63,6 +64,14 @@ ngx_http_dossier_cache_create(ngx_cycle_t *cycle,
         return NULL;
     }
 
+    if (conf->sentinel) {
+        cache->sentinel = ngx_http_dossier_sentinel_create(cycle,
+                                               conf->sentinel, cache->redis);
+        if (cache->sentinel == NULL) {
+            return NULL;
+        }
+    }
+
     return cache;
 }
 
@@ -70,6 +79,10 @@ ngx_http_dossier_cache_create(ngx_cycle_t *cycle,
 void
 ngx_http_dossier_cache_destroy(ngx_http_dossier_cache_t *cache)
 {
+    if (cache->sentinel) {
+        ngx_http_dossier_sentinel_destroy(cache->sentinel);
+    }
+
     ngx_http_dossier_redis_destroy(cache->redis);
 }
 

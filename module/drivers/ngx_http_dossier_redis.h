@@ -22,9 +22,6 @@
 
 typedef struct ngx_http_dossier_redis_s      ngx_http_dossier_redis_t;
 typedef struct ngx_http_dossier_redis_cmd_s  ngx_http_dossier_redis_cmd_t;
-typedef struct ngx_http_dossier_sentinel_s   ngx_http_dossier_sentinel_t;
-typedef struct ngx_http_dossier_sentinel_conf_s
-                                             ngx_http_dossier_sentinel_conf_t;
 
 typedef void (*ngx_http_dossier_redis_pt)(void *data, redisReply *reply);
 
@@ -32,6 +29,9 @@ typedef void (*ngx_http_dossier_redis_pt)(void *data, redisReply *reply);
  * for commands that must precede everything else. */
 typedef void (*ngx_http_dossier_redis_connect_pt)(ngx_http_dossier_redis_t *rd,
     void *data);
+
+/* Asks whoever locates the master (a Sentinel) to look again. */
+typedef void (*ngx_http_dossier_redis_locate_pt)(void *data);
 
 
 typedef struct {
@@ -41,14 +41,13 @@ typedef struct {
 
 
 typedef struct {
-    ngx_addr_t                        *addrs;     /* tried in turn */
-    ngx_uint_t                         naddrs;    /* 0: from the Sentinel */
-    ngx_http_dossier_sentinel_conf_t  *sentinel;  /* or NULL */
-    ngx_str_t                          password;
-    ngx_uint_t                         db;
-    ngx_msec_t                         connect_timeout;
-    ngx_msec_t                         command_timeout;
-    ngx_array_t                        scripts;   /* loaded on connect */
+    ngx_addr_t                    *addrs;     /* tried in turn */
+    ngx_uint_t                     naddrs;    /* 0: located, see below */
+    ngx_str_t                      password;
+    ngx_uint_t                     db;
+    ngx_msec_t                     connect_timeout;
+    ngx_msec_t                     command_timeout;
+    ngx_array_t                    scripts;   /* loaded on connect */
 } ngx_http_dossier_redis_conf_t;
 
 
@@ -86,8 +85,17 @@ ngx_uint_t ngx_http_dossier_redis_ready(ngx_http_dossier_redis_t *rd);
 void ngx_http_dossier_redis_on_message(ngx_http_dossier_redis_t *rd,
     ngx_http_dossier_redis_pt handler, void *data);
 
-/* Where the master is, as a Sentinel says: a new address drops the
- * connection (pending commands fail) and connects there at once. */
+/*
+ * A client with no address of its own (conf->naddrs 0) is located: it
+ * waits for ngx_http_dossier_redis_set_addr(), checks with ROLE that each
+ * connection reaches the master, treats READONLY refusals as a lost
+ * connection, and calls locate(data) when the master was not one.
+ */
+void ngx_http_dossier_redis_located_by(ngx_http_dossier_redis_t *rd,
+    ngx_http_dossier_redis_locate_pt locate, void *data);
+
+/* Where the master is: a new address drops the connection (pending
+ * commands fail) and connects there at once. */
 void ngx_http_dossier_redis_set_addr(ngx_http_dossier_redis_t *rd,
     struct sockaddr *sockaddr, socklen_t socklen);
 
@@ -100,13 +108,8 @@ void ngx_http_dossier_redis_reset(ngx_http_dossier_redis_t *rd,
 ngx_http_dossier_redis_script_t *ngx_http_dossier_redis_add_script(
     ngx_conf_t *cf, ngx_http_dossier_redis_conf_t *conf, const char *text);
 
-/* The arguments of "dossier_redis": "127.0.0.1:6379", "[::1]:6379",
- * "unix:/path", or "sentinel=ADDR,ADDR,... master=NAME": no names, no
- * DNS. */
-char *ngx_http_dossier_redis_parse_addr(ngx_conf_t *cf, ngx_str_t *args,
-    ngx_uint_t nargs, ngx_http_dossier_redis_conf_t *conf);
-
-/* One numeric address or unix socket into addr. */
+/* One numeric address or unix socket into addr: "127.0.0.1:6379",
+ * "[::1]:6379", "unix:/path"; no names, no DNS. */
 char *ngx_http_dossier_redis_parse_one(ngx_conf_t *cf, ngx_str_t *value,
     ngx_addr_t *addr);
 

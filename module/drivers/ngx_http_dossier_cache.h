@@ -11,6 +11,7 @@
 
 #include "dg_cache.h"
 #include "ngx_http_dossier_redis.h"
+#include "ngx_http_dossier_sentinel.h"
 
 
 typedef struct ngx_http_dossier_cache_s  ngx_http_dossier_cache_t;
@@ -18,6 +19,7 @@ typedef struct ngx_http_dossier_cache_s  ngx_http_dossier_cache_t;
 
 typedef struct {
     ngx_http_dossier_redis_conf_t     redis;
+    ngx_http_dossier_sentinel_conf_t *sentinel;      /* or NULL */
     ngx_flag_t                        enabled;
     ngx_str_t                         prefix;        /* "dg:" */
     time_t                            ttl;

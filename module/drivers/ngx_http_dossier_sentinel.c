@@ -39,11 +39,19 @@ static void ngx_http_dossier_sentinel_message(void *data, redisReply *reply);
 static void ngx_http_dossier_sentinel_move(ngx_http_dossier_sentinel_t *s,
     u_char *ip, size_t iplen, u_char *port, size_t portlen);
 static void ngx_http_dossier_sentinel_ping(ngx_event_t *ev);
+static void ngx_http_dossier_sentinel_refresh(void *data);
+
+
+ngx_uint_t
+ngx_http_dossier_sentinel_named(ngx_str_t *arg)
+{
+    return arg->len > 9 && ngx_strncmp(arg->data, "sentinel=", 9) == 0;
+}
 
 
 char *
 ngx_http_dossier_sentinel_parse(ngx_conf_t *cf, ngx_str_t *args,
-    ngx_uint_t nargs, ngx_http_dossier_redis_conf_t *conf)
+    ngx_uint_t nargs, ngx_http_dossier_sentinel_conf_t **conf)
 {
     char                              *rv;
     u_char                            *p, *end, *comma;
@@ -100,7 +108,7 @@ ngx_http_dossier_sentinel_parse(ngx_conf_t *cf, ngx_str_t *args,
     scf->redis.connect_timeout = NGX_HTTP_DOSSIER_SENTINEL_TIMEOUT;
     scf->redis.command_timeout = NGX_HTTP_DOSSIER_SENTINEL_TIMEOUT;
 
-    conf->sentinel = scf;
+    *conf = scf;
 
     return NGX_CONF_OK;
 }
@@ -135,6 +143,8 @@ ngx_http_dossier_sentinel_create(ngx_cycle_t *cycle,
 
     ngx_http_dossier_redis_on_message(s->conn,
                                       ngx_http_dossier_sentinel_message, s);
+    ngx_http_dossier_redis_located_by(master,
+                                      ngx_http_dossier_sentinel_refresh, s);
 
     ngx_add_timer(&s->ping, NGX_HTTP_DOSSIER_SENTINEL_PING);
 
@@ -153,9 +163,11 @@ ngx_http_dossier_sentinel_destroy(ngx_http_dossier_sentinel_t *s)
 }
 
 
-void
-ngx_http_dossier_sentinel_refresh(ngx_http_dossier_sentinel_t *s)
+static void
+ngx_http_dossier_sentinel_refresh(void *data)
 {
+    ngx_http_dossier_sentinel_t  *s = data;
+
     /* reconnecting already asks again; otherwise go to the next one */
     ngx_http_dossier_redis_reset(s->conn, NULL);
 }

@@ -16,7 +16,6 @@
 #include <openssl/sha.h>
 
 #include "ngx_http_dossier_redis.h"
-#include "ngx_http_dossier_sentinel.h"
 
 
 #define NGX_HTTP_DOSSIER_REDIS_DOWN        0
@@ -57,8 +56,9 @@ struct ngx_http_dossier_redis_s {
     ngx_http_dossier_redis_pt           on_message;
     void                               *on_message_data;
 
-    /* the master as its Sentinel names it */
-    ngx_http_dossier_sentinel_t        *sentinel;
+    /* the master as its locator (a Sentinel) names it */
+    ngx_http_dossier_redis_locate_pt    locate;
+    void                               *locate_data;
     ngx_addr_t                          master;
     ngx_sockaddr_t                      master_sockaddr;
     u_char                              master_name[NGX_SOCKADDR_STRLEN];
@@ -109,15 +109,12 @@ ngx_http_dossier_redis_create(ngx_cycle_t *cycle,
     rd->retry.log = rd->log;
     rd->retry.cancelable = 1;
 
-    if (conf->sentinel) {
-        /* connects once the Sentinel has named the master */
-        rd->sentinel = ngx_http_dossier_sentinel_create(cycle,
-                                                        conf->sentinel, rd);
-        return rd->sentinel ? rd : NULL;
+    if (conf->naddrs) {
+        rd->addr = &conf->addrs[0];
+        ngx_http_dossier_redis_connect(&rd->retry);
     }
 
-    rd->addr = &conf->addrs[0];
-    ngx_http_dossier_redis_connect(&rd->retry);
+    /* else it connects once its locator names the master */
 
     return rd;
 }
@@ -130,11 +127,6 @@ ngx_http_dossier_redis_destroy(ngx_http_dossier_redis_t *rd)
 
     if (rd->retry.timer_set) {
         ngx_del_timer(&rd->retry);
-    }
-
-    if (rd->sentinel) {
-        ngx_http_dossier_sentinel_destroy(rd->sentinel);
-        rd->sentinel = NULL;
     }
 
     ngx_http_dossier_redis_close(rd);
@@ -223,6 +215,15 @@ ngx_http_dossier_redis_on_message(ngx_http_dossier_redis_t *rd,
 {
     rd->on_message = handler;
     rd->on_message_data = data;
+}
+
+
+void
+ngx_http_dossier_redis_located_by(ngx_http_dossier_redis_t *rd,
+    ngx_http_dossier_redis_locate_pt locate, void *data)
+{
+    rd->locate = locate;
+    rd->locate_data = data;
 }
 
 
@@ -375,7 +376,7 @@ ngx_http_dossier_redis_connected(ngx_http_dossier_redis_t *rd)
 
     /* a Sentinel's answer may be stale: check, before any command of
      * ours, that this is the master */
-    if (rd->sentinel) {
+    if (rd->locate) {
         argv[0] = "ROLE";
         argvlen[0] = 4;
 
@@ -409,7 +410,7 @@ ngx_http_dossier_redis_connected(ngx_http_dossier_redis_t *rd)
         rd->on_connect(rd, rd->on_connect_data);
     }
 
-    if (rd->state == NGX_HTTP_DOSSIER_REDIS_READY && rd->sentinel == NULL) {
+    if (rd->state == NGX_HTTP_DOSSIER_REDIS_READY && rd->locate == NULL) {
         ngx_http_dossier_redis_up(rd);
     }
 
@@ -463,7 +464,7 @@ ngx_http_dossier_redis_demoted(ngx_http_dossier_redis_t *rd, const char *why)
         ngx_http_dossier_redis_fail(rd, why);
     }
 
-    ngx_http_dossier_sentinel_refresh(rd->sentinel);
+    rd->locate(rd->locate_data);
 }
 
 
@@ -667,7 +668,7 @@ ngx_http_dossier_redis_read_handler(ngx_event_t *rev)
             rd->stats->errors++;
         }
 
-        readonly = rd->sentinel
+        readonly = rd->locate
                    && ((redisReply *) reply)->type == REDIS_REPLY_ERROR
                    && ngx_strncmp(((redisReply *) reply)->str, "READONLY",
                                   8) == 0;
@@ -817,29 +818,6 @@ ngx_http_dossier_redis_add_script(ngx_conf_t *cf,
     script->sha1[40] = '\0';
 
     return script;
-}
-
-
-char *
-ngx_http_dossier_redis_parse_addr(ngx_conf_t *cf, ngx_str_t *args,
-    ngx_uint_t nargs, ngx_http_dossier_redis_conf_t *conf)
-{
-    if (args[0].len > 9 && ngx_strncmp(args[0].data, "sentinel=", 9) == 0) {
-        return ngx_http_dossier_sentinel_parse(cf, args, nargs, conf);
-    }
-
-    if (nargs != 1) {
-        return "takes one address, or \"sentinel=ADDR,... master=NAME\"";
-    }
-
-    conf->addrs = ngx_pcalloc(cf->pool, sizeof(ngx_addr_t));
-    if (conf->addrs == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    conf->naddrs = 1;
-
-    return ngx_http_dossier_redis_parse_one(cf, &args[0], conf->addrs);
 }
 
 
