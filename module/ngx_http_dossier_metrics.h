@@ -3,8 +3,9 @@
  * ngx_http_dossier_stats.h holds, one block per worker in a shared zone)
  * and the text of GET /metrics, which adds the workers up and writes them
  * in the Prometheus text format, followed by what the other modules
- * collect of their own (limits, nonces, plugins).  Requests are counted by route and status, and timed,
- * in the LOG phase, as nginx's own modules count them.
+ * collect of their own (limits, nonces, plugins).  Requests are counted
+ * by route and status, and timed, in the LOG phase, as nginx's own
+ * modules count them.
  */
 
 #ifndef NGX_HTTP_DOSSIER_METRICS_H

@@ -186,8 +186,8 @@ ngx_http_dossier_pg_create(ngx_cycle_t *cycle,
         return NULL;
     }
 
-    pg->conns = ngx_pcalloc(cycle->pool,
-                            conf->pool_size * sizeof(ngx_http_dossier_pg_conn_t));
+    pg->conns = ngx_pcalloc(cycle->pool, conf->pool_size
+                                         * sizeof(ngx_http_dossier_pg_conn_t));
     if (pg->conns == NULL) {
         return NULL;
     }
