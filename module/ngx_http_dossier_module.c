@@ -60,6 +60,13 @@ static ngx_command_t  ngx_http_dossier_commands[] = {
       offsetof(ngx_http_dossier_main_conf_t, pg.batch_conns),
       NULL },
 
+    { ngx_string("dossier_pg_batch_wait"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_dossier_main_conf_t, pg.batch_wait),
+      NULL },
+
     { ngx_string("dossier_pg_connect_timeout"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_msec_slot,
@@ -365,6 +372,7 @@ ngx_http_dossier_create_main_conf(ngx_conf_t *cf)
     dmcf->pg.queue_size = NGX_CONF_UNSET_UINT;
     dmcf->pg.batch_size = NGX_CONF_UNSET_UINT;
     dmcf->pg.batch_conns = NGX_CONF_UNSET_UINT;
+    dmcf->pg.batch_wait = NGX_CONF_UNSET_MSEC;
     dmcf->pg.sector_share = NGX_CONF_UNSET_UINT;
     dmcf->pg.connect_timeout = NGX_CONF_UNSET_MSEC;
     dmcf->pg.query_timeout = NGX_CONF_UNSET_MSEC;
@@ -407,7 +415,11 @@ ngx_http_dossier_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_uint_value(pg->pool_size, 2);
     ngx_conf_init_uint_value(pg->queue_size, 256);
     ngx_conf_init_uint_value(pg->batch_size, 64);
-    ngx_conf_init_uint_value(pg->batch_conns, 1);
+    /* a second batch when the queue backs up, and a connection left for
+     * lookups and progress */
+    ngx_conf_init_uint_value(pg->batch_conns,
+                             ngx_max(1, ngx_min(2, pg->pool_size - 1)));
+    ngx_conf_init_msec_value(pg->batch_wait, 2);
     ngx_conf_init_uint_value(pg->sector_share, 100);
     ngx_conf_init_msec_value(pg->connect_timeout, 3000);
     ngx_conf_init_msec_value(pg->query_timeout, 5000);

@@ -107,6 +107,7 @@ static ngx_int_t ngx_http_dossier_pg_want_write(
     ngx_http_dossier_pg_conn_t *pc, ngx_uint_t want);
 static ngx_int_t ngx_http_dossier_pg_flush(ngx_http_dossier_pg_conn_t *pc);
 static void ngx_http_dossier_pg_dispatch(ngx_http_dossier_pg_t *pg);
+static ngx_uint_t ngx_http_dossier_pg_backlog(ngx_http_dossier_pg_t *pg);
 static ngx_int_t ngx_http_dossier_pg_send_batch(
     ngx_http_dossier_pg_conn_t *pc);
 static ngx_int_t ngx_http_dossier_pg_send(ngx_http_dossier_pg_conn_t *pc,
@@ -999,11 +1000,14 @@ ngx_http_dossier_pg_dispatch(ngx_http_dossier_pg_t *pg)
         }
 
         /*
-         * Group commit: while the allowed batches are in flight, dossiers
-         * gather in the queue and go together in the next one; the other
-         * connections stay free for lookups and progress.
+         * Group commit: while a batch is in flight, dossiers gather in the
+         * queue and go together in the next one; another batch goes beside
+         * it only for a backlog, up to batch_conns; the other connections
+         * stay free for lookups and progress.
          */
-        if (pg->batching >= pg->conf->batch_conns) {
+        if (pg->batching >= pg->conf->batch_conns
+            || (pg->batching > 0 && !ngx_http_dossier_pg_backlog(pg)))
+        {
             continue;
         }
 
@@ -1011,6 +1015,31 @@ ngx_http_dossier_pg_dispatch(ngx_http_dossier_pg_t *pg)
             ngx_http_dossier_pg_fail(pc, PQerrorMessage(pc->conn));
         }
     }
+}
+
+
+/*
+ * A backlog: a full batch waits, or the oldest dossier has waited
+ * batch_wait.  Checked whenever a dossier is queued or a batch ends, so a
+ * worker at rest sends one batch at a time, the largest commits, and one
+ * whose queue grows faster than a commit empties it sends a second.
+ */
+static ngx_uint_t
+ngx_http_dossier_pg_backlog(ngx_http_dossier_pg_t *pg)
+{
+    ngx_msec_t                   queued_at;
+    ngx_http_dossier_pg_item_t  *oldest;
+
+    if (dg_admission_waiting(pg->admission) >= pg->conf->batch_size) {
+        return 1;
+    }
+
+    oldest = ngx_queue_data(ngx_queue_head(&pg->queue),
+                            ngx_http_dossier_pg_item_t, queue);
+    queued_at = oldest->deadline - pg->conf->query_timeout;
+
+    return (ngx_msec_int_t) (ngx_current_msec - queued_at)
+           >= (ngx_msec_int_t) pg->conf->batch_wait;
 }
 
 
@@ -1191,6 +1220,10 @@ ngx_http_dossier_pg_complete(ngx_http_dossier_pg_conn_t *pc)
                                        pc->sqlstate);
 
     } else {
+        /* the next batch goes out (on another connection) before this
+         * one's answers are written, and commits meanwhile */
+        pc->pg->batching--;
+        ngx_http_dossier_pg_dispatch(pc->pg);
         ngx_http_dossier_pg_batch_done(pc, ok);
     }
 
@@ -1325,7 +1358,6 @@ ngx_http_dossier_pg_batch_done(ngx_http_dossier_pg_conn_t *pc, ngx_uint_t ok)
     }
 
     pc->nitems = 0;
-    pg->batching--;
 }
 
 

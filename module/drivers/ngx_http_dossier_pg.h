@@ -47,7 +47,8 @@ typedef struct {
     ngx_uint_t                   pool_size;
     ngx_uint_t                   queue_size;
     ngx_uint_t                   batch_size;
-    ngx_uint_t                   batch_conns;   /* batches in flight */
+    ngx_uint_t                   batch_conns;   /* most batches in flight */
+    ngx_msec_t                   batch_wait;    /* a backlog: waited this */
     ngx_uint_t                   sector_share;  /* % of the queue */
     ngx_msec_t                   connect_timeout;
     ngx_msec_t                   query_timeout;
