@@ -36,6 +36,9 @@
 #define NGX_HTTP_DOSSIER_BATCH_SQL                                           \
     "SELECT b.ord, b.outcome, (b.st).* FROM dossier_submit_batch($1::jsonb) b"
 
+/* the name it is prepared under, once per connection */
+#define NGX_HTTP_DOSSIER_BATCH_STMT  "dg_batch"
+
 #define NGX_HTTP_DOSSIER_CATALOG_SQL                                         \
     "SELECT ma_tthc, ma_linh_vuc FROM procedures"
 
@@ -61,7 +64,10 @@ struct ngx_http_dossier_pg_conn_s {
     u_char                       *buf;
     size_t                        bufsize;
 
+    ngx_http_dossier_pg_query_t   prepare;    /* the batch statement */
+
     unsigned                      listener:1;   /* pg->listener */
+    unsigned                      prepared:1;
 };
 
 
@@ -110,6 +116,9 @@ static void ngx_http_dossier_pg_dispatch(ngx_http_dossier_pg_t *pg);
 static ngx_uint_t ngx_http_dossier_pg_backlog(ngx_http_dossier_pg_t *pg);
 static ngx_int_t ngx_http_dossier_pg_send_batch(
     ngx_http_dossier_pg_conn_t *pc);
+static void ngx_http_dossier_pg_prepared(ngx_http_dossier_pg_query_t *q,
+    PGresult *res);
+static ngx_int_t ngx_http_dossier_pg_sent(ngx_http_dossier_pg_conn_t *pc);
 static ngx_int_t ngx_http_dossier_pg_send(ngx_http_dossier_pg_conn_t *pc,
     const char *sql, const char *const *params, int nparams);
 static void ngx_http_dossier_pg_complete(ngx_http_dossier_pg_conn_t *pc);
@@ -817,12 +826,37 @@ ngx_http_dossier_pg_connect_poll(ngx_http_dossier_pg_conn_t *pc)
     pc->backoff = 0;
     pg->up++;
 
+    /* the batch statement is parsed once per connection: the connection
+     * is busy until then, and goes to work when it is done */
+    pc->prepared = 0;
+    pc->prepare.handler = ngx_http_dossier_pg_prepared;
+    pc->prepare.data = pc;
+    pc->prepare.conn = pc;
+    pc->query = &pc->prepare;
+
+    if (!PQsendPrepare(pc->conn, NGX_HTTP_DOSSIER_BATCH_STMT,
+                       NGX_HTTP_DOSSIER_BATCH_SQL, 1, NULL)
+        || ngx_http_dossier_pg_sent(pc) != NGX_OK)
+    {
+        ngx_http_dossier_pg_fail(pc, PQerrorMessage(pc->conn));
+        return;
+    }
+
     /* first connection, or refreshes missed while PostgreSQL was away */
     if (pg->catalog == NULL || !pg->refresh.timer_set) {
         ngx_http_dossier_pg_load_catalog(pg);
     }
+}
 
-    ngx_http_dossier_pg_dispatch(pg);
+
+/* Without it (the function is missing, say) batches go unprepared, and
+ * fail or succeed as they would. */
+static void
+ngx_http_dossier_pg_prepared(ngx_http_dossier_pg_query_t *q, PGresult *res)
+{
+    ngx_http_dossier_pg_conn_t  *pc = q->data;
+
+    pc->prepared = (res != NULL);
 }
 
 
@@ -1175,8 +1209,18 @@ ngx_http_dossier_pg_send_batch(ngx_http_dossier_pg_conn_t *pc)
 
     param = (const char *) pc->buf;
 
-    return ngx_http_dossier_pg_send(pc, NGX_HTTP_DOSSIER_BATCH_SQL, &param,
-                                    1);
+    if (!pc->prepared) {
+        return ngx_http_dossier_pg_send(pc, NGX_HTTP_DOSSIER_BATCH_SQL,
+                                        &param, 1);
+    }
+
+    if (!PQsendQueryPrepared(pc->conn, NGX_HTTP_DOSSIER_BATCH_STMT, 1,
+                             &param, NULL, NULL, 0))
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_dossier_pg_sent(pc);
 }
 
 
@@ -1190,6 +1234,15 @@ ngx_http_dossier_pg_send(ngx_http_dossier_pg_conn_t *pc, const char *sql,
         return NGX_ERROR;
     }
 
+    return ngx_http_dossier_pg_sent(pc);
+}
+
+
+/* A statement was handed to libpq: the connection is busy until its
+ * results end, within the query timeout. */
+static ngx_int_t
+ngx_http_dossier_pg_sent(ngx_http_dossier_pg_conn_t *pc)
+{
     ngx_http_dossier_pg_state(pc, NGX_HTTP_DOSSIER_PG_BUSY);
     pc->failed = 0;
     pc->result = NULL;
