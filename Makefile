@@ -25,7 +25,8 @@ HEADERS   = $(wildcard module/core/*.h plugins/include/*.h tests/unit/*.h)
 all: core unit integration plugins tools
 core: $(B)/libdgcore.a
 unit: $(B)/unit-tests $(B)/unit-tests-san
-integration: $(B)/integration-tests $(B)/fixtures/fault-send.so
+integration: $(B)/integration-tests $(B)/fixtures/fault-send.so \
+             $(B)/fixtures/slow-cache.so
 plugins: $(PLUGINS:%=$(B)/plugins/%.so)
 tools: $(TOOLS_SRC:plugins/tools/%.c=$(B)/bin/%)
 
@@ -62,6 +63,11 @@ $(B)/obj/tests/integration/%.o: CPPFLAGS += -Itests/unit -I/usr/include/postgres
 $(B)/fixtures/fault-send.so: tests/integration/fixtures/fault_send.c
 	@mkdir -p $(dir $@)
 	$(CC) -I/usr/include/postgresql $(CFLAGS) -shared -o $@ $< -ldl
+
+# Preloaded into nginx by tests that need the cache writes to be late.
+$(B)/fixtures/slow-cache.so: tests/integration/fixtures/slow_cache.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -shared -o $@ $< -ldl -lcrypto
 
 # A plugin sees only plugins/include: it links no gateway or nginx symbol.
 $(B)/plugins/%.so: plugins/%/plugin.c plugins/include/*.h

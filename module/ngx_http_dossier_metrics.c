@@ -481,6 +481,9 @@ ngx_http_dossier_metrics_storage(dg_metrics_t *m,
         DG_METRIC_GAUGE, "Workers connected to Redis.", st->redis.connected);
     ngx_http_dossier_metrics_one(m, "dossier_redis_commands_total",
         DG_METRIC_COUNTER, "Commands sent to Redis.", st->redis.commands);
+    ngx_http_dossier_metrics_one(m, "dossier_redis_writes_total",
+        DG_METRIC_COUNTER, "Socket writes to Redis (the commands of one "
+        "event-loop pass go in one).", st->redis.writes);
     ngx_http_dossier_metrics_one(m, "dossier_redis_errors_total",
         DG_METRIC_COUNTER, "Commands Redis answered with an error.",
         st->redis.errors);

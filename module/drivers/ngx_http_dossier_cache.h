@@ -1,6 +1,36 @@
 /*
  * The shared status cache in Redis (format and consistency rules:
  * module/core/dg_cache.h), for one worker.
+ *
+ * The promise: no reader sees a status older than one acknowledged to a
+ * writer.  So a writer answers (201, 200) only once the reply to its
+ * write is in: only a reply proves that Redis applied it.  Orderings
+ * cheaper than that are not sound, because a reader on another worker or
+ * node uses another connection, and Redis orders commands within one
+ * connection only:
+ *
+ *  - "queued before the answer" is not "sent": the output buffer goes out
+ *    at the end of the event-loop pass, and the answer to the client may
+ *    be written earlier in the same pass;
+ *  - "send() returned before the answer" is not "processed": the bytes may
+ *    wait in our socket buffer (a full window, loopback delivered later by
+ *    ksoftirqd on a loaded machine), then in Redis's receive queue while
+ *    Redis serves the reader, whose socket one epoll_wait() may report
+ *    first (with io-threads, clients are even parsed in parallel).
+ *
+ * A reader whose GET leaves after the writer got its reply (it starts
+ * after the answer) reaches a Redis that has applied the write; a write
+ * that failed drops the connection, which retires every entry (the
+ * generation rule) before that worker reads again.  What the wait costs
+ * is one round trip after COMMIT, shared with every command of the same
+ * pass (one write, ngx_http_dossier_redis.c).
+ *
+ * Taking it off the answer's path soundly needs the write announced in a
+ * command whose reply the answer already waits for (a per-MaHoSo pending
+ * mark set before COMMIT, in the script of the nonce and limits or beside
+ * the transaction: GET misses and fills are refused while a mark is
+ * pending, the writer's put clears it); README, "Lookups, progress and
+ * the cache".
  */
 
 #ifndef NGX_HTTP_DOSSIER_CACHE_H

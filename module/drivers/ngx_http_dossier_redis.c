@@ -186,10 +186,11 @@ ngx_http_dossier_redis_command(ngx_http_dossier_redis_t *rd, int argc,
         *cmdp = cmd;
     }
 
-    if (ngx_http_dossier_redis_send(rd) != NGX_OK) {
-        /* answered from the next event, never from inside this call */
-        ngx_post_event(rd->peer.connection->write, &ngx_posted_events);
-    }
+    /* one send() per event-loop pass for every command appended in it:
+     * the write event runs after this pass's handlers (posted events are
+     * processed until none is left), and a failure is answered from
+     * there, never from inside this call */
+    ngx_post_event(rd->peer.connection->write, &ngx_posted_events);
 
     return NGX_OK;
 }
@@ -542,6 +543,7 @@ ngx_http_dossier_redis_send(ngx_http_dossier_redis_t *rd)
         }
 
         rd->out_pos += n;
+        rd->stats->writes++;
     }
 
     if (rd->out_pos == rd->out_len) {

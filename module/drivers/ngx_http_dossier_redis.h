@@ -67,7 +67,8 @@ ngx_http_dossier_redis_t *ngx_http_dossier_redis_create(ngx_cycle_t *cycle,
 void ngx_http_dossier_redis_destroy(ngx_http_dossier_redis_t *rd);
 
 /*
- * Sends a command.  NGX_OK: handler(data, reply) will run once; *cmd (if
+ * Queues a command; the commands of one event-loop pass leave in one
+ * write, at its end.  NGX_OK: handler(data, reply) will run once; *cmd (if
  * cmd is not NULL) may be cancelled until then.  NGX_DECLINED: Redis is
  * unreachable, nothing was sent.  NGX_ERROR: out of memory.
  */

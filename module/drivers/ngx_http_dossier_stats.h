@@ -46,6 +46,7 @@ typedef struct {
 
 typedef struct {
     uint64_t        commands;
+    uint64_t        writes;          /* send() calls: commands coalesce */
     uint64_t        errors;                      /* error replies */
     uint64_t        timeouts;
     uint64_t        unavailable;     /* refused or failed: no connection */

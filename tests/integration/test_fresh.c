@@ -1,0 +1,156 @@
+/*
+ * The cache's promise (module/drivers/ngx_http_dossier_cache.h): no
+ * reader sees a status older than one acknowledged to a writer.  Each
+ * round leaves an older entry in the cache on purpose (a negative one
+ * before the submission, status 1 before the progress), then reads right
+ * after the writer's answer on fresh connections (which reuseport spreads
+ * over this node's two workers, each with its own Redis connection) and
+ * on a second node.  Whichever worker or Redis connection a read takes,
+ * it must show the acknowledged status: what is asserted does not depend
+ * on timing, only how often each path is taken.  A second run sends the
+ * cache writes late (fixtures/slow_cache.c), which a writer answering
+ * before its write was applied would not survive.
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "itest.h"
+#include "unit.h"
+
+
+#define FRESH_ROUNDS   200
+#define FRESH_READERS  3        /* per node and answer */
+
+
+/* GET on base (NULL: this node); the HTTP status, *state the
+ * TrangThaiHoSo of a 200. */
+static long
+fresh_lookup(const char *base, const char *code, int *state)
+{
+    long              status;
+    char              path[256];
+    json_t           *body;
+    itest_response_t  res;
+
+    snprintf(path, sizeof(path), "%s/v1/dossiers/%s", base ? base : "",
+             code);
+    itest_http(&res, "GET", path, NULL, 0, NULL);
+
+    status = res.status;
+    body = json_loads(res.body, 0, NULL);
+    *state = (int) json_integer_value(json_object_get(body, "TrangThaiHoSo"));
+
+    json_decref(body);
+    itest_response_free(&res);
+
+    return status;
+}
+
+
+/* Every reader, on both nodes, sees status want; returns how many did
+ * not. */
+static int
+fresh_readers(const char *base2, const char *code, int want)
+{
+    int  i, state, stale;
+
+    stale = 0;
+
+    for (i = 0; i < 2 * FRESH_READERS; i++) {
+        if (fresh_lookup(i % 2 ? base2 : NULL, code, &state) != 200
+            || state != want)
+        {
+            stale++;
+        }
+    }
+
+    return stale;
+}
+
+
+/* Rounds of lookup, submission, lookups, progress, lookups, with a
+ * second node up; the number of reads that showed an older status. */
+static int
+fresh_rounds(int rounds)
+{
+    int               i, state, stale;
+    char              base2[128], *json;
+    json_t           *d;
+    const char       *code;
+    itest_response_t  res;
+
+    snprintf(base2, sizeof(base2), "http://127.0.0.1:%d",
+             atoi(getenv("DOSSIER_PUBLIC_PORT")) + 100);
+
+    CU_ASSERT_EQUAL_FATAL(itest_stackctl("nginx2-start"), 0);
+
+    /* every worker of both nodes on Redis (2 + 2, and the query's own):
+     * a worker without Redis reads PostgreSQL, which proves nothing */
+    CU_ASSERT_TRUE(itest_redis_wait_clients(5, 15.0));
+
+    /* no per-client limit: 15 requests a round */
+    itest_as_client("loadtest", "loadtest-secret");
+
+    stale = 0;
+
+    for (i = 0; i < rounds; i++) {
+        code = itest_unique("HP-F");
+
+        /* unknown: a negative entry, older than the submission */
+        CU_ASSERT_EQUAL(fresh_lookup(NULL, code, &state), 404);
+
+        d = itest_dossier(code);
+        json = itest_dump(d);
+        itest_submit(&res, json);
+        CU_ASSERT_EQUAL(res.status, 201);
+        itest_response_free(&res);
+        free(json);
+        json_decref(d);
+
+        stale += fresh_readers(base2, code, 1);
+
+        /* status 1 is cached now; the progress must replace it */
+        CU_ASSERT_EQUAL(itest_progress(code, 2, NULL), 200);
+
+        stale += fresh_readers(base2, code, 2);
+    }
+
+    itest_as_client("demo-portal", "demo-portal-secret");
+    itest_stackctl("nginx2-stop");
+
+    return stale;
+}
+
+
+static void
+no_read_older_than_an_answer(void)
+{
+    CU_ASSERT_EQUAL(fresh_rounds(200), 0);
+}
+
+
+/* This node's cache writes leave 100 ms late: a writer answering before
+ * Redis applied its write would be read stale by the readers that come
+ * in meanwhile. */
+static void
+late_cache_writes_still_fresh(void)
+{
+    CU_ASSERT_EQUAL_FATAL(itest_stackctl("nginx-slow-cache 100"), 0);
+
+    CU_ASSERT_EQUAL(fresh_rounds(20), 0);
+
+    CU_ASSERT_EQUAL(itest_stackctl("nginx-restart"), 0);
+}
+
+
+static CU_TestInfo  tests[] = {
+    { "no read older than an answer (200 rounds, two nodes)",
+      no_read_older_than_an_answer },
+    { "cache writes sent late: still no older read",
+      late_cache_writes_still_fresh },
+    CU_TEST_INFO_NULL
+};
+
+DG_UNIT_SUITE(fresh, tests)
