@@ -201,8 +201,15 @@ BEGIN
            -- another owner's dossier: nothing about it leaves the database
            CASE WHEN x.owner = i.caller THEN s ELSE NULL END
       FROM item i
-      JOIN dossiers x ON x.ma_ho_so = i.code
-      JOIN dossier_status s ON s.id = x.id
+     -- one index lookup per item whatever the statistics said when the
+     -- plan was made (a join planned on a new, empty table hashes a scan
+     -- of the whole table, and the plan is kept): a LIMIT keeps each
+     -- lookup a subquery of its own
+     CROSS JOIN LATERAL (SELECT d.id, d.owner, d.content_hash
+                           FROM dossiers d WHERE d.ma_ho_so = i.code
+                          LIMIT 1) x
+     CROSS JOIN LATERAL (SELECT v FROM dossier_status v WHERE v.id = x.id
+                          LIMIT 1) s(s)
      ORDER BY i.n;
 END
 $$;
