@@ -747,3 +747,26 @@ itest_pg_calls(const char *text)
                           "pg_stat_statements WHERE query LIKE "
                           "'%' || $1 || '%'", text);
 }
+
+
+long
+itest_lookup(const char *base, const char *code, int *state)
+{
+    long              status;
+    char              path[256];
+    json_t           *body;
+    itest_response_t  res;
+
+    snprintf(path, sizeof(path), "%s/v1/dossiers/%s", base ? base : "",
+             code);
+    itest_http(&res, "GET", path, NULL, 0, NULL);
+
+    status = res.status;
+    body = json_loads(res.body, 0, NULL);
+    *state = (int) json_integer_value(json_object_get(body, "TrangThaiHoSo"));
+
+    json_decref(body);
+    itest_response_free(&res);
+
+    return status;
+}

@@ -56,6 +56,10 @@ char *itest_vneid_token(const char *sub, const char *extra);
  * body (may be NULL), extra headers (NULL-terminated, may be NULL). */
 int itest_http(itest_response_t *res, const char *method, const char *path,
     const char *body, size_t len, const char *const *headers);
+
+/* GET /v1/dossiers/{code} on base (NULL: this node); returns the HTTP
+ * status, *state the TrangThaiHoSo of a 200 (0 otherwise). */
+long itest_lookup(const char *base, const char *code, int *state);
 void itest_response_free(itest_response_t *res);
 
 /* The value of a response header (lower-case name), malloc'ed, or NULL. */

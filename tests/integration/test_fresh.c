@@ -24,31 +24,6 @@
 #define FRESH_READERS  3        /* per node and answer */
 
 
-/* GET on base (NULL: this node); the HTTP status, *state the
- * TrangThaiHoSo of a 200. */
-static long
-fresh_lookup(const char *base, const char *code, int *state)
-{
-    long              status;
-    char              path[256];
-    json_t           *body;
-    itest_response_t  res;
-
-    snprintf(path, sizeof(path), "%s/v1/dossiers/%s", base ? base : "",
-             code);
-    itest_http(&res, "GET", path, NULL, 0, NULL);
-
-    status = res.status;
-    body = json_loads(res.body, 0, NULL);
-    *state = (int) json_integer_value(json_object_get(body, "TrangThaiHoSo"));
-
-    json_decref(body);
-    itest_response_free(&res);
-
-    return status;
-}
-
-
 /* Every reader, on both nodes, sees status want; returns how many did
  * not. */
 static int
@@ -59,7 +34,7 @@ fresh_readers(const char *base2, const char *code, int want)
     stale = 0;
 
     for (i = 0; i < 2 * FRESH_READERS; i++) {
-        if (fresh_lookup(i % 2 ? base2 : NULL, code, &state) != 200
+        if (itest_lookup(i % 2 ? base2 : NULL, code, &state) != 200
             || state != want)
         {
             stale++;
@@ -99,7 +74,7 @@ fresh_rounds(int rounds)
         code = itest_unique("HP-F");
 
         /* unknown: a negative entry, older than the submission */
-        CU_ASSERT_EQUAL(fresh_lookup(NULL, code, &state), 404);
+        CU_ASSERT_EQUAL(itest_lookup(NULL, code, &state), 404);
 
         d = itest_dossier(code);
         json = itest_dump(d);

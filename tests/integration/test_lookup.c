@@ -42,29 +42,6 @@ submitted(const char *prefix)
 }
 
 
-/* GET /v1/dossiers/{code}; returns the status, *state the TrangThaiHoSo. */
-static long
-lookup(const char *code, int *state)
-{
-    long              status;
-    char              path[256];
-    json_t           *body;
-    itest_response_t  res;
-
-    snprintf(path, sizeof(path), "/v1/dossiers/%s", code);
-    itest_http(&res, "GET", path, NULL, 0, NULL);
-
-    status = res.status;
-    body = json_loads(res.body, 0, NULL);
-    *state = (int) json_integer_value(json_object_get(body, "TrangThaiHoSo"));
-
-    json_decref(body);
-    itest_response_free(&res);
-
-    return status;
-}
-
-
 static void
 lookup_after_submit_is_a_hit(void)
 {
@@ -86,7 +63,7 @@ lookup_after_submit_is_a_hit(void)
     CU_ASSERT_TRUE(itest_cache_idle(code) >= 2);
     calls = itest_pg_calls(LOOKUP_SQL);
 
-    CU_ASSERT_EQUAL(lookup(code, &state), 200);
+    CU_ASSERT_EQUAL(itest_lookup(NULL, code, &state), 200);
     CU_ASSERT_EQUAL(state, 1);
 
     /* Redis read the entry just now (its idle clock ticks by the second);
@@ -107,7 +84,7 @@ progress_then_lookup(void)
     code = submitted("HP-P");
 
     CU_ASSERT_EQUAL(itest_progress(code, 2, NULL), 200);
-    CU_ASSERT_EQUAL(lookup(code, &state), 200);
+    CU_ASSERT_EQUAL(itest_lookup(NULL, code, &state), 200);
     CU_ASSERT_EQUAL(state, 2);
 
     CU_ASSERT_EQUAL(itest_progress(code, 4, NULL), 200);
@@ -116,7 +93,7 @@ progress_then_lookup(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(res.body, "\"NgayTra\""));
     itest_response_free(&res);
 
-    CU_ASSERT_EQUAL(lookup(code, &state), 200);
+    CU_ASSERT_EQUAL(itest_lookup(NULL, code, &state), 200);
     CU_ASSERT_EQUAL(state, 10);
 
     /* a dossier whose result was returned does not move again */
@@ -124,7 +101,7 @@ progress_then_lookup(void)
     CU_ASSERT_TRUE(itest_has_problem(&res, "/TrangThaiHoSo", "transition"));
     itest_response_free(&res);
 
-    CU_ASSERT_EQUAL(lookup(code, &state), 200);
+    CU_ASSERT_EQUAL(itest_lookup(NULL, code, &state), 200);
     CU_ASSERT_EQUAL(state, 10);
 
     /* history: one row per accepted move */
@@ -171,8 +148,8 @@ unknown_code_costs_one_query(void)
     code = itest_unique("HP-UNKNOWN");
     calls = itest_pg_calls(LOOKUP_SQL);
 
-    CU_ASSERT_EQUAL(lookup(code, &state), 404);
-    CU_ASSERT_EQUAL(lookup(code, &state), 404);
+    CU_ASSERT_EQUAL(itest_lookup(NULL, code, &state), 404);
+    CU_ASSERT_EQUAL(itest_lookup(NULL, code, &state), 404);
 
     CU_ASSERT_EQUAL(itest_pg_calls(LOOKUP_SQL), calls + 1);
 }
@@ -201,7 +178,7 @@ code_with_slash(void)
     p = strchr(code, '/');
     snprintf(escaped, sizeof(escaped), "%.*s%%2F%s", (int) (p - code), code,
              p + 1);
-    CU_ASSERT_EQUAL(lookup(escaped, &state), 200);
+    CU_ASSERT_EQUAL(itest_lookup(NULL, escaped, &state), 200);
     CU_ASSERT_EQUAL(state, 1);
 
     free(json);
@@ -350,7 +327,7 @@ lookups_until_hit(const char *code, int expect, double seconds)
     for (i = 0; i < (int) (seconds * 5) && !hit; i++) {
         calls = itest_pg_calls(LOOKUP_SQL);
 
-        CU_ASSERT_EQUAL(lookup(code, &state), 200);
+        CU_ASSERT_EQUAL(itest_lookup(NULL, code, &state), 200);
         CU_ASSERT_EQUAL(state, expect);
 
         hit = itest_pg_calls(LOOKUP_SQL) == calls;
@@ -377,18 +354,19 @@ redis_outage(void)
     CU_ASSERT_TRUE_FATAL(itest_redis_wait_clients(3, 15.0));
 
     snprintf(code, sizeof(code), "%s", submitted("HP-X"));
-    CU_ASSERT_EQUAL(lookup(code, &state), 200);     /* cached, status 1 */
+    /* cached, status 1 */
+    CU_ASSERT_EQUAL(itest_lookup(NULL, code, &state), 200);
 
     CU_ASSERT_EQUAL_FATAL(itest_stackctl("redis-stop-save"), 0);
 
-    CU_ASSERT_EQUAL(lookup(code, &state), 200);
+    CU_ASSERT_EQUAL(itest_lookup(NULL, code, &state), 200);
     CU_ASSERT_EQUAL(state, 1);
     CU_ASSERT_EQUAL(itest_progress(code, 2, NULL), 200);
-    CU_ASSERT_EQUAL(lookup(code, &state), 200);
+    CU_ASSERT_EQUAL(itest_lookup(NULL, code, &state), 200);
     CU_ASSERT_EQUAL(state, 2);
 
     fresh = submitted("HP-Y");
-    CU_ASSERT_EQUAL(lookup(fresh, &state), 200);
+    CU_ASSERT_EQUAL(itest_lookup(NULL, fresh, &state), 200);
 
     CU_ASSERT_EQUAL_FATAL(itest_stackctl("redis-start"), 0);
 
