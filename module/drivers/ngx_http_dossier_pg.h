@@ -2,10 +2,12 @@
  * A per-worker pool of PostgreSQL connections driven by nginx events, with
  * a group-commit writer for submissions.
  *
- * Validated dossiers wait in one queue per worker.  Whenever a connection
- * is idle it takes everything queued (up to the batch size) into a single
- * call of dossier_submit_batch(): one transaction, one round trip.  At low
- * load that is a batch of one; under load the batches grow by themselves.
+ * Validated dossiers wait in one queue per worker.  While no batch is in
+ * flight, an idle connection takes everything queued (up to the batch
+ * size) into a single call of dossier_submit_batch(), prepared once per
+ * connection: one transaction, one round trip.  At low load that is a
+ * batch of one; under load the batches grow by themselves while one
+ * commits, and a second goes beside it only for a backlog.
  * An item's handler runs once, after COMMIT has been confirmed or the
  * batch has certainly or possibly failed.  A group of items (a batch
  * request) shares one transaction and one handler.
