@@ -58,6 +58,7 @@ typedef struct {
     dg_submission_t                *sub;
     ngx_http_dossier_pg_item_t      item;
     ngx_http_dossier_cache_put_t    put;
+    u_char                         *value;    /* its new cache entry */
 } ngx_http_dossier_batch_item_t;
 
 
@@ -71,8 +72,11 @@ typedef struct {
     ngx_http_dossier_pg_item_t    **queued;     /* the group's items */
     ngx_http_dossier_pg_group_t     group;
     ngx_http_dossier_pg_waiter_t    waiter;     /* the first catalog */
+    ngx_http_dossier_cache_mark_t   mark;       /* the group's MaHoSo */
     ngx_uint_t                      puts;       /* cache writes awaited */
     unsigned                        parsed:1;
+    unsigned                        stored:1;   /* the group's outcome */
+    unsigned                        down:1;     /* storage failed */
 } ngx_http_dossier_batch_ctx_t;
 
 
@@ -85,6 +89,10 @@ static ngx_int_t ngx_http_dossier_batch_limit(ngx_http_request_t *r,
 static ngx_int_t ngx_http_dossier_batch_store(ngx_http_request_t *r,
     ngx_http_dossier_batch_ctx_t *bctx);
 static void ngx_http_dossier_batch_stored(ngx_http_dossier_pg_group_t *g);
+static void ngx_http_dossier_batch_marked(
+    ngx_http_dossier_cache_mark_t *mark);
+static void ngx_http_dossier_batch_written(
+    ngx_http_dossier_batch_ctx_t *bctx);
 static void ngx_http_dossier_batch_cached(ngx_http_dossier_cache_put_t *put);
 static ngx_int_t ngx_http_dossier_batch_answer(ngx_http_request_t *r,
     ngx_http_dossier_batch_ctx_t *bctx);
@@ -315,9 +323,11 @@ ngx_http_dossier_batch_store(ngx_http_request_t *r,
     ngx_http_dossier_batch_ctx_t *bctx)
 {
     ngx_int_t                       rc;
+    ngx_str_t                      *codes;
     ngx_uint_t                      i, n;
     dg_batch_t                     *b = &bctx->batch;
     ngx_http_dossier_pg_t          *pool;
+    ngx_http_dossier_cache_t       *cache;
     ngx_http_dossier_batch_item_t  *bi;
 
     n = 0;
@@ -351,6 +361,20 @@ ngx_http_dossier_batch_store(ngx_http_request_t *r,
     switch (rc) {
 
     case NGX_OK:
+        /* the marks' round trip overlaps the commit */
+        cache = ngx_http_dossier_cache(r);
+        codes = ngx_palloc(r->pool, n * sizeof(ngx_str_t));
+
+        if (cache && codes) {
+            for (i = 0; i < n; i++) {
+                codes[i] = bctx->queued[i]->ma_ho_so;
+            }
+
+            bctx->mark.handler = ngx_http_dossier_batch_marked;
+            bctx->mark.data = bctx;
+            (void) ngx_http_dossier_cache_mark(cache, codes, n, &bctx->mark);
+        }
+
         return NGX_DONE;
 
     case NGX_BUSY:
@@ -379,39 +403,84 @@ ngx_http_dossier_batch_stored(ngx_http_dossier_pg_group_t *g)
 {
     ngx_uint_t                      i;
     ngx_http_request_t             *r;
-    ngx_http_dossier_cache_t       *cache;
     ngx_http_dossier_batch_ctx_t   *bctx = g->data;
     ngx_http_dossier_batch_item_t  *bi;
 
     r = bctx->request;
+    bctx->stored = 1;
 
     for (i = 0; i < g->nitems; i++) {
         if (g->items[i]->outcome == NGX_HTTP_DOSSIER_UNAVAILABLE) {
-            ngx_http_dossier_finalize(r,
-                ngx_http_dossier_send_error(r, DG_ERR_STORAGE_UNAVAILABLE));
-            return;
+            bctx->down = 1;
         }
     }
 
-    cache = ngx_http_dossier_cache(r);
-
-    for (i = 0; i < g->nitems; i++) {
+    for (i = 0; !bctx->down && i < g->nitems; i++) {
         bi = g->items[i]->data;
 
         ngx_http_dossier_submission_stored(bi->sub, &bi->item);
 
-        /* a lookup right after the answer finds a new entry in the cache;
-         * the status is valid only now, the entry is built at once */
+        /* built now: the status's strings live only as long as this
+         * handler */
+        if (bi->sub->status == NGX_HTTP_CREATED && ngx_http_dossier_cache(r))
+        {
+            bi->value = ngx_http_dossier_cache_value(r->pool,
+                                                     &bi->item.status);
+        }
+    }
+
+    if (bctx->mark.cmd == NULL) {
+        ngx_http_dossier_batch_written(bctx);
+    }
+}
+
+
+static void
+ngx_http_dossier_batch_marked(ngx_http_dossier_cache_mark_t *mark)
+{
+    ngx_http_dossier_batch_ctx_t  *bctx = mark->data;
+
+    if (bctx->stored) {
+        ngx_http_dossier_batch_written(bctx);
+    }
+}
+
+
+/* Committed and marked: each item's cache write goes (only the marks
+ * when storage failed), and the answer once every write that must be
+ * awaited is done. */
+static void
+ngx_http_dossier_batch_written(ngx_http_dossier_batch_ctx_t *bctx)
+{
+    ngx_uint_t                      i;
+    ngx_http_request_t             *r;
+    ngx_http_dossier_cache_t       *cache;
+    ngx_http_dossier_pg_group_t    *g = &bctx->group;
+    ngx_http_dossier_batch_item_t  *bi;
+
+    r = bctx->request;
+    cache = ngx_http_dossier_cache(r);
+
+    for (i = 0; cache && i < g->nitems; i++) {
+        bi = g->items[i]->data;
+
         bi->put.handler = ngx_http_dossier_batch_cached;
         bi->put.data = bctx;
 
-        if (bi->sub->status == NGX_HTTP_CREATED && cache
-            && ngx_http_dossier_cache_put_status(cache, &bi->item.status,
-                                                 &bi->put)
-               == NGX_OK)
+        if (ngx_http_dossier_cache_written(cache, &bi->item.ma_ho_so,
+                                           bi->item.status.version,
+                                           bi->value, &bctx->mark, &bi->put)
+            == NGX_AGAIN)
         {
             bctx->puts++;
         }
+    }
+
+    if (bctx->down) {
+        /* nothing of it was stored, or a retry returns what was */
+        ngx_http_dossier_finalize(r,
+            ngx_http_dossier_send_error(r, DG_ERR_STORAGE_UNAVAILABLE));
+        return;
     }
 
     if (bctx->puts == 0) {
@@ -464,6 +533,8 @@ ngx_http_dossier_batch_cleanup(void *data)
     if (bctx->group.items) {
         ngx_http_dossier_pg_cancel_group(&bctx->group);
     }
+
+    ngx_http_dossier_cache_mark_cancel(&bctx->mark);
 
     for (i = 0; bctx->items && i < bctx->batch.n; i++) {
         ngx_http_dossier_cache_put_cancel(&bctx->items[i].put);

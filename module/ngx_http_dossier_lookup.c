@@ -391,9 +391,7 @@ ngx_http_dossier_lookup_fetched(ngx_http_dossier_pg_query_t *q,
         status = NGX_HTTP_NOT_FOUND;
 
         if (fetch->cache) {
-            (void) ngx_http_dossier_cache_put(fetch->cache,
-                                              &fetch->sn.str, 0,
-                                              DG_CACHE_UNKNOWN_VALUE, NULL);
+            ngx_http_dossier_cache_fill(fetch->cache, &fetch->sn.str, NULL);
         }
 
     } else {
@@ -403,7 +401,7 @@ ngx_http_dossier_lookup_fetched(ngx_http_dossier_pg_query_t *q,
         len = json ? ngx_strlen(json) : 0;
 
         if (fetch->cache) {
-            (void) ngx_http_dossier_cache_put_status(fetch->cache, &s, NULL);
+            ngx_http_dossier_cache_fill(fetch->cache, &fetch->sn.str, &s);
         }
     }
 

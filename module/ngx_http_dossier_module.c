@@ -349,8 +349,12 @@ ngx_http_dossier_redis_directive(ngx_conf_t *cf, ngx_command_t *cmd,
                                &dmcf->cache_conf.redis, dg_cache_get_lua);
     dmcf->cache_conf.put = ngx_http_dossier_redis_add_script(cf,
                                &dmcf->cache_conf.redis, dg_cache_put_lua);
+    dmcf->cache_conf.mark = ngx_http_dossier_redis_add_script(cf,
+                               &dmcf->cache_conf.redis, dg_cache_mark_lua);
 
-    if (dmcf->cache_conf.get == NULL || dmcf->cache_conf.put == NULL) {
+    if (dmcf->cache_conf.get == NULL || dmcf->cache_conf.put == NULL
+        || dmcf->cache_conf.mark == NULL)
+    {
         return NGX_CONF_ERROR;
     }
 

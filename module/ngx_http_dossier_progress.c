@@ -4,8 +4,9 @@
  *
  * The record is checked by the core, then applied by PostgreSQL in one
  * transaction (status, history row, version) under a row lock, against
- * the statuses the core allows the move from.  Only after COMMIT is the
- * cache entry replaced, and only after that is the writer answered: no
+ * the statuses the core allows the move from.  Beside the transaction
+ * the cache entry is marked as being written; the writer is answered once
+ * both are done, and the new entry follows (ngx_http_dossier_cache.h): no
  * reader can see a status older than one already acknowledged.
  */
 
@@ -34,11 +35,15 @@ typedef struct {
     ngx_str_t                      code;
     ngx_str_t                      body;
     ngx_http_dossier_pg_query_t    query;
+    ngx_http_dossier_cache_mark_t  mark;
     ngx_http_dossier_cache_put_t   put;
     u_char                        *json;        /* the answer */
     size_t                         len;
+    u_char                        *value;       /* its cache entry */
+    long long                      version;
     int                            to;
     unsigned                       querying:1;
+    unsigned                       applied:1;
 } ngx_http_dossier_progress_ctx_t;
 
 
@@ -47,6 +52,12 @@ static void ngx_http_dossier_progress_applied(ngx_http_dossier_pg_query_t *q,
     PGresult *res);
 static ngx_int_t ngx_http_dossier_progress_updated(
     ngx_http_dossier_progress_ctx_t *ctx, PGresult *res);
+static void ngx_http_dossier_progress_marked(
+    ngx_http_dossier_cache_mark_t *mark);
+static ngx_int_t ngx_http_dossier_progress_answer(
+    ngx_http_dossier_progress_ctx_t *ctx);
+static ngx_int_t ngx_http_dossier_progress_refused(
+    ngx_http_dossier_progress_ctx_t *ctx, ngx_int_t rc);
 static void ngx_http_dossier_progress_cached(
     ngx_http_dossier_cache_put_t *put);
 static void ngx_http_dossier_progress_cleanup(void *data);
@@ -194,6 +205,14 @@ ngx_http_dossier_progress_step(ngx_http_request_t *r)
 
     ctx->querying = 1;
 
+    /* its round trip overlaps the transaction */
+    if (ngx_http_dossier_cache(r)) {
+        ctx->mark.handler = ngx_http_dossier_progress_marked;
+        ctx->mark.data = ctx;
+        (void) ngx_http_dossier_cache_mark(ngx_http_dossier_cache(r),
+                                           &ctx->code, 1, &ctx->mark);
+    }
+
     return NGX_DONE;
 }
 
@@ -229,21 +248,24 @@ ngx_http_dossier_progress_applied(ngx_http_dossier_pg_query_t *q,
         return;
 
     case DG_OUTCOME_UNKNOWN:
-        ngx_http_dossier_finalize(r,
-            ngx_http_dossier_send_error(r, DG_ERR_NO_DOSSIER));
+        ngx_http_dossier_finalize(r, ngx_http_dossier_progress_refused(ctx,
+                                  ngx_http_dossier_send_error(r,
+                                      DG_ERR_NO_DOSSIER)));
         return;
 
     case DG_OUTCOME_FORBIDDEN:
-        ngx_http_dossier_finalize(r,
-            ngx_http_dossier_send_error(r, DG_ERR_UPDATE_SECTOR));
+        ngx_http_dossier_finalize(r, ngx_http_dossier_progress_refused(ctx,
+                                  ngx_http_dossier_send_error(r,
+                                      DG_ERR_UPDATE_SECTOR)));
         return;
 
     case DG_OUTCOME_TRANSITION:
         break;
 
     default:
-        ngx_http_dossier_finalize(r,
-            ngx_http_dossier_send_error(r, DG_ERR_STORAGE_NOT_CHANGED));
+        ngx_http_dossier_finalize(r, ngx_http_dossier_progress_refused(ctx,
+                                  ngx_http_dossier_send_error(r,
+                                      DG_ERR_STORAGE_NOT_CHANGED)));
         return;
     }
 
@@ -263,55 +285,115 @@ ngx_http_dossier_progress_applied(ngx_http_dossier_pg_query_t *q,
 
     rc = dg_problems_put(&problems, "/TrangThaiHoSo", "transition", vi, en);
 
-    ngx_http_dossier_finalize(r,
+    ngx_http_dossier_finalize(r, ngx_http_dossier_progress_refused(ctx,
         rc == 0 ? ngx_http_dossier_send_problem(r,
                       NGX_HTTP_DOSSIER_UNPROCESSABLE,
                       "Progress record is invalid", &problems)
-                : NGX_HTTP_INTERNAL_SERVER_ERROR);
+                : NGX_HTTP_INTERNAL_SERVER_ERROR));
 
     dg_problems_free(&problems);
 }
 
 
-/* Committed: replace the cache entry, answer when that is done. */
+/* Committed: the answer and the new cache entry, both sent once the mark
+ * is in. */
 static ngx_int_t
 ngx_http_dossier_progress_updated(ngx_http_dossier_progress_ctx_t *ctx,
     PGresult *res)
 {
-    char                      *json;
-    dg_status_t                s;
-    ngx_http_request_t        *r = ctx->request;
-    ngx_http_dossier_cache_t  *cache;
-
-    cache = ngx_http_dossier_cache(r);
+    char                *json;
+    dg_status_t          s;
+    ngx_http_request_t  *r = ctx->request;
 
     (void) ngx_http_dossier_pg_status(res, 0, 1, &s);
 
     json = dg_status_json(&s, DG_STATUS_VIEW_LOOKUP);
     if (json == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return ngx_http_dossier_progress_refused(ctx,
+                                                 NGX_HTTP_INTERNAL_SERVER_ERROR);
     }
 
     ctx->len = ngx_strlen(json);
     ctx->json = ngx_pnalloc(r->pool, ctx->len);
     if (ctx->json == NULL) {
         free(json);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return ngx_http_dossier_progress_refused(ctx,
+                                                 NGX_HTTP_INTERNAL_SERVER_ERROR);
     }
 
     ngx_memcpy(ctx->json, json, ctx->len);
     free(json);
 
+    /* no entry when out of memory: then only the mark goes */
+    ctx->value = ngx_http_dossier_cache_value(r->pool, &s);
+    ctx->version = s.version;
+    ctx->applied = 1;
+
+    if (ctx->mark.cmd) {
+        return NGX_DONE;
+    }
+
+    return ngx_http_dossier_progress_answer(ctx);
+}
+
+
+static void
+ngx_http_dossier_progress_marked(ngx_http_dossier_cache_mark_t *mark)
+{
+    ngx_int_t                         rc;
+    ngx_http_dossier_progress_ctx_t  *ctx = mark->data;
+
+    if (!ctx->applied) {
+        return;
+    }
+
+    rc = ngx_http_dossier_progress_answer(ctx);
+
+    if (rc != NGX_DONE) {
+        ngx_http_dossier_finalize(ctx->request, rc);
+    }
+}
+
+
+static ngx_int_t
+ngx_http_dossier_progress_answer(ngx_http_dossier_progress_ctx_t *ctx)
+{
+    ngx_http_request_t        *r = ctx->request;
+    ngx_http_dossier_cache_t  *cache;
+
+    cache = ngx_http_dossier_cache(r);
+
     ctx->put.handler = ngx_http_dossier_progress_cached;
     ctx->put.data = ctx;
 
     if (cache
-        && ngx_http_dossier_cache_put_status(cache, &s, &ctx->put) == NGX_OK)
+        && ngx_http_dossier_cache_written(cache, &ctx->code, ctx->version,
+                                          ctx->value, &ctx->mark, &ctx->put)
+           == NGX_AGAIN)
     {
         return NGX_DONE;
     }
 
     return ngx_http_dossier_send_json(r, NGX_HTTP_OK, ctx->json, ctx->len);
+}
+
+
+/* Nothing written: the mark goes (once set; one still awaited only
+ * expires), rc stands. */
+static ngx_int_t
+ngx_http_dossier_progress_refused(ngx_http_dossier_progress_ctx_t *ctx,
+    ngx_int_t rc)
+{
+    ngx_http_dossier_cache_t  *cache;
+
+    cache = ngx_http_dossier_cache(ctx->request);
+
+    if (cache) {
+        (void) ngx_http_dossier_cache_written(cache, &ctx->code, 0, NULL,
+                                              &ctx->mark, NULL);
+    }
+
+    return rc;
 }
 
 
@@ -335,5 +417,6 @@ ngx_http_dossier_progress_cleanup(void *data)
         ngx_http_dossier_pg_query_cancel(&ctx->query);
     }
 
+    ngx_http_dossier_cache_mark_cancel(&ctx->mark);
     ngx_http_dossier_cache_put_cancel(&ctx->put);
 }

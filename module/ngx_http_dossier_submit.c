@@ -12,7 +12,12 @@
  * is sent only once PostgreSQL has committed the dossier.
  *
  *   read body → authenticate → parse → validate (catalog) → plugins
- *   → grants → late limits → store item → group commit → cache → 201
+ *   → grants → late limits → store item and mark the cache entry
+ *   → group commit → 201, the cache write following
+ *
+ * The 201 waits for the commit and for the reply to the cache mark, sent
+ * beside the transaction, not for the cache write (its reply only when
+ * the mark failed: ngx_http_dossier_cache.h).
  */
 
 #include <ngx_config.h>
@@ -39,7 +44,10 @@ typedef struct {
     dg_submission_t                sub;
     ngx_http_dossier_pg_waiter_t   waiter;    /* the first catalog */
     ngx_http_dossier_pg_item_t     item;
+    ngx_http_dossier_cache_mark_t  mark;
     ngx_http_dossier_cache_put_t   put;
+    u_char                        *value;     /* the new cache entry */
+    unsigned                       stored:1;  /* the commit's outcome */
 } ngx_http_dossier_submit_ctx_t;
 
 
@@ -50,6 +58,10 @@ static ngx_int_t ngx_http_dossier_submit_refused(ngx_http_request_t *r,
 static ngx_int_t ngx_http_dossier_submit_queue(ngx_http_request_t *r,
     ngx_http_dossier_submit_ctx_t *sctx);
 static void ngx_http_dossier_submit_done(ngx_http_dossier_pg_item_t *item);
+static void ngx_http_dossier_submit_marked(
+    ngx_http_dossier_cache_mark_t *mark);
+static void ngx_http_dossier_submit_answer(
+    ngx_http_dossier_submit_ctx_t *sctx);
 static void ngx_http_dossier_submit_cached(ngx_http_dossier_cache_put_t *put);
 static ngx_int_t ngx_http_dossier_submit_accepted(ngx_http_request_t *r,
     ngx_http_dossier_submit_ctx_t *sctx);
@@ -200,6 +212,7 @@ ngx_http_dossier_submit_queue(ngx_http_request_t *r,
     ngx_http_dossier_submit_ctx_t *sctx)
 {
     ngx_int_t                    rc;
+    ngx_http_dossier_cache_t    *cache;
     ngx_http_dossier_pg_item_t  *item = &sctx->item;
 
     item->handler = ngx_http_dossier_submit_done;
@@ -207,46 +220,90 @@ ngx_http_dossier_submit_queue(ngx_http_request_t *r,
 
     rc = ngx_http_dossier_pg_submit(ngx_http_dossier_pool(r), item);
 
-    if (rc == NGX_OK) {
-        return NGX_DONE;
+    if (rc != NGX_OK) {
+        return ngx_http_dossier_send_error(r, rc == NGX_BUSY
+                                              ? DG_ERR_STORAGE_SATURATED
+                                              : DG_ERR_STORAGE_UNAVAILABLE);
     }
 
-    return ngx_http_dossier_send_error(r, rc == NGX_BUSY
-                                          ? DG_ERR_STORAGE_SATURATED
-                                          : DG_ERR_STORAGE_UNAVAILABLE);
+    /* its round trip overlaps the commit */
+    cache = ngx_http_dossier_cache(r);
+
+    if (cache) {
+        sctx->mark.handler = ngx_http_dossier_submit_marked;
+        sctx->mark.data = sctx;
+        (void) ngx_http_dossier_cache_mark(cache, &item->ma_ho_so, 1,
+                                           &sctx->mark);
+    }
+
+    return NGX_DONE;
 }
 
 
 static void
 ngx_http_dossier_submit_done(ngx_http_dossier_pg_item_t *item)
 {
-    ngx_http_request_t             *r;
-    ngx_http_dossier_cache_t       *cache;
     ngx_http_dossier_submit_ctx_t  *sctx = item->data;
 
-    r = sctx->request;
-
     ngx_http_dossier_submission_stored(&sctx->sub, item);
+    sctx->stored = 1;
 
-    if (sctx->sub.stage == DG_SUBMISSION_REFUSED) {
-        ngx_http_dossier_finalize(r,
-            ngx_http_dossier_submit_refused(r, &sctx->sub));
-        return;
-    }
-
-    /* a lookup right after the 201 finds the entry in the cache */
-    cache = ngx_http_dossier_cache(r);
-    sctx->put.handler = ngx_http_dossier_submit_cached;
-    sctx->put.data = sctx;
-
-    if (sctx->sub.status == NGX_HTTP_CREATED && cache
-        && ngx_http_dossier_cache_put_status(cache, &item->status, &sctx->put)
-           == NGX_OK)
+    /* built now: the status's strings live only as long as this handler
+     * (none when out of memory: then only the mark goes) */
+    if (sctx->sub.stage != DG_SUBMISSION_REFUSED
+        && sctx->sub.status == NGX_HTTP_CREATED
+        && ngx_http_dossier_cache(sctx->request))
     {
-        return;
+        sctx->value = ngx_http_dossier_cache_value(sctx->request->pool,
+                                                   &item->status);
     }
 
-    ngx_http_dossier_finalize(r, ngx_http_dossier_submit_accepted(r, sctx));
+    if (sctx->mark.cmd == NULL) {
+        ngx_http_dossier_submit_answer(sctx);
+    }
+}
+
+
+static void
+ngx_http_dossier_submit_marked(ngx_http_dossier_cache_mark_t *mark)
+{
+    ngx_http_dossier_submit_ctx_t  *sctx = mark->data;
+
+    if (sctx->stored) {
+        ngx_http_dossier_submit_answer(sctx);
+    }
+}
+
+
+/* Committed and marked: the cache write goes, the answer too (after the
+ * write's reply only when there is no sound mark). */
+static void
+ngx_http_dossier_submit_answer(ngx_http_dossier_submit_ctx_t *sctx)
+{
+    ngx_http_request_t          *r;
+    ngx_http_dossier_cache_t    *cache;
+    ngx_http_dossier_pg_item_t  *item = &sctx->item;
+
+    r = sctx->request;
+    cache = ngx_http_dossier_cache(r);
+
+    if (cache) {
+        sctx->put.handler = ngx_http_dossier_submit_cached;
+        sctx->put.data = sctx;
+
+        if (ngx_http_dossier_cache_written(cache, &item->ma_ho_so,
+                                           item->status.version, sctx->value,
+                                           &sctx->mark, &sctx->put)
+            == NGX_AGAIN)
+        {
+            return;
+        }
+    }
+
+    ngx_http_dossier_finalize(r,
+        sctx->sub.stage == DG_SUBMISSION_REFUSED
+        ? ngx_http_dossier_submit_refused(r, &sctx->sub)
+        : ngx_http_dossier_submit_accepted(r, sctx));
 }
 
 
@@ -323,6 +380,7 @@ ngx_http_dossier_submit_cleanup(void *data)
 
     ngx_http_dossier_pg_wait_cancel(&sctx->waiter);
     ngx_http_dossier_pg_cancel(&sctx->item);
+    ngx_http_dossier_cache_mark_cancel(&sctx->mark);
     ngx_http_dossier_cache_put_cancel(&sctx->put);
     dg_submission_free(&sctx->sub);
 }

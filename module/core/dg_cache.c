@@ -9,11 +9,22 @@
 #include "dg_cache.h"
 
 
+/* a pending mark hides the entry: the writer may have committed */
 const char  dg_cache_get_lua[] =
+    "if redis.call('EXISTS', ARGV[3] .. ARGV[2]) == 1 then return false end\n"
     "local g = redis.call('GET', KEYS[1]) or '0'\n"
     "return redis.call('GET', ARGV[1] .. g .. ':' .. ARGV[2])\n";
 
+/* who: f(ill), w(rite), r(elease: a write that also drops one mark; with
+ * version 0 nothing is written) */
 const char  dg_cache_put_lua[] =
+    "local m = ARGV[7] .. ARGV[2]\n"
+    "if ARGV[6] == 'r' then\n"
+    "  if redis.call('DECR', m) <= 0 then redis.call('DEL', m) end\n"
+    "  if ARGV[3] == '0' then return 0 end\n"
+    "elseif ARGV[6] == 'f' and redis.call('EXISTS', m) == 1 then\n"
+    "  return 0\n"
+    "end\n"
     "local g = redis.call('GET', KEYS[1]) or '0'\n"
     "local k = ARGV[1] .. g .. ':' .. ARGV[2]\n"
     "local cur = redis.call('GET', k)\n"
@@ -23,6 +34,16 @@ const char  dg_cache_put_lua[] =
     "end\n"
     "redis.call('SET', k, ARGV[4], 'EX', ARGV[5])\n"
     "return 1\n";
+
+/* one more writer of each MaHoSo, its entry gone */
+const char  dg_cache_mark_lua[] =
+    "local g = redis.call('GET', KEYS[1]) or '0'\n"
+    "for i = 4, #ARGV do\n"
+    "  redis.call('DEL', ARGV[1] .. g .. ':' .. ARGV[i])\n"
+    "  redis.call('INCR', ARGV[2] .. ARGV[i])\n"
+    "  redis.call('PEXPIRE', ARGV[2] .. ARGV[i], ARGV[3])\n"
+    "end\n"
+    "return #ARGV - 3\n";
 
 
 char *
@@ -136,29 +157,52 @@ dg_cache_bump_command(dg_redis_cmd_t *cmd, const char *gen_key, size_t len)
 
 int
 dg_cache_get_command(dg_redis_cmd_t *cmd, const char *sha1,
-    const char *gen_key, size_t gen_len, const char *prefix,
-    size_t prefix_len, const char *code, size_t code_len)
+    const dg_cache_keys_t *keys, const char *code, size_t code_len)
 {
     dg_redis_cmd_init(cmd);
 
     return dg_redis_cmd_arg(cmd, "EVALSHA", 7)
            | dg_redis_cmd_arg(cmd, sha1, strlen(sha1))
            | dg_redis_cmd_arg(cmd, "1", 1)
-           | dg_redis_cmd_arg(cmd, gen_key, gen_len)
-           | dg_redis_cmd_arg(cmd, prefix, prefix_len)
-           | dg_redis_cmd_arg(cmd, code, code_len);
+           | dg_redis_cmd_arg(cmd, keys->gen, keys->gen_len)
+           | dg_redis_cmd_arg(cmd, keys->entry, keys->entry_len)
+           | dg_redis_cmd_arg(cmd, code, code_len)
+           | dg_redis_cmd_arg(cmd, keys->mark, keys->mark_len);
 }
 
 
 int
 dg_cache_put_command(dg_redis_cmd_t *cmd, const char *sha1,
-    const char *gen_key, size_t gen_len, const char *prefix,
-    size_t prefix_len, const char *code, size_t code_len,
-    long long version, const char *value, int64_t ttl)
+    const dg_cache_keys_t *keys, const char *code, size_t code_len,
+    long long version, const char *value, int64_t ttl, dg_cache_who_e who)
 {
-    return dg_cache_get_command(cmd, sha1, gen_key, gen_len, prefix,
-                                prefix_len, code, code_len)
+    dg_redis_cmd_init(cmd);
+
+    return dg_redis_cmd_arg(cmd, "EVALSHA", 7)
+           | dg_redis_cmd_arg(cmd, sha1, strlen(sha1))
+           | dg_redis_cmd_arg(cmd, "1", 1)
+           | dg_redis_cmd_arg(cmd, keys->gen, keys->gen_len)
+           | dg_redis_cmd_arg(cmd, keys->entry, keys->entry_len)
+           | dg_redis_cmd_arg(cmd, code, code_len)
            | dg_redis_cmd_int(cmd, version)
            | dg_redis_cmd_arg(cmd, value, strlen(value))
-           | dg_redis_cmd_int(cmd, ttl);
+           | dg_redis_cmd_int(cmd, ttl)
+           | dg_redis_cmd_arg(cmd, &"fwr"[who], 1)
+           | dg_redis_cmd_arg(cmd, keys->mark, keys->mark_len);
+}
+
+
+int
+dg_cache_mark_command(dg_redis_cmd_t *cmd, const char *sha1,
+    const dg_cache_keys_t *keys, int64_t ttl_ms)
+{
+    dg_redis_cmd_init(cmd);
+
+    return dg_redis_cmd_arg(cmd, "EVALSHA", 7)
+           | dg_redis_cmd_arg(cmd, sha1, strlen(sha1))
+           | dg_redis_cmd_arg(cmd, "1", 1)
+           | dg_redis_cmd_arg(cmd, keys->gen, keys->gen_len)
+           | dg_redis_cmd_arg(cmd, keys->entry, keys->entry_len)
+           | dg_redis_cmd_arg(cmd, keys->mark, keys->mark_len)
+           | dg_redis_cmd_int(cmd, ttl_ms);
 }

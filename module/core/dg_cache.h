@@ -12,6 +12,16 @@
  * higher version: a slow reader filling the cache from an older read can
  * never overwrite a newer status written after a commit.
  *
+ * Pending marks: <prefix>p:<MaHoSo>, a count of writers, kept across
+ * generations and expiring after DG_CACHE_MARK_TTL_MS.  A writer sets its
+ * mark (dg_cache_mark_lua, which also deletes the entry) before it
+ * answers, and its own write after COMMIT drops it (who 'r').  While a
+ * mark is pending, reads miss (PostgreSQL answers: it has the commit, or
+ * the writer has not answered yet) and fills from reads are refused (who
+ * 'f': their read may predate the commit).  So a writer whose mark was
+ * set may answer before its write is applied: no reader can see the
+ * older entry meanwhile.
+ *
  * Every gateway connection to Redis starts by incrementing the
  * generation, before any read.  A write that fails or whose outcome is
  * unknown drops the connection, so entries that may have missed an update
@@ -46,27 +56,61 @@ typedef struct {
     size_t       json_len;
 } dg_cache_entry_t;
 
-/* KEYS[1] generation key; ARGV[1] entry prefix, ARGV[2] MaHoSo. */
+/*
+ * A writer answers before its write is applied only while its mark is
+ * younger than half of this: its write, sent then, lands (or its
+ * connection is dropped) within a Redis timeout, long before the mark
+ * expires, and from then on its newer version refuses older fills.  A
+ * writer that died costs only misses of its MaHoSo until then.
+ */
+#define DG_CACHE_MARK_TTL_MS  30000
+
+typedef enum {
+    DG_CACHE_FILL = 0,         /* a read's: refused while a mark pends */
+    DG_CACHE_WRITE,            /* a writer's without a mark */
+    DG_CACHE_RELEASE           /* a writer's: drops its mark too */
+} dg_cache_who_e;
+
+/* The keys' names: "<prefix>gen", "<prefix>d:", "<prefix>p:". */
+typedef struct {
+    const char  *gen;
+    size_t       gen_len;
+    const char  *entry;
+    size_t       entry_len;
+    const char  *mark;
+    size_t       mark_len;
+} dg_cache_keys_t;
+
+/* KEYS[1] generation key; ARGV: entry prefix, MaHoSo, mark prefix. */
 extern const char  dg_cache_get_lua[];
 
-/* KEYS[1] generation key; ARGV: prefix, MaHoSo, version, value, TTL s. */
+/* KEYS[1] generation key; ARGV: entry prefix, MaHoSo, version, value,
+ * TTL s, who (f, w, r), mark prefix.  1 when stored, else 0. */
 extern const char  dg_cache_put_lua[];
+
+/* KEYS[1] generation key; ARGV: entry prefix, mark prefix, TTL ms, then
+ * one MaHoSo or more.  How many were marked. */
+extern const char  dg_cache_mark_lua[];
 
 /* The command every connection starts with: the new generation,
  * "INCR <gen key>". */
 int dg_cache_bump_command(dg_redis_cmd_t *cmd, const char *gen_key,
     size_t len);
 
-/* "EVALSHA <get sha1> 1 <gen key> <entry prefix> <MaHoSo>". */
+/* "EVALSHA <get sha1> 1 <gen key> <entry prefix> <MaHoSo> <mark prefix>". */
 int dg_cache_get_command(dg_redis_cmd_t *cmd, const char *sha1,
-    const char *gen_key, size_t gen_len, const char *prefix,
-    size_t prefix_len, const char *code, size_t code_len);
+    const dg_cache_keys_t *keys, const char *code, size_t code_len);
 
-/* The same with <put sha1> and then <version> <value> <TTL s>. */
+/* "EVALSHA <put sha1> 1 <gen key> <entry prefix> <MaHoSo> <version>
+ * <value> <TTL s> <who> <mark prefix>". */
 int dg_cache_put_command(dg_redis_cmd_t *cmd, const char *sha1,
-    const char *gen_key, size_t gen_len, const char *prefix,
-    size_t prefix_len, const char *code, size_t code_len,
-    long long version, const char *value, int64_t ttl);
+    const dg_cache_keys_t *keys, const char *code, size_t code_len,
+    long long version, const char *value, int64_t ttl, dg_cache_who_e who);
+
+/* "EVALSHA <mark sha1> 1 <gen key> <entry prefix> <mark prefix> <TTL ms>";
+ * the caller appends the MaHoSo (dg_redis_cmd_arg). */
+int dg_cache_mark_command(dg_redis_cmd_t *cmd, const char *sha1,
+    const dg_cache_keys_t *keys, int64_t ttl_ms);
 
 /* The entry for a status (json is its dg_status_json()); malloc'ed. */
 char *dg_cache_value(const dg_status_t *s, const char *json);

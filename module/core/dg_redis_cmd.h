@@ -13,7 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define DG_REDIS_CMD_ARGC  10
+/* the largest: the pending marks of a whole batch (dg_cache.h) */
+#define DG_REDIS_CMD_ARGC  (7 + 100)
 #define DG_REDIS_CMD_INTS  4
 
 typedef struct {

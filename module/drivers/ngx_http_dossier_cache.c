@@ -22,6 +22,8 @@ struct ngx_http_dossier_cache_s {
     ngx_http_dossier_sentinel_t    *sentinel;     /* or NULL */
     ngx_str_t                       gen_key;      /* <prefix>gen */
     ngx_str_t                       entry_prefix; /* <prefix>d: */
+    ngx_str_t                       mark_prefix;  /* <prefix>p: */
+    dg_cache_keys_t                 keys;
     ngx_http_dossier_cache_put_t    nowait;       /* puts nobody awaits */
 };
 
@@ -30,7 +32,11 @@ static void ngx_http_dossier_cache_connected(ngx_http_dossier_redis_t *rd,
     void *data);
 static void ngx_http_dossier_cache_bumped(void *data, redisReply *reply);
 static void ngx_http_dossier_cache_got(void *data, redisReply *reply);
+static ngx_int_t ngx_http_dossier_cache_put(ngx_http_dossier_cache_t *cache,
+    ngx_str_t *code, long long version, u_char *value, dg_cache_who_e who,
+    ngx_http_dossier_cache_put_t *put);
 static void ngx_http_dossier_cache_stored(void *data, redisReply *reply);
+static void ngx_http_dossier_cache_marked(void *data, redisReply *reply);
 static ngx_str_t *ngx_http_dossier_cache_concat(ngx_cycle_t *cycle,
     ngx_str_t *dst, ngx_str_t *prefix, const char *suffix);
 
@@ -52,10 +58,19 @@ ngx_http_dossier_cache_create(ngx_cycle_t *cycle,
     if (ngx_http_dossier_cache_concat(cycle, &cache->gen_key, &conf->prefix,
                                       "gen") == NULL
         || ngx_http_dossier_cache_concat(cycle, &cache->entry_prefix,
-                                         &conf->prefix, "d:") == NULL)
+                                         &conf->prefix, "d:") == NULL
+        || ngx_http_dossier_cache_concat(cycle, &cache->mark_prefix,
+                                         &conf->prefix, "p:") == NULL)
     {
         return NULL;
     }
+
+    cache->keys.gen = (char *) cache->gen_key.data;
+    cache->keys.gen_len = cache->gen_key.len;
+    cache->keys.entry = (char *) cache->entry_prefix.data;
+    cache->keys.entry_len = cache->entry_prefix.len;
+    cache->keys.mark = (char *) cache->mark_prefix.data;
+    cache->keys.mark_len = cache->mark_prefix.len;
 
     cache->redis = ngx_http_dossier_redis_create(cycle, &conf->redis,
                                      ngx_http_dossier_cache_connected, cache,
@@ -147,11 +162,7 @@ ngx_http_dossier_cache_get(ngx_http_dossier_cache_t *cache, ngx_str_t *code,
     get->cache = cache;
 
     if (dg_cache_get_command(&cmd, (char *) cache->conf->get->sha1,
-                             (char *) cache->gen_key.data,
-                             cache->gen_key.len,
-                             (char *) cache->entry_prefix.data,
-                             cache->entry_prefix.len, (char *) code->data,
-                             code->len)
+                             &cache->keys, (char *) code->data, code->len)
            != 0
         || ngx_http_dossier_redis_command(cache->redis, cmd.argc, cmd.argv,
                                           cmd.argvlen,
@@ -199,9 +210,166 @@ ngx_http_dossier_cache_got(void *data, redisReply *reply)
 }
 
 
+void
+ngx_http_dossier_cache_fill(ngx_http_dossier_cache_t *cache, ngx_str_t *code,
+    dg_status_t *s)
+{
+    u_char  *value;
+
+    if (s == NULL) {
+        (void) ngx_http_dossier_cache_put(cache, code, 0,
+                                          (u_char *) DG_CACHE_UNKNOWN_VALUE,
+                                          DG_CACHE_FILL, NULL);
+        return;
+    }
+
+    value = ngx_http_dossier_cache_value(NULL, s);
+    if (value == NULL) {
+        return;
+    }
+
+    (void) ngx_http_dossier_cache_put(cache, code, s->version, value,
+                                      DG_CACHE_FILL, NULL);
+    free(value);
+}
+
+
+u_char *
+ngx_http_dossier_cache_value(ngx_pool_t *pool, dg_status_t *s)
+{
+    char    *json, *value;
+    u_char  *p;
+    size_t   len;
+
+    json = dg_status_json(s, DG_STATUS_VIEW_LOOKUP);
+    value = json ? dg_cache_value(s, json) : NULL;
+    free(json);
+
+    if (value == NULL || pool == NULL) {
+        return (u_char *) value;
+    }
+
+    len = ngx_strlen(value) + 1;
+    p = ngx_pnalloc(pool, len);
+    if (p) {
+        ngx_memcpy(p, value, len);
+    }
+
+    free(value);
+
+    return p;
+}
+
+
 ngx_int_t
+ngx_http_dossier_cache_mark(ngx_http_dossier_cache_t *cache,
+    ngx_str_t *codes, ngx_uint_t n, ngx_http_dossier_cache_mark_t *mark)
+{
+    int             rc;
+    ngx_uint_t      i;
+    dg_redis_cmd_t  cmd;
+
+    mark->cache = cache;
+    mark->held = 0;
+
+    rc = dg_cache_mark_command(&cmd, (char *) cache->conf->mark->sha1,
+                               &cache->keys, DG_CACHE_MARK_TTL_MS);
+
+    for (i = 0; i < n; i++) {
+        rc |= dg_redis_cmd_arg(&cmd, (char *) codes[i].data, codes[i].len);
+    }
+
+    if (rc != 0 || n == 0
+        || ngx_http_dossier_redis_command(cache->redis, cmd.argc, cmd.argv,
+                                          cmd.argvlen,
+                                          ngx_http_dossier_cache_marked,
+                                          mark, &mark->cmd)
+           != NGX_OK)
+    {
+        return NGX_DECLINED;
+    }
+
+    mark->sent = ngx_current_msec;
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_dossier_cache_mark_cancel(ngx_http_dossier_cache_mark_t *mark)
+{
+    if (mark->cmd) {
+        ngx_http_dossier_redis_cancel(mark->cmd);
+        mark->cmd = NULL;
+    }
+}
+
+
+/* A mark whose fate is unknown (no reply, an error) counts as not set:
+ * its writer then waits for its write, and one set after all only
+ * expires. */
+static void
+ngx_http_dossier_cache_marked(void *data, redisReply *reply)
+{
+    ngx_http_dossier_cache_mark_t  *mark = data;
+
+    mark->cmd = NULL;
+
+    if (reply && reply->type == REDIS_REPLY_INTEGER) {
+        mark->held = 1;
+
+    } else if (reply) {
+        ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                      "dossier: cache mark refused: %s",
+                      reply->str ? reply->str : "unexpected reply");
+    }
+
+    mark->handler(mark);
+}
+
+
+ngx_int_t
+ngx_http_dossier_cache_written(ngx_http_dossier_cache_t *cache,
+    ngx_str_t *code, long long version, u_char *value,
+    ngx_http_dossier_cache_mark_t *mark, ngx_http_dossier_cache_put_t *put)
+{
+    ngx_flag_t  fresh;
+
+    fresh = mark->held
+            && ngx_current_msec - mark->sent < DG_CACHE_MARK_TTL_MS / 2;
+
+    if (value == NULL) {
+        /* nothing written: only the mark goes */
+        if (mark->held) {
+            (void) ngx_http_dossier_cache_put(cache, code, 0, (u_char *) "",
+                                              DG_CACHE_RELEASE, NULL);
+        }
+
+        return NGX_OK;
+    }
+
+    if (ngx_http_dossier_cache_put(cache, code, version, value,
+                                   mark->held ? DG_CACHE_RELEASE
+                                              : DG_CACHE_WRITE,
+                                   fresh ? NULL : put)
+        != NGX_OK || fresh)
+    {
+        return NGX_OK;
+    }
+
+    return NGX_AGAIN;
+}
+
+
+/*
+ * Sends one write of who (version 0 with DG_CACHE_RELEASE: only the mark
+ * goes).  put NULL: nobody waits.  NGX_DECLINED: not sent (Redis is away:
+ * its next connection retires older entries).
+ */
+static ngx_int_t
 ngx_http_dossier_cache_put(ngx_http_dossier_cache_t *cache, ngx_str_t *code,
-    long long version, const char *value, ngx_http_dossier_cache_put_t *put)
+    long long version, u_char *value, dg_cache_who_e who,
+    ngx_http_dossier_cache_put_t *put)
 {
     dg_redis_cmd_t  cmd;
 
@@ -212,13 +380,11 @@ ngx_http_dossier_cache_put(ngx_http_dossier_cache_t *cache, ngx_str_t *code,
     put->cache = cache;
 
     if (dg_cache_put_command(&cmd, (char *) cache->conf->put->sha1,
-                             (char *) cache->gen_key.data,
-                             cache->gen_key.len,
-                             (char *) cache->entry_prefix.data,
-                             cache->entry_prefix.len, (char *) code->data,
-                             code->len, version, value,
+                             &cache->keys, (char *) code->data, code->len,
+                             version, (char *) value,
                              version ? cache->conf->ttl
-                                     : cache->conf->negative_ttl)
+                                     : cache->conf->negative_ttl,
+                             who)
            != 0
         || ngx_http_dossier_redis_command(cache->redis, cmd.argc, cmd.argv,
                                           cmd.argvlen,
@@ -272,35 +438,6 @@ ngx_http_dossier_cache_stored(void *data, redisReply *reply)
     if (put->handler) {
         put->handler(put);
     }
-}
-
-
-ngx_int_t
-ngx_http_dossier_cache_put_status(ngx_http_dossier_cache_t *cache,
-    dg_status_t *s, ngx_http_dossier_cache_put_t *put)
-{
-    char       *json, *value;
-    ngx_int_t   rc;
-    ngx_str_t   code;
-
-    json = dg_status_json(s, DG_STATUS_VIEW_LOOKUP);
-    value = json ? dg_cache_value(s, json) : NULL;
-
-    if (value == NULL) {
-        free(json);
-        ngx_http_dossier_redis_reset(cache->redis, "out of memory");
-        return NGX_DECLINED;
-    }
-
-    code.data = (u_char *) s->ma_ho_so;
-    code.len = ngx_strlen(s->ma_ho_so);
-
-    rc = ngx_http_dossier_cache_put(cache, &code, s->version, value, put);
-
-    free(value);
-    free(json);
-
-    return rc;
 }
 
 

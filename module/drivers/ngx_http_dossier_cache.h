@@ -3,34 +3,23 @@
  * module/core/dg_cache.h), for one worker.
  *
  * The promise: no reader sees a status older than one acknowledged to a
- * writer.  So a writer answers (201, 200) only once the reply to its
- * write is in: only a reply proves that Redis applied it.  Orderings
- * cheaper than that are not sound, because a reader on another worker or
- * node uses another connection, and Redis orders commands within one
- * connection only:
+ * writer.  A writer announces its write before it answers: a pending mark
+ * per MaHoSo (dg_cache.h), set by a command sent beside its transaction,
+ * whose reply the answer awaits (its round trip overlaps the COMMIT).
+ * While the mark pends, reads miss and go to PostgreSQL and fills from
+ * reads are refused; the writer's own write, sent after COMMIT and not
+ * awaited, replaces the entry and drops the mark.  A reader on another
+ * worker or node uses another connection, which Redis does not order with
+ * ours, but it needs no order: the mark was applied before the answer.
  *
- *  - "queued before the answer" is not "sent": the output buffer goes out
- *    at the end of the event-loop pass, and the answer to the client may
- *    be written earlier in the same pass;
- *  - "send() returned before the answer" is not "processed": the bytes may
- *    wait in our socket buffer (a full window, loopback delivered later by
- *    ksoftirqd on a loaded machine), then in Redis's receive queue while
- *    Redis serves the reader, whose socket one epoll_wait() may report
- *    first (with io-threads, clients are even parsed in parallel).
- *
- * A reader whose GET leaves after the writer got its reply (it starts
- * after the answer) reaches a Redis that has applied the write; a write
- * that failed drops the connection, which retires every entry (the
- * generation rule) before that worker reads again.  What the wait costs
- * is one round trip after COMMIT, shared with every command of the same
- * pass (one write, ngx_http_dossier_redis.c).
- *
- * Taking it off the answer's path soundly needs the write announced in a
- * command whose reply the answer already waits for (a per-MaHoSo pending
- * mark set before COMMIT, in the script of the nonce and limits or beside
- * the transaction: GET misses and fills are refused while a mark is
- * pending, the writer's put clears it); README, "Lookups, progress and
- * the cache".
+ * Without a mark (its command failed, or the mark is older than half its
+ * lifetime) the writer waits for its write's reply, as only a reply
+ * proves Redis applied it: "queued before the answer" is not "sent" (the
+ * output buffer goes out at the end of the event-loop pass), and "send()
+ * returned" is not "processed" (the bytes may wait in a socket buffer or
+ * in Redis's receive queue while Redis serves the reader).  A write that
+ * failed drops the connection, which retires every entry (the generation
+ * rule) before that worker reads again.
  */
 
 #ifndef NGX_HTTP_DOSSIER_CACHE_H
@@ -56,6 +45,7 @@ typedef struct {
     time_t                            negative_ttl;
     ngx_http_dossier_redis_script_t  *get;
     ngx_http_dossier_redis_script_t  *put;
+    ngx_http_dossier_redis_script_t  *mark;
 } ngx_http_dossier_cache_conf_t;
 
 
@@ -89,6 +79,22 @@ struct ngx_http_dossier_cache_put_s {
 };
 
 
+/* A writer's pending marks, embedded in its context. */
+typedef struct ngx_http_dossier_cache_mark_s  ngx_http_dossier_cache_mark_t;
+
+typedef void (*ngx_http_dossier_cache_mark_pt)(
+    ngx_http_dossier_cache_mark_t *mark);
+
+struct ngx_http_dossier_cache_mark_s {
+    ngx_http_dossier_cache_mark_pt    handler;
+    void                             *data;
+    ngx_http_dossier_cache_t         *cache;
+    ngx_http_dossier_redis_cmd_t     *cmd;        /* awaited */
+    ngx_msec_t                        sent;
+    unsigned                          held:1;     /* Redis set them */
+};
+
+
 /* stats: this worker's counts (the cache's, and its Redis
  * connection's). */
 ngx_http_dossier_cache_t *ngx_http_dossier_cache_create(ngx_cycle_t *cycle,
@@ -104,20 +110,36 @@ ngx_int_t ngx_http_dossier_cache_get(ngx_http_dossier_cache_t *cache,
     ngx_str_t *code, ngx_http_dossier_cache_get_t *get);
 void ngx_http_dossier_cache_get_cancel(ngx_http_dossier_cache_get_t *get);
 
-/*
- * Stores an entry (value: dg_cache_value() or DG_CACHE_UNKNOWN_VALUE) if
- * it is newer than what the cache holds.  put may be NULL (nobody waits).
- * NGX_OK: put->handler runs once the write is done or failed; NGX_DECLINED:
- * not sent (Redis is away; entries from before are retired when it is
- * back).
- */
-ngx_int_t ngx_http_dossier_cache_put(ngx_http_dossier_cache_t *cache,
-    ngx_str_t *code, long long version, const char *value,
-    ngx_http_dossier_cache_put_t *put);
-void ngx_http_dossier_cache_put_cancel(ngx_http_dossier_cache_put_t *put);
+/* A read's fill: s as PostgreSQL had it, or NULL for an unknown code
+ * (the negative entry); refused while a writer's mark pends.  Nobody
+ * waits. */
+void ngx_http_dossier_cache_fill(ngx_http_dossier_cache_t *cache,
+    ngx_str_t *code, dg_status_t *s);
 
-/* Builds the entry for a status and stores it (see above). */
-ngx_int_t ngx_http_dossier_cache_put_status(ngx_http_dossier_cache_t *cache,
-    dg_status_t *s, ngx_http_dossier_cache_put_t *put);
+/*
+ * A writer's announcement, before it answers: marks n MaHoSo (at most a
+ * batch).  NGX_OK: mark->handler runs once Redis replied (mark->held
+ * says whether the marks are set).  NGX_DECLINED: no cache now.
+ */
+ngx_int_t ngx_http_dossier_cache_mark(ngx_http_dossier_cache_t *cache,
+    ngx_str_t *codes, ngx_uint_t n, ngx_http_dossier_cache_mark_t *mark);
+
+/* Stops waiting; marks set stay until they expire (misses only). */
+void ngx_http_dossier_cache_mark_cancel(ngx_http_dossier_cache_mark_t *mark);
+
+/* A status's entry (dg_cache_value()), in pool, or malloc'ed when pool
+ * is NULL; NULL when out of memory. */
+u_char *ngx_http_dossier_cache_value(ngx_pool_t *pool, dg_status_t *s);
+
+/*
+ * After COMMIT: a writer's new entry for code (value, of version; NULL
+ * when it wrote nothing), dropping its mark when mark->held.  NGX_OK: the
+ * answer may go now.  NGX_AGAIN: put->handler runs once Redis applied the
+ * write (no mark, or an old one), then the answer may go.
+ */
+ngx_int_t ngx_http_dossier_cache_written(ngx_http_dossier_cache_t *cache,
+    ngx_str_t *code, long long version, u_char *value,
+    ngx_http_dossier_cache_mark_t *mark, ngx_http_dossier_cache_put_t *put);
+void ngx_http_dossier_cache_put_cancel(ngx_http_dossier_cache_put_t *put);
 
 #endif /* NGX_HTTP_DOSSIER_CACHE_H */

@@ -667,8 +667,7 @@ itest_submit_until_created(const char *json, double seconds)
 }
 
 
-/* One line of output of "stackctl redis ARGS", or "" */
-static void
+void
 itest_redis(const char *args, char *out, size_t size)
 {
     char   cmd[4096];
@@ -723,6 +722,18 @@ itest_redis_wait_clients(int n, double seconds)
     }
 
     return 0;
+}
+
+
+long
+itest_cache_mark(const char *code)
+{
+    char  args[512], count[64];
+
+    snprintf(args, sizeof(args), "GET 'dg:p:%s'", code);
+    itest_redis(args, count, sizeof(count));
+
+    return atol(count);
 }
 
 

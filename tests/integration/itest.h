@@ -88,6 +88,14 @@ long itest_sql_long(const char *sql, const char *param);
  * this query's own included); 1 when it did within seconds. */
 int itest_redis_wait_clients(int n, double seconds);
 
+/* One line of output of "stackctl redis ARGS" (redis-cli on the test
+ * Redis), or "". */
+void itest_redis(const char *args, char *out, size_t size);
+
+/* The writers' pending mark on a MaHoSo's cache entry (dg_cache.h): how
+ * many, 0 when none. */
+long itest_cache_mark(const char *code);
+
 /* Seconds since Redis last read the cache entry of a MaHoSo (Redis's own
  * OBJECT IDLETIME), -1 when there is none. */
 long itest_cache_idle(const char *code);

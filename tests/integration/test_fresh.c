@@ -8,13 +8,15 @@
  * on a second node.  Whichever worker or Redis connection a read takes,
  * it must show the acknowledged status: what is asserted does not depend
  * on timing, only how often each path is taken.  A second run sends the
- * cache writes late (fixtures/slow_cache.c), which a writer answering
- * before its write was applied would not survive.
+ * cache writes late (fixtures/slow_cache.c): writers answer before their
+ * write is applied, and only their pending marks keep readers from the
+ * older entry.  The last tests check the marks themselves.
  */
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "itest.h"
 #include "unit.h"
@@ -120,11 +122,136 @@ late_cache_writes_still_fresh(void)
 }
 
 
+/* Whether the marks on code are all gone within 5 s (a writer's cache
+ * write, not awaited, lands a little after its answer). */
+static int
+marks_gone(const char *code)
+{
+    int              i;
+    struct timespec  pause = { 0, 10 * 1000 * 1000 };
+
+    for (i = 0; i < 500; i++) {
+        if (itest_cache_mark(code) == 0) {
+            return 1;
+        }
+
+        nanosleep(&pause, NULL);
+    }
+
+    return 0;
+}
+
+
+/* Submits d; the status. */
+static long
+submit_dossier(json_t *d)
+{
+    long              status;
+    char             *json;
+    itest_response_t  res;
+
+    json = itest_dump(d);
+    itest_submit(&res, json);
+    status = res.status;
+    itest_response_free(&res);
+    free(json);
+
+    return status;
+}
+
+
+/*
+ * While a mark is pending, a lookup reads PostgreSQL and may not fill the
+ * cache.  The status is changed behind the gateway's back, so that only
+ * a read of PostgreSQL can show it, and the entry left in Redis shows
+ * whether a fill replaced it.
+ */
+static void
+pending_mark_hides_entry_and_refuses_fills(void)
+{
+    int          state;
+    char         args[512], out[64];
+    json_t      *d;
+    const char  *code;
+
+    code = itest_unique("HP-MK");
+    d = itest_dossier(code);
+
+    CU_ASSERT_EQUAL_FATAL(submit_dossier(d), 201);
+    json_decref(d);
+
+    /* the writer's own write dropped its mark */
+    CU_ASSERT_TRUE(marks_gone(code));
+    CU_ASSERT_EQUAL(itest_lookup(NULL, code, &state), 200);
+    CU_ASSERT_EQUAL(state, 1);
+    CU_ASSERT_TRUE(itest_cache_idle(code) >= 0);
+
+    snprintf(args, sizeof(args), "SET 'dg:p:%s' 1 PX 60000", code);
+    itest_redis(args, out, sizeof(out));
+    CU_ASSERT_STRING_EQUAL(out, "OK");
+    CU_ASSERT_EQUAL(itest_sql_long("WITH u AS (UPDATE dossiers SET "
+                                   "trang_thai = 2 WHERE ma_ho_so = $1 "
+                                   "RETURNING 1) SELECT count(*) FROM u",
+                                   code), 1);
+
+    /* PostgreSQL answers, twice: the first read's fill was refused */
+    CU_ASSERT_EQUAL(itest_lookup(NULL, code, &state), 200);
+    CU_ASSERT_EQUAL(state, 2);
+    CU_ASSERT_EQUAL(itest_lookup(NULL, code, &state), 200);
+    CU_ASSERT_EQUAL(state, 2);
+
+    /* mark gone: the entry from before is there still (in real life the
+     * writer's own write would have replaced it) */
+    snprintf(args, sizeof(args), "DEL 'dg:p:%s'", code);
+    itest_redis(args, out, sizeof(out));
+    CU_ASSERT_EQUAL(itest_lookup(NULL, code, &state), 200);
+    CU_ASSERT_EQUAL(state, 1);
+}
+
+
+/* A writer whose outcome writes nothing (409, a retry's 200, a refused
+ * progress) drops its mark at once, not when it expires. */
+static void
+writers_that_write_nothing_drop_their_marks(void)
+{
+    int          state;
+    json_t      *d;
+    const char  *code;
+
+    code = itest_unique("HP-MK");
+    d = itest_dossier(code);
+
+    CU_ASSERT_EQUAL_FATAL(submit_dossier(d), 201);
+    CU_ASSERT_TRUE(marks_gone(code));
+
+    CU_ASSERT_EQUAL(submit_dossier(d), 200);
+    CU_ASSERT_TRUE(marks_gone(code));
+
+    json_object_set_new(d, "TrichYeuHoSo", json_string("khác / other"));
+    CU_ASSERT_EQUAL(submit_dossier(d), 409);
+    CU_ASSERT_TRUE(marks_gone(code));
+    json_decref(d);
+
+    /* new (1) cannot jump to processing (4): PostgreSQL says so */
+    CU_ASSERT_EQUAL(itest_progress(code, 4, NULL), 422);
+    CU_ASSERT_TRUE(marks_gone(code));
+
+    CU_ASSERT_EQUAL(itest_progress(code, 2, NULL), 200);
+    CU_ASSERT_TRUE(marks_gone(code));
+    CU_ASSERT_EQUAL(itest_lookup(NULL, code, &state), 200);
+    CU_ASSERT_EQUAL(state, 2);
+}
+
+
 static CU_TestInfo  tests[] = {
     { "no read older than an answer (200 rounds, two nodes)",
       no_read_older_than_an_answer },
     { "cache writes sent late: still no older read",
       late_cache_writes_still_fresh },
+    { "a pending mark hides the entry and refuses fills",
+      pending_mark_hides_entry_and_refuses_fills },
+    { "writers that write nothing drop their marks",
+      writers_that_write_nothing_drop_their_marks },
     CU_TEST_INFO_NULL
 };
 

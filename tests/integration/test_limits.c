@@ -356,8 +356,9 @@ long_limit_name_in_429(void)
 
 /* The most BTXH dossiers the stack can hold while PostgreSQL stands
  * still (conf/nginx.conf.in): per worker, its share of the queue
- * (512 x 50 %) and one batch in flight (64). */
-#define FLOOD_HELD  (2 * (512 * 50 / 100 + 64))
+ * (512 x 50 %) and up to two batches in flight (64 each: the second goes
+ * out for a backlog, whose size depends on how the flood arrives). */
+#define FLOOD_HELD  (2 * (512 * 50 / 100 + 2 * 64))
 
 
 /*

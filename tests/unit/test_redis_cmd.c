@@ -39,24 +39,33 @@ nonce_set_nx(void)
 static void
 cache_commands(void)
 {
-    dg_redis_cmd_t     cmd;
-    const char *const  bump[] = { "INCR", "dg:gen" };
-    const char *const  get[] = { "EVALSHA", "abc", "1", "dg:gen", "dg:d:",
-                                 "HP-1" };
-    const char *const  put[] = { "EVALSHA", "def", "1", "dg:gen", "dg:d:",
-                                 "HP-1", "7", "7|CT||{}", "300" };
+    dg_redis_cmd_t         cmd;
+    const dg_cache_keys_t  keys = { "dg:gen", 6, "dg:d:", 5, "dg:p:", 5 };
+    const char *const      bump[] = { "INCR", "dg:gen" };
+    const char *const      get[] = { "EVALSHA", "abc", "1", "dg:gen",
+                                     "dg:d:", "HP-1", "dg:p:" };
+    const char *const      put[] = { "EVALSHA", "def", "1", "dg:gen",
+                                     "dg:d:", "HP-1", "7", "7|CT||{}", "300",
+                                     "r", "dg:p:" };
+    const char *const      mark[] = { "EVALSHA", "fed", "1", "dg:gen",
+                                      "dg:d:", "dg:p:", "30000", "HP-1",
+                                      "HP-2" };
 
     CU_ASSERT_EQUAL(dg_cache_bump_command(&cmd, "dg:gen", 6), 0);
     expect(&cmd, bump, 2);
 
-    CU_ASSERT_EQUAL(dg_cache_get_command(&cmd, "abc", "dg:gen", 6, "dg:d:",
-                                         5, "HP-1", 4), 0);
-    expect(&cmd, get, 6);
+    CU_ASSERT_EQUAL(dg_cache_get_command(&cmd, "abc", &keys, "HP-1", 4), 0);
+    expect(&cmd, get, 7);
 
-    CU_ASSERT_EQUAL(dg_cache_put_command(&cmd, "def", "dg:gen", 6, "dg:d:",
-                                         5, "HP-1", 4, 7, "7|CT||{}", 300),
+    CU_ASSERT_EQUAL(dg_cache_put_command(&cmd, "def", &keys, "HP-1", 4, 7,
+                                         "7|CT||{}", 300, DG_CACHE_RELEASE),
                     0);
-    expect(&cmd, put, 9);
+    expect(&cmd, put, 11);
+
+    CU_ASSERT_EQUAL(dg_cache_mark_command(&cmd, "fed", &keys, 30000), 0);
+    CU_ASSERT_EQUAL(dg_redis_cmd_arg(&cmd, "HP-1", 4)
+                    | dg_redis_cmd_arg(&cmd, "HP-2", 4), 0);
+    expect(&cmd, mark, 9);
 }
 
 
