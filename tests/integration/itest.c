@@ -667,8 +667,7 @@ itest_submit_until_created(const char *json, double seconds)
 }
 
 
-/* One line of output of "stackctl redis ARGS", or "" */
-static void
+void
 itest_redis(const char *args, char *out, size_t size)
 {
     char   cmd[4096];
