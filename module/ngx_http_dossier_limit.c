@@ -585,9 +585,9 @@ ngx_http_dossier_limit_parse_rate(ngx_str_t *value, ngx_int_t burst,
 
 /*
  * Charges one stage (NGX_HTTP_DOSSIER_LIMIT_EARLY: address limits; _LATE:
- * the others, sector and citizen may be NULL).  NGX_OK: allowed.
- * NGX_DONE: the request's step runs again once Redis answered.  Else: the
- * 429 was sent.
+ * the others, sector and citizen may be NULL, and a pending nonce first).
+ * NGX_OK: allowed.  NGX_DONE: the request's step runs again once Redis
+ * answered.  Else: the refusal was sent (429, or the nonce's).
  */
 ngx_int_t
 ngx_http_dossier_limit(ngx_http_request_t *r, ngx_uint_t stage,
