@@ -11,7 +11,9 @@
  * Signed requests (RFC 9421, hmac-sha256) are verified by the core against
  * the client registry, with Content-Digest over the bytes received; the
  * nonce of a verified signature is then recorded once
- * (ngx_http_dossier_nonce.c).  VNeID bearer tokens are verified against
+ * (ngx_http_dossier_nonce.c): in Redis at once, or, for a handler that
+ * defers it, with the late limits or by ngx_http_dossier_auth_settle()
+ * before its answer.  VNeID bearer tokens are verified against
  * the JWKS.  The caller lands in the request context (dg_caller_t); what
  * it may do is the core's (dg_caller.h).
  */
@@ -333,6 +335,39 @@ ngx_http_dossier_auth_signature(ngx_http_request_t *r,
 
     /* verified: now the nonce may be recorded (once) */
     rc = ngx_http_dossier_nonce_check(r, ctx->nonce_key, ctx->nonce_expires,
+                                      ctx->nonce_defer,
+                                      ngx_http_dossier_auth_nonce_done);
+
+    if (rc == NGX_DONE) {
+        return NGX_DONE;
+    }
+
+    if (rc == NGX_DECLINED) {
+        /* fresh here; Redis's word comes before the answer */
+        ctx->nonce_pending = 1;
+        rc = DG_SIG_NONCE_FRESH;
+    }
+
+    return ngx_http_dossier_auth_nonce_result(r, (dg_sig_nonce_e) rc);
+}
+
+
+ngx_int_t
+ngx_http_dossier_auth_settle(ngx_http_request_t *r)
+{
+    ngx_int_t                rc;
+    ngx_http_dossier_ctx_t  *ctx;
+
+    ctx = ngx_http_dossier_ctx(r);
+
+    if (ctx == NULL || !ctx->nonce_pending) {
+        return NGX_OK;
+    }
+
+    ctx->nonce_pending = 0;
+
+    rc = ngx_http_dossier_nonce_store(r, ctx->nonce_key, ctx->nonce_expires,
+                                      DG_SIG_NONCE_FRESH,
                                       ngx_http_dossier_auth_nonce_done);
 
     if (rc == NGX_DONE) {
@@ -340,6 +375,13 @@ ngx_http_dossier_auth_signature(ngx_http_request_t *r,
     }
 
     return ngx_http_dossier_auth_nonce_result(r, (dg_sig_nonce_e) rc);
+}
+
+
+ngx_int_t
+ngx_http_dossier_auth_replayed(ngx_http_request_t *r)
+{
+    return ngx_http_dossier_auth_nonce_result(r, DG_SIG_NONCE_REPLAYED);
 }
 
 

@@ -36,6 +36,11 @@ typedef struct {
     ngx_http_dossier_redis_cmd_t    *nonce_cmd;
     ngx_http_dossier_nonce_pt        nonce_handler;
     dg_sig_nonce_e                   nonce_local;  /* this node's answer */
+    unsigned                         nonce_defer:1;   /* the handler settles
+                                                         it before answering
+                                                         (auth.h) */
+    unsigned                         nonce_pending:1; /* fresh here, Redis
+                                                         not asked yet */
     ngx_uint_t                       limited;   /* stages charged */
     ngx_table_elt_t                 *ratelimit[2];
     time_t                           retry_after;  /* 0: the default */

@@ -19,6 +19,13 @@
  * that several gateway nodes share a limit.  While Redis is unreachable
  * each node falls back to its own table at local_share percent of the
  * rates (e.g. 50 with two nodes): limits tighten, they never open.
+ *
+ * A signed request whose handler defers its nonce (ngx_http_dossier_auth.h)
+ * has it recorded by the same script call, first: one round trip for
+ * both, and a replay is refused 401 having charged nothing.  When the
+ * late limits do not go to Redis (this node's table, Redis away, or the
+ * script failed) the nonce is settled before this node's table is
+ * charged, for the same reason.
  */
 
 #include <ngx_config.h>
@@ -28,8 +35,10 @@
 #include "dg_ratelimit_headers.h"
 #include "dg_ratelimit_lua.h"
 #include "ngx_http_dossier.h"
+#include "ngx_http_dossier_auth.h"
 #include "ngx_http_dossier_limit.h"
 #include "ngx_http_dossier_metrics.h"
+#include "ngx_http_dossier_nonce.h"
 #include "ngx_http_dossier_response.h"
 #include "ngx_http_dossier_table.h"
 
@@ -99,6 +108,8 @@ typedef struct {
     u_char                     keys[DG_LIMIT_MAX_LIMITS][DG_LIMIT_KEY_MAX];
     size_t                     n;
     dg_limit_outcome_t         out;
+    ngx_uint_t                 share;         /* of the rates, locally */
+    unsigned                   nonce:1;       /* the script carries it */
     ngx_http_dossier_redis_cmd_t  *cmd;
     ngx_http_request_t        *request;
     ngx_http_dossier_limit_item_t  *item;     /* a batch's, or NULL */
@@ -124,7 +135,7 @@ static ngx_int_t ngx_http_dossier_limit_redis(ngx_http_request_t *r,
 static void ngx_http_dossier_limit_replied(void *data, redisReply *reply);
 static void ngx_http_dossier_limit_item_replied(void *data,
     redisReply *reply);
-static void ngx_http_dossier_limit_reply(ngx_http_dossier_charge_t *ch,
+static ngx_int_t ngx_http_dossier_limit_reply(ngx_http_dossier_charge_t *ch,
     redisReply *reply);
 static void ngx_http_dossier_limit_local(ngx_http_request_t *r,
     ngx_http_dossier_charge_t *ch, ngx_uint_t share);
@@ -574,14 +585,15 @@ ngx_http_dossier_limit_parse_rate(ngx_str_t *value, ngx_int_t burst,
 
 /*
  * Charges one stage (NGX_HTTP_DOSSIER_LIMIT_EARLY: address limits; _LATE:
- * the others, sector and citizen may be NULL).  NGX_OK: allowed.
- * NGX_DONE: the request's step runs again once Redis answered.  Else: the
- * 429 was sent.
+ * the others, sector and citizen may be NULL, and a pending nonce first).
+ * NGX_OK: allowed.  NGX_DONE: the request's step runs again once Redis
+ * answered.  Else: the refusal was sent (429, or the nonce's).
  */
 ngx_int_t
 ngx_http_dossier_limit(ngx_http_request_t *r, ngx_uint_t stage,
     const char *sector, const char *citizen)
 {
+    ngx_int_t                            rc;
     ngx_pool_cleanup_t                  *cln;
     ngx_http_dossier_ctx_t              *ctx;
     ngx_http_dossier_charge_t           *ch;
@@ -596,46 +608,65 @@ ngx_http_dossier_limit(ngx_http_request_t *r, ngx_uint_t stage,
         return NGX_OK;
     }
 
-    ch = ngx_pcalloc(r->pool, sizeof(ngx_http_dossier_charge_t));
+    /* the late charge kept while its nonce was settled (below) */
+    ch = ngx_http_get_module_ctx(r, ngx_http_dossier_limit_module);
+
     if (ch == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ch->request = r;
-
-    if (ngx_http_dossier_limit_collect(r, llcf->limits, stage, sector,
-                                       citizen, ch)
-        != NGX_OK)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ctx->limited |= stage;
-
-    if (ch->n == 0) {
-        return NGX_OK;
-    }
-
-    if (lmcf->redis && ngx_http_dossier_redis(r)
-        && stage == NGX_HTTP_DOSSIER_LIMIT_LATE)
-    {
-        cln = ngx_pool_cleanup_add(r->pool, 0);
-        if (cln == NULL) {
+        ch = ngx_pcalloc(r->pool, sizeof(ngx_http_dossier_charge_t));
+        if (ch == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        if (ngx_http_dossier_limit_redis(r, ch) == NGX_OK) {
-            cln->handler = ngx_http_dossier_limit_cleanup;
-            cln->data = ch;
-            return NGX_DONE;
+        ch->request = r;
+        ch->share = 100;
+
+        if (ngx_http_dossier_limit_collect(r, llcf->limits, stage, sector,
+                                           citizen, ch)
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        /* Redis is away: this node alone, at its share of the rates */
-        ngx_http_dossier_limit_local(r, ch, lmcf->local_share);
+        if (lmcf->redis && ngx_http_dossier_redis(r)
+            && stage == NGX_HTTP_DOSSIER_LIMIT_LATE)
+        {
+            cln = ngx_pool_cleanup_add(r->pool, 0);
+            if (cln == NULL) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
 
-    } else {
-        ngx_http_dossier_limit_local(r, ch, 100);
+            if (ngx_http_dossier_limit_redis(r, ch) == NGX_OK) {
+                ctx->limited |= stage;
+                cln->handler = ngx_http_dossier_limit_cleanup;
+                cln->data = ch;
+                return NGX_DONE;
+            }
+
+            /* Redis is away: this node alone, at its share of the rates */
+            ch->share = lmcf->local_share;
+        }
     }
+
+    if (ch->n == 0) {
+        ctx->limited |= stage;
+        return NGX_OK;
+    }
+
+    /* this node's table: a pending nonce first, so a replay charges
+     * nothing */
+    rc = ngx_http_dossier_auth_settle(r);
+
+    if (rc == NGX_DONE) {
+        ngx_http_set_ctx(r, ch, ngx_http_dossier_limit_module);
+        return NGX_DONE;
+    }
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    ctx->limited |= stage;
+    ngx_http_dossier_limit_local(r, ch, ch->share);
 
     return ngx_http_dossier_limit_verdict(r, ch);
 }
@@ -858,48 +889,93 @@ ngx_http_dossier_limit_local(ngx_http_request_t *r,
 }
 
 
+/* One script call for a charge, with the request's pending nonce (not a
+ * batch item's: a batch records it at once).  NGX_DECLINED: nothing to
+ * send, or Redis is away. */
 static ngx_int_t
 ngx_http_dossier_limit_redis(ngx_http_request_t *r,
     ngx_http_dossier_charge_t *ch)
 {
+    ngx_int_t                            rc;
+    dg_limit_nonce_t                     nonce, *np;
     dg_limit_redis_cmd_t                 cmd;
+    ngx_http_dossier_ctx_t              *ctx;
     ngx_http_dossier_limit_main_conf_t  *lmcf;
 
     lmcf = ngx_http_get_module_main_conf(r, ngx_http_dossier_limit_module);
+    ctx = ngx_http_dossier_ctx(r);
+    np = NULL;
+
+    if (ch->item == NULL && ctx->nonce_pending
+        && ngx_http_dossier_nonce_key(r, ctx->nonce_key, ctx->nonce_expires,
+                                      &nonce)
+           == NGX_OK)
+    {
+        np = &nonce;
+    }
+
+    if (ch->n == 0 && np == NULL) {
+        return NGX_DECLINED;
+    }
 
     if (dg_limit_redis_command(&cmd, (char *) lmcf->script->sha1,
                                (char *) lmcf->prefix.data,
-                               ch->reqs, ch->n, ngx_http_dossier_now_us())
+                               ch->reqs, ch->n, np, ngx_http_dossier_now_us())
         != 0)
     {
         return NGX_ERROR;
     }
 
-    return ngx_http_dossier_redis_command(ngx_http_dossier_redis(r), cmd.argc,
-               cmd.argv, cmd.argvlen,
-               ch->item ? ngx_http_dossier_limit_item_replied
-                        : ngx_http_dossier_limit_replied,
-               ch, &ch->cmd);
+    rc = ngx_http_dossier_redis_command(ngx_http_dossier_redis(r), cmd.argc,
+             cmd.argv, cmd.argvlen,
+             ch->item ? ngx_http_dossier_limit_item_replied
+                      : ngx_http_dossier_limit_replied,
+             ch, &ch->cmd);
+
+    if (rc == NGX_OK && np) {
+        ctx->nonce_pending = 0;
+        ch->nonce = 1;
+    }
+
+    return rc;
 }
 
 
-/* The script's outcome; this node's table at its share when Redis could
- * not say. */
-static void
+/* The script's outcome.  NGX_OK: in ch->out (this node's table at its
+ * share when Redis could not say).  NGX_DECLINED: the nonce it carried
+ * was replayed, nothing charged.  NGX_AGAIN: it carried the nonce and
+ * could not say; nothing was recorded (an error reply takes the nonce
+ * back; a timeout drops the connection, and this node's word stands). */
+static ngx_int_t
 ngx_http_dossier_limit_reply(ngx_http_dossier_charge_t *ch,
     redisReply *reply)
 {
+    int                                  rc;
     ngx_http_dossier_limit_main_conf_t  *lmcf;
 
     ch->cmd = NULL;
     lmcf = ngx_http_get_module_main_conf(ch->request,
                                          ngx_http_dossier_limit_module);
 
-    if (reply == NULL
-        || dg_limit_redis_reply(reply, ch->reqs, ch->n, &ch->out) != 0)
-    {
-        ngx_http_dossier_limit_local(ch->request, ch, lmcf->local_share);
+    rc = reply ? dg_limit_redis_reply(reply, ch->reqs, ch->n, ch->nonce,
+                                      &ch->out)
+               : -1;
+
+    if (rc == 0) {
+        return NGX_OK;
     }
+
+    if (rc == DG_LIMIT_REDIS_REPLAYED) {
+        return NGX_DECLINED;
+    }
+
+    if (ch->nonce) {
+        return NGX_AGAIN;
+    }
+
+    ngx_http_dossier_limit_local(ch->request, ch, lmcf->local_share);
+
+    return NGX_OK;
 }
 
 
@@ -909,18 +985,39 @@ ngx_http_dossier_limit_replied(void *data, redisReply *reply)
     ngx_int_t                            rc;
     ngx_connection_t                    *c;
     ngx_http_request_t                  *r;
+    ngx_http_dossier_ctx_t              *ctx;
     ngx_http_dossier_charge_t           *ch = data;
+    ngx_http_dossier_limit_main_conf_t  *lmcf;
 
     r = ch->request;
     c = r->connection;
 
-    ngx_http_dossier_limit_reply(ch, reply);
+    rc = ngx_http_dossier_limit_reply(ch, reply);
 
-    rc = ngx_http_dossier_limit_verdict(r, ch);
-
-    if (rc != NGX_OK) {
-        ngx_http_dossier_finalize(r, rc);
+    if (rc == NGX_DECLINED) {
+        ngx_http_dossier_finalize(r, ngx_http_dossier_auth_replayed(r));
         return;
+    }
+
+    if (rc == NGX_AGAIN) {
+        /* the step comes back to ngx_http_dossier_limit(): the nonce
+         * first, then this node's table at its share */
+        lmcf = ngx_http_get_module_main_conf(r,
+                                             ngx_http_dossier_limit_module);
+        ctx = ngx_http_dossier_ctx(r);
+        ctx->nonce_pending = 1;
+        ctx->limited &= ~NGX_HTTP_DOSSIER_LIMIT_LATE;
+        ch->nonce = 0;
+        ch->share = lmcf->local_share;
+        ngx_http_set_ctx(r, ch, ngx_http_dossier_limit_module);
+
+    } else {
+        rc = ngx_http_dossier_limit_verdict(r, ch);
+
+        if (rc != NGX_OK) {
+            ngx_http_dossier_finalize(r, rc);
+            return;
+        }
     }
 
     ngx_http_dossier_resume(r);
@@ -940,7 +1037,7 @@ ngx_http_dossier_limit_item_replied(void *data, redisReply *reply)
     r = ch->request;
     c = r->connection;
 
-    ngx_http_dossier_limit_reply(ch, reply);
+    (void) ngx_http_dossier_limit_reply(ch, reply);
     ngx_http_dossier_limit_charged(ch);
 
     if (--all->pending) {

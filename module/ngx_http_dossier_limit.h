@@ -23,8 +23,10 @@ extern ngx_module_t  ngx_http_dossier_limit_module;
 
 /*
  * Charges the limits of a stage (sector and citizen may be NULL), once per
- * request.  NGX_OK: allowed.  NGX_DONE: the request's step runs again
- * once Redis answered.  Else: the 429 was sent.
+ * request; a pending nonce (ngx_http_dossier_auth.h) is recorded first,
+ * in the same script call with Redis.  NGX_OK: allowed.  NGX_DONE: the
+ * request's step runs again once Redis answered.  Else: the refusal was
+ * sent (429, or the nonce's 401 or 503).
  */
 ngx_int_t ngx_http_dossier_limit(ngx_http_request_t *r, ngx_uint_t stage,
     const char *sector, const char *citizen);

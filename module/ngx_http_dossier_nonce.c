@@ -8,7 +8,10 @@
  * until its window ends, never evicted before), and one this node has
  * seen is refused at once.  Redis, when reachable, is the store every
  * gateway node shares (SET NX with the window as expiry) and has the last
- * word.  While Redis is unreachable or answers errors only this node's
+ * word: at once, or, for a handler that defers it, in the late limits'
+ * script (ngx_http_dossier_nonce_key(), ngx_http_dossier_limit.c) or by
+ * ngx_http_dossier_auth_settle() before its answer.  While Redis is
+ * unreachable or answers errors only this node's
  * memory decides; when it is full of nonces still inside their window the
  * request is refused with 503 and Retry-After, and nothing is recorded
  * (CONTRACT 1.1).  A request replayed to another node during an outage
@@ -44,8 +47,6 @@ typedef struct {
 
 static char *ngx_http_dossier_nonce_zone_directive(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
-static dg_sig_nonce_e ngx_http_dossier_nonce_local(ngx_http_request_t *r,
-    u_char *key, time_t expires);
 static void ngx_http_dossier_nonce_reply(void *data, redisReply *reply);
 static void ngx_http_dossier_nonce_cleanup(void *data);
 static void ngx_http_dossier_nonce_metrics(ngx_http_request_t *r,
@@ -156,13 +157,72 @@ ngx_http_dossier_nonce_enable(ngx_conf_t *cf)
 
 ngx_int_t
 ngx_http_dossier_nonce_check(ngx_http_request_t *r, u_char *key,
-    time_t expires, ngx_http_dossier_nonce_pt handler)
+    time_t expires, ngx_uint_t defer, ngx_http_dossier_nonce_pt handler)
+{
+    dg_sig_nonce_e                 local;
+    ngx_http_dossier_main_conf_t  *dmcf;
+
+    dmcf = ngx_http_get_module_main_conf(r, ngx_http_dossier_module);
+
+    local = ngx_http_dossier_nonce_local(r, key, expires);
+
+    if (local == DG_SIG_NONCE_REPLAYED) {
+        return local;
+    }
+
+    /* Redis's word later, when it can give it */
+    if (defer && local == DG_SIG_NONCE_FRESH && dmcf->cache
+        && ngx_http_dossier_redis_ready(
+               ngx_http_dossier_cache_redis(dmcf->cache)))
+    {
+        return NGX_DECLINED;
+    }
+
+    return ngx_http_dossier_nonce_store(r, key, expires, local, handler);
+}
+
+
+ngx_int_t
+ngx_http_dossier_nonce_key(ngx_http_request_t *r, u_char *key,
+    time_t expires, dg_limit_nonce_t *nonce)
 {
     u_char                        *name, *p;
     size_t                         len;
     ngx_str_t                     *prefix;
+    ngx_http_dossier_main_conf_t  *dmcf;
+
+    dmcf = ngx_http_get_module_main_conf(r, ngx_http_dossier_module);
+
+    if (dmcf->cache == NULL) {
+        return NGX_DECLINED;
+    }
+
+    prefix = &dmcf->cache_conf.prefix;
+    len = ngx_strlen(key);
+
+    name = ngx_pnalloc(r->pool, prefix->len + sizeof("n:") - 1 + len);
+    if (name == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(ngx_cpymem(ngx_cpymem(name, prefix->data, prefix->len),
+                              "n:", 2),
+                   key, len);
+
+    nonce->key = (const char *) name;
+    nonce->len = p - name;
+    nonce->ttl = ngx_max(expires - ngx_time(), 1) + 1;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_dossier_nonce_store(ngx_http_request_t *r, u_char *key,
+    time_t expires, dg_sig_nonce_e local, ngx_http_dossier_nonce_pt handler)
+{
     dg_redis_cmd_t                 cmd;
-    dg_sig_nonce_e                 local;
+    dg_limit_nonce_t               nonce;
     ngx_pool_cleanup_t            *cln;
     ngx_http_dossier_ctx_t        *ctx;
     ngx_http_dossier_main_conf_t  *dmcf;
@@ -170,27 +230,16 @@ ngx_http_dossier_nonce_check(ngx_http_request_t *r, u_char *key,
     dmcf = ngx_http_get_module_main_conf(r, ngx_http_dossier_module);
     ctx = ngx_http_dossier_ctx(r);
 
-    local = ngx_http_dossier_nonce_local(r, key, expires);
-
-    if (local == DG_SIG_NONCE_REPLAYED || dmcf->cache == NULL) {
+    if (ngx_http_dossier_nonce_key(r, key, expires, &nonce) != NGX_OK) {
         return local;
     }
 
-    prefix = &dmcf->cache_conf.prefix;
-    len = ngx_strlen(key);
-
-    name = ngx_pnalloc(r->pool, prefix->len + sizeof("n:") - 1 + len);
     cln = ngx_pool_cleanup_add(r->pool, 0);
-    if (name == NULL || cln == NULL) {
+    if (cln == NULL) {
         return local;
     }
 
-    p = ngx_cpymem(ngx_cpymem(ngx_cpymem(name, prefix->data, prefix->len),
-                              "n:", 2),
-                   key, len);
-
-    if (dg_nonce_command(&cmd, (char *) name, p - name,
-                         ngx_max(expires - ngx_time(), 1) + 1) != 0
+    if (dg_nonce_command(&cmd, nonce.key, nonce.len, nonce.ttl) != 0
         || ngx_http_dossier_redis_command(
                ngx_http_dossier_cache_redis(dmcf->cache), cmd.argc,
                cmd.argv, cmd.argvlen, ngx_http_dossier_nonce_reply, r,
@@ -237,9 +286,7 @@ ngx_http_dossier_nonce_init(ngx_conf_t *cf)
 }
 
 
-/* Records the nonce here: FRESH, REPLAYED, or UNAVAILABLE when the table
- * is full of nonces inside their window (then nothing was recorded). */
-static dg_sig_nonce_e
+dg_sig_nonce_e
 ngx_http_dossier_nonce_local(ngx_http_request_t *r, u_char *key,
     time_t expires)
 {

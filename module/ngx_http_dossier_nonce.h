@@ -11,6 +11,7 @@
 #include <ngx_http.h>
 
 #include "dg_limit.h"
+#include "dg_ratelimit_lua.h"
 #include "ngx_http_dossier_ctx.h"
 
 
@@ -22,11 +23,30 @@ extern ngx_module_t  ngx_http_dossier_nonce_module;
 ngx_int_t ngx_http_dossier_nonce_enable(ngx_conf_t *cf);
 
 /*
- * Records a nonce once ("keyid:nonce", kept until expires): Redis SET NX,
- * and this node's shared memory.  Returns a dg_sig_nonce_e now, or
- * NGX_DONE and calls handler later.
+ * Records a nonce once ("keyid:nonce", kept until expires): this node's
+ * shared memory, then Redis SET NX.  Returns a dg_sig_nonce_e now, or
+ * NGX_DONE and calls handler later.  With defer, a nonce fresh here while
+ * Redis is connected is NGX_DECLINED: Redis is not asked yet (see
+ * ngx_http_dossier_nonce_key() and _store()).
  */
 ngx_int_t ngx_http_dossier_nonce_check(ngx_http_request_t *r, u_char *key,
-    time_t expires, ngx_http_dossier_nonce_pt handler);
+    time_t expires, ngx_uint_t defer, ngx_http_dossier_nonce_pt handler);
+
+/* This node's part alone: FRESH (recorded), REPLAYED, or UNAVAILABLE
+ * when the table is full of nonces inside their window (then nothing was
+ * recorded). */
+dg_sig_nonce_e ngx_http_dossier_nonce_local(ngx_http_request_t *r,
+    u_char *key, time_t expires);
+
+/* Redis's part after this node said local (FRESH or UNAVAILABLE): SET NX.
+ * local at once when Redis is away, else NGX_DONE and handler gets
+ * Redis's answer (local when it could not say). */
+ngx_int_t ngx_http_dossier_nonce_store(ngx_http_request_t *r, u_char *key,
+    time_t expires, dg_sig_nonce_e local, ngx_http_dossier_nonce_pt handler);
+
+/* The nonce as a script records it (its Redis key, in r's pool, and
+ * TTL).  NGX_OK, NGX_DECLINED without Redis, NGX_ERROR. */
+ngx_int_t ngx_http_dossier_nonce_key(ngx_http_request_t *r, u_char *key,
+    time_t expires, dg_limit_nonce_t *nonce);
 
 #endif /* NGX_HTTP_DOSSIER_NONCE_H */

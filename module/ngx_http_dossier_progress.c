@@ -2,7 +2,9 @@
  * POST /v1/dossiers/{MaHoSo}/progress: the processing system moves a
  * dossier forward.
  *
- * The record is checked by the core, then applied by PostgreSQL in one
+ * The signature's nonce is recorded in Redis with the late limits (or
+ * settled before any answer: ngx_http_dossier_auth.h).  The record is
+ * checked by the core, then applied by PostgreSQL in one
  * transaction (status, history row, version) under a row lock, against
  * the statuses the core allows the move from.  Beside the transaction
  * the cache entry is marked as being written; the writer is answered once
@@ -114,10 +116,17 @@ ngx_http_dossier_progress_step(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    /* the nonce goes with the late limits; settled before any answer */
+    ngx_http_dossier_ctx(r)->nonce_defer = 1;
+
     rc = ngx_http_dossier_authenticate(r, body);
     if (rc == NGX_OK) {
         rc = ngx_http_dossier_limit(r, NGX_HTTP_DOSSIER_LIMIT_LATE, NULL,
                                     NULL);
+    }
+
+    if (rc == NGX_OK) {
+        rc = ngx_http_dossier_auth_settle(r);
     }
 
     if (rc != NGX_OK) {

@@ -8,12 +8,15 @@
  * a step that waits (the signature's nonce, the catalog of a worker that
  * has just started, a shared limit) runs ngx_http_dossier_submit_step()
  * again, where every stage already done is passed over: the body is
- * parsed once, each plugin runs once.  The answer
+ * parsed once, each plugin runs once.  The signature's nonce is recorded
+ * in this node's memory by authenticate and in Redis by the late limits'
+ * script (one round trip for both), or, when they do not go to Redis,
+ * by ngx_http_dossier_auth_settle() before any answer.  The answer
  * is sent only once PostgreSQL has committed the dossier.
  *
  *   read body → authenticate → parse → validate (catalog) → plugins
- *   → grants → late limits → store item and mark the cache entry
- *   → group commit → 201, the cache write following
+ *   → grants → late limits + nonce → store item and mark the cache
+ *   entry → group commit → 201, the cache write following
  *
  * The 201 waits for the commit and for the reply to the cache mark, sent
  * beside the transaction, not for the cache write (its reply only when
@@ -165,6 +168,9 @@ ngx_http_dossier_submit_step(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    /* the nonce goes with the late limits; settled before any answer */
+    ctx->nonce_defer = 1;
+
     rc = ngx_http_dossier_authenticate(r, &sctx->body);
     if (rc != NGX_OK) {
         return rc;
@@ -177,16 +183,24 @@ ngx_http_dossier_submit_step(ngx_http_request_t *r)
 
     if (ngx_http_dossier_submission_judge(r, sub) == NGX_AGAIN) {
         /* a worker just started: wait for its catalog, then go on */
-        return ngx_http_dossier_submission_wait(r, &sctx->waiter);
+        rc = ngx_http_dossier_auth_settle(r);
+        return rc == NGX_OK ? ngx_http_dossier_submission_wait(r,
+                                                               &sctx->waiter)
+                            : rc;
     }
 
     if (sub->stage == DG_SUBMISSION_REFUSED) {
-        return ngx_http_dossier_submit_refused(r, sub);
+        rc = ngx_http_dossier_auth_settle(r);
+        return rc == NGX_OK ? ngx_http_dossier_submit_refused(r, sub) : rc;
     }
 
     rc = ngx_http_dossier_limit(r, NGX_HTTP_DOSSIER_LIMIT_LATE,
                                 sub->dossier.ma_linh_vuc,
                                 sub->dossier.so_giay_to);
+    if (rc == NGX_OK) {
+        rc = ngx_http_dossier_auth_settle(r);
+    }
+
     if (rc != NGX_OK) {
         return rc;
     }

@@ -84,13 +84,13 @@ int itest_has_problem(const itest_response_t *res, const char *pointer,
 /* One integer from SQL (e.g. a count), -1 on error. */
 long itest_sql_long(const char *sql, const char *param);
 
+/* The first line of what redis-cli answers to args (a command of the
+ * stack's Redis), or "". */
+void itest_redis(const char *args, char *out, size_t size);
+
 /* Waits until Redis has at least n client connections (its CLIENT LIST,
  * this query's own included); 1 when it did within seconds. */
 int itest_redis_wait_clients(int n, double seconds);
-
-/* One line of output of "stackctl redis ARGS" (redis-cli on the test
- * Redis), or "". */
-void itest_redis(const char *args, char *out, size_t size);
 
 /* The writers' pending mark on a MaHoSo's cache entry (dg_cache.h): how
  * many, 0 when none. */

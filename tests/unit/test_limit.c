@@ -2,7 +2,8 @@
  * The limiter's table, its Redis twin and the RateLimit header fields:
  * eviction, hash collisions, all-or-nothing charges, shadow limits, reuse
  * of a block, replies built from RESP bytes, and the Lua script against
- * the C table on a private redis-server.
+ * the C table on a private redis-server, with and without the nonce it
+ * records first.
  */
 
 #include <errno.h>
@@ -522,7 +523,22 @@ parse(const char *bytes, const dg_limit_request_t *r, size_t n,
     redisReply  *reply;
 
     reply = resp(bytes);
-    rc = dg_limit_redis_reply(reply, r, n, out);
+    rc = dg_limit_redis_reply(reply, r, n, 0, out);
+    freeReplyObject(reply);
+
+    return rc;
+}
+
+
+static int
+parse_nonce(const char *bytes, const dg_limit_request_t *r, size_t n,
+    dg_limit_outcome_t *out)
+{
+    int          rc;
+    redisReply  *reply;
+
+    reply = resp(bytes);
+    rc = dg_limit_redis_reply(reply, r, n, 1, out);
     freeReplyObject(reply);
 
     return rc;
@@ -598,7 +614,30 @@ redis_replies(void)
                           r, 1, &out), -1);
     CU_ASSERT_EQUAL(parse("*5\r\n:0\r\n:1\r\n:0\r\n:3\r\n:5000\r\n",
                           r, 1, &out), -1);
-    CU_ASSERT_EQUAL(dg_limit_redis_reply(NULL, r, 1, &out), -1);
+    CU_ASSERT_EQUAL(dg_limit_redis_reply(NULL, r, 1, 0, &out), -1);
+
+    /* {-1}: a replay, only when the command carried a nonce */
+    CU_ASSERT_EQUAL(parse("*1\r\n:-1\r\n", r, 2, &out), -1);
+    CU_ASSERT_EQUAL(parse_nonce("*1\r\n:-1\r\n", r, 2, &out),
+                    DG_LIMIT_REDIS_REPLAYED);
+    CU_ASSERT_EQUAL(parse_nonce("*1\r\n:-1\r\n", r, 0, &out),
+                    DG_LIMIT_REDIS_REPLAYED);
+    CU_ASSERT_EQUAL(parse_nonce("*1\r\n:-2\r\n", r, 0, &out), -1);
+    CU_ASSERT_EQUAL(parse_nonce("*2\r\n:-1\r\n:0\r\n", r, 0, &out), -1);
+
+    /* a nonce alone: charged, no limit to report */
+    CU_ASSERT_EQUAL(parse_nonce("*1\r\n:1\r\n", r, 0, &out), 0);
+    CU_ASSERT(out.allowed);
+    CU_ASSERT_EQUAL(out.header, -1);
+    CU_ASSERT_EQUAL(parse("*1\r\n:1\r\n", r, 0, &out), -1);
+    CU_ASSERT_EQUAL(parse_nonce("*1\r\n:0\r\n", r, 0, &out), -1);
+
+    /* with a nonce, the usual reply */
+    CU_ASSERT_EQUAL(parse_nonce("*9\r\n:1\r\n"
+                                ":1\r\n:0\r\n:3\r\n:5000\r\n"
+                                ":0\r\n:2000000\r\n:0\r\n:7000000\r\n",
+                                r, 2, &out), 0);
+    CU_ASSERT(out.allowed);
 }
 
 
@@ -606,15 +645,28 @@ static void
 redis_command(void)
 {
     dg_gcra_limit_t       a, b;
+    dg_limit_nonce_t      nonce;
     dg_limit_request_t    r[2];
     dg_limit_redis_cmd_t  cmd;
     const char           *sha = "0123456789012345678901234567890123456789";
     static const char    *want[] = {
         "EVALSHA", "0123456789012345678901234567890123456789", "2",
         "{dg:rl}:client:portal", "{dg:rl}:citizen:031185001234",
-        "1795489200000000",
+        "1795489200000000", "0",
         "7", "1000000", "2000000", "0",
         "1", "86400000000", "0", "1"
+    };
+    static const char    *with_nonce[] = {
+        "EVALSHA", "0123456789012345678901234567890123456789", "3",
+        "{dg:rl}:client:portal", "{dg:rl}:citizen:031185001234",
+        "{dg:rl}n:portal:abc",
+        "1795489200000000", "601",
+        "7", "1000000", "2000000", "0",
+        "1", "86400000000", "0", "1"
+    };
+    static const char    *nonce_only[] = {
+        "EVALSHA", "0123456789012345678901234567890123456789", "1",
+        "{dg:rl}n:portal:abc", "1795489200000000", "601"
     };
     int                   i;
 
@@ -624,23 +676,51 @@ redis_command(void)
     r[1] = req("citizen:031185001234", &b, 1);
 
     CU_ASSERT_EQUAL_FATAL(dg_limit_redis_command(&cmd, sha, "{dg:rl}:", r, 2,
-                                                 NOW), 0);
-    CU_ASSERT_EQUAL_FATAL(cmd.argc, 14);
+                                                 NULL, NOW), 0);
+    CU_ASSERT_EQUAL_FATAL(cmd.argc, 15);
 
     for (i = 0; i < cmd.argc; i++) {
         CU_ASSERT_EQUAL(cmd.argvlen[i], strlen(want[i]));
         CU_ASSERT_EQUAL(memcmp(cmd.argv[i], want[i], cmd.argvlen[i]), 0);
     }
 
-    CU_ASSERT_EQUAL(dg_limit_redis_command(&cmd, sha, "{dg:rl}:", r, 0, NOW),
-                    -1);
-    CU_ASSERT_EQUAL(dg_limit_redis_command(&cmd, sha, "{dg:rl}:", r, 2, -1),
-                    -1);
+    nonce.key = "{dg:rl}n:portal:abc";
+    nonce.len = strlen(nonce.key);
+    nonce.ttl = 601;
+
+    CU_ASSERT_EQUAL_FATAL(dg_limit_redis_command(&cmd, sha, "{dg:rl}:", r, 2,
+                                                 &nonce, NOW), 0);
+    CU_ASSERT_EQUAL_FATAL(cmd.argc, 16);
+
+    for (i = 0; i < cmd.argc; i++) {
+        CU_ASSERT_EQUAL(cmd.argvlen[i], strlen(with_nonce[i]));
+        CU_ASSERT_EQUAL(memcmp(cmd.argv[i], with_nonce[i], cmd.argvlen[i]),
+                        0);
+    }
+
+    CU_ASSERT_EQUAL_FATAL(dg_limit_redis_command(&cmd, sha, "{dg:rl}:", r, 0,
+                                                 &nonce, NOW), 0);
+    CU_ASSERT_EQUAL_FATAL(cmd.argc, 6);
+
+    for (i = 0; i < cmd.argc; i++) {
+        CU_ASSERT_EQUAL(cmd.argvlen[i], strlen(nonce_only[i]));
+        CU_ASSERT_EQUAL(memcmp(cmd.argv[i], nonce_only[i], cmd.argvlen[i]),
+                        0);
+    }
+
+    CU_ASSERT_EQUAL(dg_limit_redis_command(&cmd, sha, "{dg:rl}:", r, 0,
+                                           NULL, NOW), -1);
+    nonce.ttl = 0;
+    CU_ASSERT_EQUAL(dg_limit_redis_command(&cmd, sha, "{dg:rl}:", r, 0,
+                                           &nonce, NOW), -1);
+    CU_ASSERT_EQUAL(dg_limit_redis_command(&cmd, sha, "{dg:rl}:", r, 2, NULL,
+                                           -1), -1);
     CU_ASSERT_EQUAL(dg_limit_redis_command(&cmd, sha,
-                        "0123456789012345678901234567890123", r, 2, NOW),
-                    -1);
+                        "0123456789012345678901234567890123", r, 2, NULL,
+                        NOW), -1);
     r[1].key_len = DG_LIMIT_KEY_MAX + 1;
-    CU_ASSERT_EQUAL(dg_limit_redis_command(&cmd, sha, "", r, 2, NOW), -1);
+    CU_ASSERT_EQUAL(dg_limit_redis_command(&cmd, sha, "", r, 2, NULL, NOW),
+                    -1);
 }
 
 
@@ -811,13 +891,14 @@ redis_sequence(redisContext *c, const char *sha)
         }
 
         if (dg_limit_charge(mem, r, n, now, &a) != 0
-            || dg_limit_redis_command(&cmd, sha, prefix, r, n, now) != 0)
+            || dg_limit_redis_command(&cmd, sha, prefix, r, n, NULL, now)
+               != 0)
         {
             break;
         }
 
         got = redisCommandArgv(c, cmd.argc, cmd.argv, cmd.argvlen);
-        rc = dg_limit_redis_reply(got, r, n, &b);
+        rc = dg_limit_redis_reply(got, r, n, 0, &b);
 
         if (got != NULL) {
             freeReplyObject(got);
@@ -837,10 +918,193 @@ redis_sequence(redisContext *c, const char *sha)
 }
 
 
-static void
-redis_matches_table(void)
+/* One script call and its interpretation; the reply is kept in *got
+ * (freed by the caller) when got is not NULL. */
+static int
+redis_call(redisContext *c, const char *sha, const char *prefix,
+    const dg_limit_request_t *r, size_t n, const dg_limit_nonce_t *nonce,
+    int64_t now, dg_limit_outcome_t *out)
 {
-    int            charged, status;
+    int                   rc;
+    redisReply           *got;
+    dg_limit_redis_cmd_t  cmd;
+
+    if (dg_limit_redis_command(&cmd, sha, prefix, r, n, nonce, now) != 0) {
+        return -2;
+    }
+
+    got = redisCommandArgv(c, cmd.argc, cmd.argv, cmd.argvlen);
+    rc = dg_limit_redis_reply(got, r, n, nonce != NULL, out);
+
+    if (got != NULL) {
+        freeReplyObject(got);
+    }
+
+    return rc;
+}
+
+
+/* An integer reply of a command on key ("TTL", "EXISTS"), -100 if none. */
+static long long
+redis_int(redisContext *c, const char *command, const char *key)
+{
+    long long    v;
+    redisReply  *reply;
+
+    reply = redisCommand(c, "%s %s", command, key);
+    v = (reply && reply->type == REDIS_REPLY_INTEGER) ? reply->integer : -100;
+
+    if (reply) {
+        freeReplyObject(reply);
+    }
+
+    return v;
+}
+
+
+/* The stored TAT of a key, "" when none; buf of 64. */
+static const char *
+redis_get(redisContext *c, const char *key, char *buf)
+{
+    redisReply  *reply;
+
+    buf[0] = '\0';
+    reply = redisCommand(c, "GET %s", key);
+
+    if (reply && reply->type == REDIS_REPLY_STRING && reply->len < 64) {
+        memcpy(buf, reply->str, reply->len + 1);
+    }
+
+    if (reply) {
+        freeReplyObject(reply);
+    }
+
+    return buf;
+}
+
+
+/*
+ * The nonce a call records first: fresh, the limits charged as the C
+ * table charges them, the nonce kept for its TTL; replayed, {-1} and no
+ * TAT changed (the table, charged once, still agrees afterwards); alone,
+ * with no limit; taken back when the charge fails.  0, or the number of
+ * the first check that failed.
+ */
+static int
+redis_nonces(redisContext *c, const char *sha)
+{
+    int                 failed;
+    char                prefix[32], keys[2][64], tat[2][64], now_tat[64];
+    char                nk[3][64];
+    void               *mem;
+    long long           ttl;
+    dg_gcra_limit_t     l[2];
+    dg_limit_nonce_t    nonce[3];
+    dg_limit_outcome_t  a, b;
+    dg_limit_request_t  r[2], bad;
+    int                 i;
+
+    if (dg_gcra_limit_init(&l[0], 7, 10000, 2) != 0
+        || dg_gcra_limit_init(&l[1], 3, 60000, 0) != 0)
+    {
+        return 100;
+    }
+
+    snprintf(prefix, sizeof(prefix), "dgtest:%d:", (int) getpid());
+    r[0] = req("client:portal", &l[0], 0);
+    r[1] = req("citizen:031185001234", &l[1], 0);
+    snprintf(keys[0], sizeof(keys[0]), "%sclient:portal", prefix);
+    snprintf(keys[1], sizeof(keys[1]), "%scitizen:031185001234", prefix);
+
+    for (i = 0; i < 3; i++) {
+        snprintf(nk[i], sizeof(nk[i]), "%sn:portal:nonce-%d", prefix, i);
+        nonce[i].key = nk[i];
+        nonce[i].len = strlen(nk[i]);
+        nonce[i].ttl = 601;
+    }
+
+    mem = table(64);
+    failed = 0;
+
+    /* 1: fresh, charged as the table charges, the nonce kept 601 s */
+    if (dg_limit_charge(mem, r, 2, NOW, &a) != 0
+        || redis_call(c, sha, prefix, r, 2, &nonce[0], NOW, &b) != 0
+        || !same(&a, &b, 2) || !b.allowed)
+    {
+        failed = 1;
+        goto done;
+    }
+
+    ttl = redis_int(c, "TTL", nk[0]);
+    if (ttl < 590 || ttl > 601) {
+        failed = 2;
+        goto done;
+    }
+
+    /* 3: replayed, with the limits or alone: nothing charged */
+    redis_get(c, keys[0], tat[0]);
+    redis_get(c, keys[1], tat[1]);
+
+    if (tat[0][0] == '\0' || tat[1][0] == '\0'
+        || redis_call(c, sha, prefix, r, 2, &nonce[0], NOW + SEC, &b)
+           != DG_LIMIT_REDIS_REPLAYED
+        || redis_call(c, sha, prefix, r, 0, &nonce[0], NOW + SEC, &b)
+           != DG_LIMIT_REDIS_REPLAYED
+        || strcmp(redis_get(c, keys[0], now_tat), tat[0]) != 0
+        || strcmp(redis_get(c, keys[1], now_tat), tat[1]) != 0)
+    {
+        failed = 3;
+        goto done;
+    }
+
+    /* 4: a nonce alone, then its replay */
+    if (redis_call(c, sha, prefix, r, 0, &nonce[1], NOW + SEC, &b) != 0
+        || !b.allowed || b.header != -1
+        || redis_int(c, "TTL", nk[1]) < 590
+        || redis_call(c, sha, prefix, r, 0, &nonce[1], NOW + SEC, &b)
+           != DG_LIMIT_REDIS_REPLAYED)
+    {
+        failed = 4;
+        goto done;
+    }
+
+    /* 5: the table and the script still agree: the replays charged
+     * nothing (the citizen's limit, 3 a minute and no burst, refuses) */
+    if (dg_limit_charge(mem, r, 2, NOW + 2 * SEC, &a) != 0
+        || redis_call(c, sha, prefix, r, 2, NULL, NOW + 2 * SEC, &b) != 0
+        || !same(&a, &b, 2) || b.allowed)
+    {
+        failed = 5;
+        goto done;
+    }
+
+    /* 6: the charge fails (a key of another type): the nonce is taken
+     * back, so that the error reply recorded nothing */
+    snprintf(now_tat, sizeof(now_tat), "%slist:x", prefix);
+    freeReplyObject(redisCommand(c, "RPUSH %s x", now_tat));
+    bad = req("list:x", &l[0], 0);
+
+    if (redis_call(c, sha, prefix, &bad, 1, &nonce[2], NOW, &b) != -1
+        || redis_int(c, "EXISTS", nk[2]) != 0)
+    {
+        failed = 6;
+    }
+
+done:
+
+    free(mem);
+
+    return failed;
+}
+
+
+/* Runs fn against a private redis-server with the script loaded: what
+ * it returned, -1 if the script did not load, or -2 (skipped) when no
+ * server could be started.  No fatal assertion until it is gone. */
+static int
+with_redis(int (*fn)(redisContext *c, const char *sha))
+{
+    int            rc, status;
     pid_t          pid;
     redisReply    *sha;
     redisContext  *c;
@@ -851,16 +1115,14 @@ redis_matches_table(void)
     if (pid == 0) {
         fprintf(stderr, "\n    (no redis-server on 127.0.0.1:%d: skipped) ",
                 REDIS_PORT);
-        return;
+        return -2;
     }
 
-    /* no fatal assertion until the server is gone */
-
-    charged = -1;
+    rc = -1;
     sha = redisCommand(c, "SCRIPT LOAD %s", dg_limit_redis_lua);
 
     if (sha != NULL && sha->type == REDIS_REPLY_STRING && sha->len == 40) {
-        charged = redis_sequence(c, sha->str);
+        rc = fn(c, sha->str);
     }
 
     if (sha != NULL) {
@@ -874,8 +1136,34 @@ redis_matches_table(void)
         /* void */
     }
 
+    return rc;
+}
+
+
+static void
+redis_matches_table(void)
+{
+    int  charged;
+
+    charged = with_redis(redis_sequence);
+
     /* the same, and both outcomes well represented */
-    CU_ASSERT(charged > 300 && charged < 2700);
+    if (charged != -2) {
+        CU_ASSERT(charged > 300 && charged < 2700);
+    }
+}
+
+
+static void
+redis_nonce_first(void)
+{
+    int  failed;
+
+    failed = with_redis(redis_nonces);
+
+    if (failed != -2) {
+        CU_ASSERT_EQUAL(failed, 0);
+    }
 }
 
 
@@ -890,6 +1178,8 @@ static CU_TestInfo  tests[] = {
     { "Redis replies", redis_replies },
     { "Redis command", redis_command },
     { "the Lua script decides as the table", redis_matches_table },
+    { "the script records the nonce first, a replay charges nothing",
+      redis_nonce_first },
     CU_TEST_INFO_NULL
 };
 
