@@ -155,9 +155,10 @@ dg_cache_bump_command(dg_redis_cmd_t *cmd, const char *gen_key, size_t len)
 }
 
 
-int
-dg_cache_get_command(dg_redis_cmd_t *cmd, const char *sha1,
-    const dg_cache_keys_t *keys, const char *code, size_t code_len)
+/* "EVALSHA <sha1> 1 <gen key> <entry prefix>": every script's start. */
+static int
+dg_cache_script(dg_redis_cmd_t *cmd, const char *sha1,
+    const dg_cache_keys_t *keys)
 {
     dg_redis_cmd_init(cmd);
 
@@ -165,7 +166,15 @@ dg_cache_get_command(dg_redis_cmd_t *cmd, const char *sha1,
            | dg_redis_cmd_arg(cmd, sha1, strlen(sha1))
            | dg_redis_cmd_arg(cmd, "1", 1)
            | dg_redis_cmd_arg(cmd, keys->gen, keys->gen_len)
-           | dg_redis_cmd_arg(cmd, keys->entry, keys->entry_len)
+           | dg_redis_cmd_arg(cmd, keys->entry, keys->entry_len);
+}
+
+
+int
+dg_cache_get_command(dg_redis_cmd_t *cmd, const char *sha1,
+    const dg_cache_keys_t *keys, const char *code, size_t code_len)
+{
+    return dg_cache_script(cmd, sha1, keys)
            | dg_redis_cmd_arg(cmd, code, code_len)
            | dg_redis_cmd_arg(cmd, keys->mark, keys->mark_len);
 }
@@ -176,13 +185,7 @@ dg_cache_put_command(dg_redis_cmd_t *cmd, const char *sha1,
     const dg_cache_keys_t *keys, const char *code, size_t code_len,
     long long version, const char *value, int64_t ttl, dg_cache_who_e who)
 {
-    dg_redis_cmd_init(cmd);
-
-    return dg_redis_cmd_arg(cmd, "EVALSHA", 7)
-           | dg_redis_cmd_arg(cmd, sha1, strlen(sha1))
-           | dg_redis_cmd_arg(cmd, "1", 1)
-           | dg_redis_cmd_arg(cmd, keys->gen, keys->gen_len)
-           | dg_redis_cmd_arg(cmd, keys->entry, keys->entry_len)
+    return dg_cache_script(cmd, sha1, keys)
            | dg_redis_cmd_arg(cmd, code, code_len)
            | dg_redis_cmd_int(cmd, version)
            | dg_redis_cmd_arg(cmd, value, strlen(value))
@@ -196,13 +199,7 @@ int
 dg_cache_mark_command(dg_redis_cmd_t *cmd, const char *sha1,
     const dg_cache_keys_t *keys, int64_t ttl_ms)
 {
-    dg_redis_cmd_init(cmd);
-
-    return dg_redis_cmd_arg(cmd, "EVALSHA", 7)
-           | dg_redis_cmd_arg(cmd, sha1, strlen(sha1))
-           | dg_redis_cmd_arg(cmd, "1", 1)
-           | dg_redis_cmd_arg(cmd, keys->gen, keys->gen_len)
-           | dg_redis_cmd_arg(cmd, keys->entry, keys->entry_len)
+    return dg_cache_script(cmd, sha1, keys)
            | dg_redis_cmd_arg(cmd, keys->mark, keys->mark_len)
            | dg_redis_cmd_int(cmd, ttl_ms);
 }

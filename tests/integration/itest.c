@@ -407,6 +407,23 @@ itest_submit(itest_response_t *res, const char *json)
 
 
 long
+itest_submit_dossier(json_t *d)
+{
+    long              status;
+    char             *json;
+    itest_response_t  res;
+
+    json = itest_dump(d);
+    itest_submit(&res, json);
+    status = res.status;
+    itest_response_free(&res);
+    free(json);
+
+    return status;
+}
+
+
+long
 itest_progress(const char *code, int to, itest_response_t *res)
 {
     long              status;

@@ -68,6 +68,9 @@ char *itest_header(const itest_response_t *res, const char *name);
 /* POST /v1/dossiers with Content-Type: application/json. */
 int itest_submit(itest_response_t *res, const char *json);
 
+/* Submits d (itest_submit); the answer's status. */
+long itest_submit_dossier(json_t *d);
+
 /* POST /v1/dossiers/{code}/progress moving it to status to, now; the
  * answer's status (res, if given, keeps the answer). */
 long itest_progress(const char *code, int to, itest_response_t *res);

@@ -53,24 +53,6 @@ ct_dossier(const char *code)
 
 
 static long
-submit(json_t *d)
-{
-    long              status;
-    char             *json;
-    itest_response_t  res;
-
-    json = itest_dump(d);
-    itest_submit(&res, json);
-    status = res.status;
-
-    itest_response_free(&res);
-    free(json);
-
-    return status;
-}
-
-
-static long
 progress(const char *code, int to, const char *what)
 {
     long              status;
@@ -171,7 +153,7 @@ feed_from_start_and_cursor(void)
     for (i = 0; i < 3; i++) {
         snprintf(codes[i], sizeof(codes[i]), "%s", itest_unique("HP-FD"));
         d = ct_dossier(codes[i]);
-        CU_ASSERT_EQUAL(submit(d), 201);
+        CU_ASSERT_EQUAL(itest_submit_dossier(d), 201);
         json_decref(d);
     }
 
@@ -728,7 +710,7 @@ long_poll(void)
     sleep(1);
     snprintf(code, sizeof(code), "%s", itest_unique("HP-LP"));
     d = ct_dossier(code);
-    CU_ASSERT_EQUAL(submit(d), 201);
+    CU_ASSERT_EQUAL(itest_submit_dossier(d), 201);
     acked = now_s();
     json_decref(d);
 
@@ -771,7 +753,7 @@ large_bodies(void)
         snprintf(codes[i], sizeof(codes[i]), "%s", itest_unique("HP-LB"));
         d = ct_dossier(codes[i]);
         json_object_set_new(d, "GhiChu", json_string(note));
-        CU_ASSERT_EQUAL(submit(d), 201);
+        CU_ASSERT_EQUAL(itest_submit_dossier(d), 201);
         json_decref(d);
     }
 

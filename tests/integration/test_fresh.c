@@ -142,24 +142,6 @@ marks_gone(const char *code)
 }
 
 
-/* Submits d; the status. */
-static long
-submit_dossier(json_t *d)
-{
-    long              status;
-    char             *json;
-    itest_response_t  res;
-
-    json = itest_dump(d);
-    itest_submit(&res, json);
-    status = res.status;
-    itest_response_free(&res);
-    free(json);
-
-    return status;
-}
-
-
 /*
  * While a mark is pending, a lookup reads PostgreSQL and may not fill the
  * cache.  The status is changed behind the gateway's back, so that only
@@ -177,7 +159,7 @@ pending_mark_hides_entry_and_refuses_fills(void)
     code = itest_unique("HP-MK");
     d = itest_dossier(code);
 
-    CU_ASSERT_EQUAL_FATAL(submit_dossier(d), 201);
+    CU_ASSERT_EQUAL_FATAL(itest_submit_dossier(d), 201);
     json_decref(d);
 
     /* the writer's own write dropped its mark */
@@ -221,14 +203,14 @@ writers_that_write_nothing_drop_their_marks(void)
     code = itest_unique("HP-MK");
     d = itest_dossier(code);
 
-    CU_ASSERT_EQUAL_FATAL(submit_dossier(d), 201);
+    CU_ASSERT_EQUAL_FATAL(itest_submit_dossier(d), 201);
     CU_ASSERT_TRUE(marks_gone(code));
 
-    CU_ASSERT_EQUAL(submit_dossier(d), 200);
+    CU_ASSERT_EQUAL(itest_submit_dossier(d), 200);
     CU_ASSERT_TRUE(marks_gone(code));
 
     json_object_set_new(d, "TrichYeuHoSo", json_string("khác / other"));
-    CU_ASSERT_EQUAL(submit_dossier(d), 409);
+    CU_ASSERT_EQUAL(itest_submit_dossier(d), 409);
     CU_ASSERT_TRUE(marks_gone(code));
     json_decref(d);
 
