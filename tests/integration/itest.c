@@ -423,26 +423,36 @@ itest_submit_dossier(json_t *d)
 }
 
 
-long
-itest_progress(const char *code, int to, itest_response_t *res)
+void
+itest_progress_request(const char *code, int to, char *path, size_t plen,
+    char *body, size_t blen)
 {
-    long              status;
-    char              path[256], body[512], at[16];
-    time_t            t;
-    struct tm         tm;
-    itest_response_t  own;
+    char       at[16];
+    time_t     t;
+    struct tm  tm;
 
     t = time(NULL) + 7 * 3600;
     gmtime_r(&t, &tm);
     strftime(at, sizeof(at), "%Y%m%d%H%M%S", &tm);
 
-    snprintf(path, sizeof(path), "/v1/dossiers/%s/progress", code);
-    snprintf(body, sizeof(body),
+    snprintf(path, plen, "/v1/dossiers/%s/progress", code);
+    snprintf(body, blen,
              "{\"TrangThaiHoSo\":%d,\"ThoiDiemXuLy\":\"%s\","
              "\"NoiDungXuLy\":\"Chuyển xử lý\",\"NguoiXuLy\":\"Lê Văn An\""
              "%s%s%s}", to, at,
              to == 10 ? ",\"NgayTra\":\"" : "", to == 10 ? at : "",
              to == 10 ? "\"" : "");
+}
+
+
+long
+itest_progress(const char *code, int to, itest_response_t *res)
+{
+    long              status;
+    char              path[256], body[512];
+    itest_response_t  own;
+
+    itest_progress_request(code, to, path, sizeof(path), body, sizeof(body));
 
     if (res == NULL) {
         res = &own;

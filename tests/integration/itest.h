@@ -73,6 +73,11 @@ long itest_submit_dossier(json_t *d);
 
 /* POST /v1/dossiers/{code}/progress moving it to status to, now; the
  * answer's status (res, if given, keeps the answer). */
+/* The path and body of a progress record moving code to status to (now;
+ * with NgayTra for 10). */
+void itest_progress_request(const char *code, int to, char *path,
+    size_t plen, char *body, size_t blen);
+
 long itest_progress(const char *code, int to, itest_response_t *res);
 
 /* A valid dossier, unique by code; the caller may change fields. */

@@ -186,24 +186,13 @@ replays_refused_on_the_other_node(void)
 static void
 replay_progress(const char *code, int to, long want)
 {
-    char              base2[128], path[256], body[512], at[16];
+    char              base2[128], path[256], body[512];
     char              before[512], after[512];
-    time_t            t;
-    struct tm         tm;
     signed_post_t     p;
     itest_response_t  res;
 
     node2_base(base2, sizeof(base2));
-
-    t = time(NULL) + 7 * 3600;
-    gmtime_r(&t, &tm);
-    strftime(at, sizeof(at), "%Y%m%d%H%M%S", &tm);
-
-    snprintf(path, sizeof(path), "/v1/dossiers/%s/progress", code);
-    snprintf(body, sizeof(body),
-             "{\"TrangThaiHoSo\":%d,\"ThoiDiemXuLy\":\"%s\","
-             "\"NoiDungXuLy\":\"Chuyển xử lý\",\"NguoiXuLy\":\"Lê Văn An\"}",
-             to, at);
+    itest_progress_request(code, to, path, sizeof(path), body, sizeof(body));
 
     sign_post(&p, path, strdup(body));
 
