@@ -490,22 +490,37 @@ dg_dossier_check_catalog(json_t *root, const dg_catalog_t *cat,
 int
 dg_dossier_hash(json_t *root, char out[65])
 {
-    int                rc;
-    char              *text;
-    unsigned int       i, n;
-    unsigned char      md[EVP_MAX_MD_SIZE];
-    static const char  hex[] = "0123456789abcdef";
+    int    rc;
+    char  *text;
 
-    /* jansson escapes one way only, so equal values dump to equal text */
-    text = json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS);
+    text = dg_dossier_canonical(root);
     if (text == NULL) {
         return -1;
     }
 
-    rc = EVP_Digest(text, strlen(text), md, &n, EVP_sha256(), NULL);
+    rc = dg_dossier_hash_text(text, out);
     free(text);
 
-    if (rc != 1) {
+    return rc;
+}
+
+
+char *
+dg_dossier_canonical(json_t *root)
+{
+    /* jansson escapes one way only, so equal values dump to equal text */
+    return json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS);
+}
+
+
+int
+dg_dossier_hash_text(const char *text, char out[65])
+{
+    unsigned int       i, n;
+    unsigned char      md[EVP_MAX_MD_SIZE];
+    static const char  hex[] = "0123456789abcdef";
+
+    if (EVP_Digest(text, strlen(text), md, &n, EVP_sha256(), NULL) != 1) {
         return -1;
     }
 

@@ -82,4 +82,9 @@ void dg_time_rfc3339(time_t t, char *buf);
  */
 int dg_dossier_hash(json_t *root, char out[65]);
 
+/* The canonical form (malloc'ed; NULL when out of memory), and its hash:
+ * one dump serves the hash and the stored body. */
+char *dg_dossier_canonical(json_t *root);
+int dg_dossier_hash_text(const char *text, char out[65]);
+
 #endif /* DG_DOSSIER_H */

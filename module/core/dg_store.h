@@ -11,9 +11,10 @@
 
 #include "dg_dossier.h"
 
-/* Returns malloc'ed compact JSON text, or NULL when out of memory.
- * request_id may be NULL. */
-char *dg_store_item(json_t *root, const dg_dossier_t *d, const char *hash,
-    const char *client_id, const char *request_id);
+/* Returns malloc'ed compact JSON text, or NULL when out of memory: the
+ * dossier is its canonical text (dg_dossier_canonical(), spliced in, not
+ * dumped again).  request_id may be NULL. */
+char *dg_store_item(const char *canonical, const dg_dossier_t *d,
+    const char *hash, const char *client_id, const char *request_id);
 
 #endif /* DG_STORE_H */

@@ -215,16 +215,23 @@ int
 dg_submission_prepare(dg_submission_t *s, const dg_caller_t *caller,
     const char *request_id)
 {
+    char  *canonical;
+
     if (s->stage != DG_SUBMISSION_ALLOWED) {
         return s->stage == DG_SUBMISSION_REFUSED ? -1 : 0;
     }
 
-    if (dg_dossier_hash(s->root, s->hash) != 0) {
+    canonical = dg_dossier_canonical(s->root);
+
+    if (canonical == NULL || dg_dossier_hash_text(canonical, s->hash) != 0) {
+        free(canonical);
         return dg_submission_refuse(s, DG_ERR_INTERNAL);
     }
 
-    s->item = dg_store_item(s->root, &s->dossier, s->hash, caller->id,
+    s->item = dg_store_item(canonical, &s->dossier, s->hash, caller->id,
                             request_id);
+    free(canonical);
+
     if (s->item == NULL) {
         return dg_submission_refuse(s, DG_ERR_INTERNAL);
     }

@@ -104,7 +104,7 @@ static void
 fuzz_dossier(json_t *root)
 {
     int             rc;
-    char            hash[65], *item;
+    char            hash[65], *item, *canonical;
     json_t         *parsed;
     dg_dossier_t    d;
     dg_problems_t   p;
@@ -135,12 +135,18 @@ fuzz_dossier(json_t *root)
     FUZZ_ASSERT(dg_dossier_hash(root, hash) == 0);
     check_hash(root, hash);
 
-    item = dg_store_item(root, &d, hash, "fuzz-client", NULL);
+    /* the item splices the canonical text in: the dossier comes back
+     * whole */
+    canonical = dg_dossier_canonical(root);
+    FUZZ_ASSERT(canonical != NULL);
+    item = dg_store_item(canonical, &d, hash, "fuzz-client", NULL);
+    free(canonical);
     FUZZ_ASSERT(item != NULL);
     parsed = json_loads(item, 0, NULL);
     FUZZ_ASSERT(json_is_object(parsed));
     FUZZ_ASSERT(strcmp(json_string_value(json_object_get(parsed, "h")),
                        hash) == 0);
+    FUZZ_ASSERT(json_equal(json_object_get(parsed, "d"), root));
     json_decref(parsed);
     free(item);
 
