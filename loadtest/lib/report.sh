@@ -107,7 +107,10 @@ lt_report_headline() {
     fi
     lt_report_batch_headline
     if [ -n "$half_p99" ]; then
-        echo "| p99 at half the peak rate (phase half: target $(lt_get "$P/half/meta.env" rate) req/s, achieved $(lt_get "$P/half/stats.env" rps)) | $half_p99 ms (wrk) / $half_lua ms (Lua) | | | < 5 ms: $(lt_goal "$half_p99" "<" 5) |"
+        local fh_p99 fh_base=""
+        fh_p99=$(lt_get "$B/pgbench-fn-half.env" latency_p99_ms)
+        [ -z "$fh_p99" ] || fh_base="the same commits by pgbench alone ($(lt_get "$B/pgbench-fn-half.env" rows_per_tx) dossiers, $(lt_calc "int($(lt_get "$B/pgbench-fn-half.env" tps) + 0.5)") a second): p50 / p99 $(lt_get "$B/pgbench-fn-half.env" latency_p50_ms) / $fh_p99 ms"
+        echo "| p99 at half the peak rate (phase half: target $(lt_get "$P/half/meta.env" rate) req/s, achieved $(lt_get "$P/half/stats.env" rps)) | $half_p99 ms (wrk) / $half_lua ms (Lua) | $fh_base | $(lt_ratio "$half_p99" "$fh_p99") | < 5 ms: $(lt_goal "$half_p99" "<" 5) |"
     fi
     if [ -n "$inv" ]; then
         r=$(lt_ratio "$inv" "$bare_inv")
