@@ -420,9 +420,11 @@ ngx_http_dossier_batch_stored(ngx_http_dossier_pg_group_t *g)
 
         ngx_http_dossier_submission_stored(bi->sub, &bi->item);
 
-        /* built now: the status's strings live only as long as this
+        /* needed unless the marks are set (still awaited: maybe), and
+         * built now: the status's strings live only as long as this
          * handler */
-        if (bi->sub->status == NGX_HTTP_CREATED && ngx_http_dossier_cache(r))
+        if (bi->sub->status == NGX_HTTP_CREATED && !bctx->mark.held
+            && ngx_http_dossier_cache(r))
         {
             bi->value = ngx_http_dossier_cache_value(r->pool,
                                                      &bi->item.status);
@@ -446,9 +448,13 @@ ngx_http_dossier_batch_marked(ngx_http_dossier_cache_mark_t *mark)
 }
 
 
-/* Committed and marked: each item's cache write goes (only the marks
- * when storage failed), and the answer once every write that must be
- * awaited is done. */
+/*
+ * Committed and marked: the answer.  With the group's marks set nothing is
+ * written to the cache: the marks hide the entries until they expire
+ * (dg_cache.h) and lookups fill them from PostgreSQL, which spares Redis
+ * a write per item.  Without marks each item's write goes, and the answer
+ * waits for them (only the marks go when storage failed).
+ */
 static void
 ngx_http_dossier_batch_written(ngx_http_dossier_batch_ctx_t *bctx)
 {
@@ -461,7 +467,7 @@ ngx_http_dossier_batch_written(ngx_http_dossier_batch_ctx_t *bctx)
     r = bctx->request;
     cache = ngx_http_dossier_cache(r);
 
-    for (i = 0; cache && i < g->nitems; i++) {
+    for (i = 0; cache && !bctx->mark.held && i < g->nitems; i++) {
         bi = g->items[i]->data;
 
         bi->put.handler = ngx_http_dossier_batch_cached;

@@ -439,6 +439,12 @@ ngx_http_dossier_init_main_conf(ngx_conf_t *cf, void *conf)
         ngx_str_set(&cc->prefix, "dg:");
     }
 
+    /* a writer answers within a query timeout of its mark, and a read's
+     * fill lands within one of its read (dg_cache.h) */
+    cc->mark_ttl = ngx_max(DG_CACHE_MARK_TTL_MS,
+                           2 * (pg->query_timeout
+                                + cc->redis.command_timeout));
+
     if (ngx_http_dossier_positive(cf, "dossier_pg_pool_size",
                                   pg->pool_size) != NGX_OK
         || ngx_http_dossier_positive(cf, "dossier_pg_queue_size",

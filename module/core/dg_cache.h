@@ -13,7 +13,7 @@
  * never overwrite a newer status written after a commit.
  *
  * Pending marks: <prefix>p:<MaHoSo>, a count of writers, kept across
- * generations and expiring after DG_CACHE_MARK_TTL_MS.  A writer sets its
+ * generations and expiring (DG_CACHE_MARK_TTL_MS below).  A writer sets its
  * mark (dg_cache_mark_lua, which also deletes the entry) before it
  * answers, and its own write after COMMIT drops it (who 'r').  While a
  * mark is pending, reads miss (PostgreSQL answers: it has the commit, or
@@ -57,11 +57,16 @@ typedef struct {
 } dg_cache_entry_t;
 
 /*
- * A writer answers before its write is applied only while its mark is
- * younger than half of this: its write, sent then, lands (or its
- * connection is dropped) within a Redis timeout, long before the mark
- * expires, and from then on its newer version refuses older fills.  A
- * writer that died costs only misses of its MaHoSo until then.
+ * A mark's lifetime, at least this (the module makes it twice a query
+ * and a Redis timeout when that is longer).  A writer answers before its
+ * write is applied only while its mark is younger than half of it: its
+ * write, sent then, lands (or its connection is dropped) within a Redis
+ * timeout, long before the mark expires, and from then on its newer
+ * version refuses older fills.  A read's fill lands within a query and a
+ * Redis timeout of the read, so one that read before a commit lands while
+ * the writer's mark pends: a writer may also write nothing and leave its
+ * marks to expire (a batch).  A writer that died costs only misses of its
+ * MaHoSo until then.
  */
 #define DG_CACHE_MARK_TTL_MS  30000
 

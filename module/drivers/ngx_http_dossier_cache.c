@@ -273,7 +273,7 @@ ngx_http_dossier_cache_mark(ngx_http_dossier_cache_t *cache,
     mark->held = 0;
 
     rc = dg_cache_mark_command(&cmd, (char *) cache->conf->mark->sha1,
-                               &cache->keys, DG_CACHE_MARK_TTL_MS);
+                               &cache->keys, cache->conf->mark_ttl);
 
     for (i = 0; i < n; i++) {
         rc |= dg_redis_cmd_arg(&cmd, (char *) codes[i].data, codes[i].len);
@@ -336,7 +336,7 @@ ngx_http_dossier_cache_written(ngx_http_dossier_cache_t *cache,
     ngx_flag_t  fresh;
 
     fresh = mark->held
-            && ngx_current_msec - mark->sent < DG_CACHE_MARK_TTL_MS / 2;
+            && ngx_current_msec - mark->sent < cache->conf->mark_ttl / 2;
 
     if (value == NULL) {
         /* nothing written: only the mark goes */

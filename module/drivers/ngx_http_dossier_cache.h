@@ -43,6 +43,7 @@ typedef struct {
     ngx_str_t                         prefix;        /* "dg:" */
     time_t                            ttl;
     time_t                            negative_ttl;
+    ngx_msec_t                        mark_ttl;
     ngx_http_dossier_redis_script_t  *get;
     ngx_http_dossier_redis_script_t  *put;
     ngx_http_dossier_redis_script_t  *mark;
