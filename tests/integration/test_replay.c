@@ -317,6 +317,57 @@ redis_commands_per_submission(void)
 }
 
 
+/*
+ * A listener with no late limits: the nonce cannot ride on their script,
+ * so it is recorded by its own SET NX before the answer.  A submission
+ * accepted there is refused as a replay on node 2, and one accepted on
+ * node 2 is refused there (this node's memory never saw it).
+ */
+static void
+replays_without_late_limits(void)
+{
+    int               port;
+    char              conf[512], base[128], base2[128];
+    json_t           *d;
+    signed_post_t     p;
+    itest_response_t  res;
+
+    port = atoi(getenv("DOSSIER_PUBLIC_PORT")) + 2;
+    snprintf(conf, sizeof(conf),
+             "server {\n    listen 127.0.0.1:%d;\n    dossier_auth on;\n"
+             "    location = /v1/dossiers { dossier_submit; }\n}\n", port);
+    CU_ASSERT_EQUAL_FATAL(itest_extra_conf("nolimits.conf", conf), 0);
+    CU_ASSERT_EQUAL_FATAL(itest_stackctl("nginx-reload"), 0);
+    CU_ASSERT_EQUAL_FATAL(itest_stackctl("nginx2-start"), 0);
+    CU_ASSERT_TRUE(itest_redis_wait_clients(5, 15.0));
+
+    snprintf(base, sizeof(base), "http://127.0.0.1:%d", port);
+    node2_base(base2, sizeof(base2));
+
+    d = itest_dossier(itest_unique("HP-RN"));
+    sign_post(&p, "/v1/dossiers", itest_dump(d));
+    json_decref(d);
+    CU_ASSERT_EQUAL(send_post(&p, base, NULL), 201);
+    CU_ASSERT_EQUAL(send_post(&p, base2, &res), 401);
+    CU_ASSERT_TRUE(itest_has_problem(&res, "", "auth.nonce"));
+    itest_response_free(&res);
+    free_post(&p);
+
+    d = itest_dossier(itest_unique("HP-RN"));
+    sign_post(&p, "/v1/dossiers", itest_dump(d));
+    json_decref(d);
+    CU_ASSERT_EQUAL(send_post(&p, base2, NULL), 201);
+    CU_ASSERT_EQUAL(send_post(&p, base, &res), 401);
+    CU_ASSERT_TRUE(itest_has_problem(&res, "", "auth.nonce"));
+    itest_response_free(&res);
+    free_post(&p);
+
+    itest_stackctl("nginx2-stop");
+    CU_ASSERT_EQUAL(itest_extra_conf("nolimits.conf", NULL), 0);
+    CU_ASSERT_EQUAL(itest_stackctl("nginx-reload"), 0);
+}
+
+
 static CU_TestInfo  tests[] = {
     { "submission replayed to node 2 (201, 422 on node 1): 401, no effect",
       replays_refused_on_the_other_node },
@@ -324,6 +375,8 @@ static CU_TestInfo  tests[] = {
       progress_replays_refused_on_the_other_node },
     { "Redis commands per signed submission",
       redis_commands_per_submission },
+    { "no late limits: the nonce's own SET NX, replays refused",
+      replays_without_late_limits },
     CU_TEST_INFO_NULL
 };
 
