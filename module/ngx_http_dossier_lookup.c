@@ -39,6 +39,7 @@ typedef struct {
     ngx_queue_t                    waiters;
     ngx_http_dossier_lookup_main_conf_t  *lmcf;
     ngx_http_dossier_cache_t      *cache;
+    long long                      gen;         /* its cache read's */
     ngx_http_dossier_pg_query_t    query;
 } ngx_http_dossier_fetch_t;
 
@@ -60,7 +61,7 @@ static ngx_int_t ngx_http_dossier_lookup_start(ngx_http_request_t *r);
 static void ngx_http_dossier_lookup_cached(ngx_http_dossier_cache_get_t *get,
     dg_cache_result_e rc, dg_cache_entry_t *e);
 static ngx_int_t ngx_http_dossier_lookup_fetch(
-    ngx_http_dossier_lookup_ctx_t *ctx);
+    ngx_http_dossier_lookup_ctx_t *ctx, long long gen);
 static void ngx_http_dossier_lookup_fetched(ngx_http_dossier_pg_query_t *q,
     PGresult *res);
 static ngx_int_t ngx_http_dossier_lookup_answer(ngx_http_request_t *r,
@@ -203,7 +204,7 @@ ngx_http_dossier_lookup_start(ngx_http_request_t *r)
         return NGX_DONE;
     }
 
-    return ngx_http_dossier_lookup_fetch(ctx);
+    return ngx_http_dossier_lookup_fetch(ctx, -1);
 }
 
 
@@ -297,7 +298,7 @@ ngx_http_dossier_lookup_cached(ngx_http_dossier_cache_get_t *get,
         return;
 
     default:
-        status = ngx_http_dossier_lookup_fetch(ctx);
+        status = ngx_http_dossier_lookup_fetch(ctx, e->gen);
         if (status != NGX_DONE) {
             ngx_http_dossier_finalize(r, status);
         }
@@ -305,9 +306,12 @@ ngx_http_dossier_lookup_cached(ngx_http_dossier_cache_get_t *get,
 }
 
 
-/* Joins the query for this code already under way, or starts one. */
+/* Joins the query for this code already under way, or starts one whose
+ * answer fills the cache in gen, the generation of the cache read before
+ * (-1: none). */
 static ngx_int_t
-ngx_http_dossier_lookup_fetch(ngx_http_dossier_lookup_ctx_t *ctx)
+ngx_http_dossier_lookup_fetch(ngx_http_dossier_lookup_ctx_t *ctx,
+    long long gen)
 {
     uint32_t                              hash;
     ngx_int_t                             rc;
@@ -340,6 +344,7 @@ ngx_http_dossier_lookup_fetch(ngx_http_dossier_lookup_ctx_t *ctx)
         fetch->sn.node.key = hash;
         fetch->lmcf = lmcf;
         fetch->cache = ngx_http_dossier_cache(r);
+        fetch->gen = gen;
         ngx_queue_init(&fetch->waiters);
 
         fetch->query.sql = NGX_HTTP_DOSSIER_STATUS_SQL;
@@ -391,7 +396,8 @@ ngx_http_dossier_lookup_fetched(ngx_http_dossier_pg_query_t *q,
         status = NGX_HTTP_NOT_FOUND;
 
         if (fetch->cache) {
-            ngx_http_dossier_cache_fill(fetch->cache, &fetch->sn.str, NULL);
+            ngx_http_dossier_cache_fill(fetch->cache, &fetch->sn.str, NULL,
+                                        fetch->gen);
         }
 
     } else {
@@ -401,7 +407,8 @@ ngx_http_dossier_lookup_fetched(ngx_http_dossier_pg_query_t *q,
         len = json ? ngx_strlen(json) : 0;
 
         if (fetch->cache) {
-            ngx_http_dossier_cache_fill(fetch->cache, &fetch->sn.str, &s);
+            ngx_http_dossier_cache_fill(fetch->cache, &fetch->sn.str, &s,
+                                        fetch->gen);
         }
     }
 

@@ -11,21 +11,25 @@
 
 /* a pending mark hides the entry: the writer may have committed */
 const char  dg_cache_get_lua[] =
-    "if redis.call('EXISTS', ARGV[3] .. ARGV[2]) == 1 then return false end\n"
     "local g = redis.call('GET', KEYS[1]) or '0'\n"
-    "return redis.call('GET', ARGV[1] .. g .. ':' .. ARGV[2])\n";
+    "if redis.call('EXISTS', ARGV[3] .. ARGV[2]) == 1 then\n"
+    "  return {g, false}\n"
+    "end\n"
+    "return {g, redis.call('GET', ARGV[1] .. g .. ':' .. ARGV[2])}\n";
 
-/* who: f(ill), w(rite), r(elease: a write that also drops one mark; with
+/* who: f(ill: refused while a mark pends or once the generation its read
+ * saw is over), w(rite), r(elease: a write that also drops one mark; with
  * version 0 nothing is written) */
 const char  dg_cache_put_lua[] =
+    "local g = redis.call('GET', KEYS[1]) or '0'\n"
     "local m = ARGV[7] .. ARGV[2]\n"
     "if ARGV[6] == 'r' then\n"
     "  if redis.call('DECR', m) <= 0 then redis.call('DEL', m) end\n"
     "  if ARGV[3] == '0' then return 0 end\n"
-    "elseif ARGV[6] == 'f' and redis.call('EXISTS', m) == 1 then\n"
+    "elseif ARGV[6] == 'f'\n"
+    "       and (ARGV[8] ~= g or redis.call('EXISTS', m) == 1) then\n"
     "  return 0\n"
     "end\n"
-    "local g = redis.call('GET', KEYS[1]) or '0'\n"
     "local k = ARGV[1] .. g .. ':' .. ARGV[2]\n"
     "local cur = redis.call('GET', k)\n"
     "if cur then\n"
@@ -120,8 +124,8 @@ dg_cache_parse(const char *v, size_t len, dg_cache_entry_t *e)
 }
 
 
-dg_cache_result_e
-dg_cache_reply(const redisReply *reply, dg_cache_entry_t *e)
+static dg_cache_result_e
+dg_cache_entry_reply(const redisReply *reply, dg_cache_entry_t *e)
 {
     if (reply == NULL) {
         return DG_CACHE_ERROR;
@@ -142,6 +146,39 @@ dg_cache_reply(const redisReply *reply, dg_cache_entry_t *e)
     default:
         return DG_CACHE_ERROR;
     }
+}
+
+
+dg_cache_result_e
+dg_cache_reply(const redisReply *reply, dg_cache_entry_t *e)
+{
+    char                *end;
+    const redisReply    *g;
+
+    e->gen = -1;
+
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
+        || reply->elements != 2)
+    {
+        return DG_CACHE_ERROR;
+    }
+
+    g = reply->element[0];
+
+    if (g->type != REDIS_REPLY_STRING || g->len == 0 || g->len > 18
+        || g->str[0] < '0' || g->str[0] > '9')
+    {
+        return DG_CACHE_ERROR;
+    }
+
+    e->gen = strtoll(g->str, &end, 10);
+
+    if (end != g->str + g->len) {
+        e->gen = -1;
+        return DG_CACHE_ERROR;
+    }
+
+    return dg_cache_entry_reply(reply->element[1], e);
 }
 
 
@@ -183,7 +220,8 @@ dg_cache_get_command(dg_redis_cmd_t *cmd, const char *sha1,
 int
 dg_cache_put_command(dg_redis_cmd_t *cmd, const char *sha1,
     const dg_cache_keys_t *keys, const char *code, size_t code_len,
-    long long version, const char *value, int64_t ttl, dg_cache_who_e who)
+    long long version, const char *value, int64_t ttl, dg_cache_who_e who,
+    long long gen)
 {
     return dg_cache_script(cmd, sha1, keys)
            | dg_redis_cmd_arg(cmd, code, code_len)
@@ -191,7 +229,8 @@ dg_cache_put_command(dg_redis_cmd_t *cmd, const char *sha1,
            | dg_redis_cmd_arg(cmd, value, strlen(value))
            | dg_redis_cmd_int(cmd, ttl)
            | dg_redis_cmd_arg(cmd, &"fwr"[who], 1)
-           | dg_redis_cmd_arg(cmd, keys->mark, keys->mark_len);
+           | dg_redis_cmd_arg(cmd, keys->mark, keys->mark_len)
+           | dg_redis_cmd_int(cmd, gen);
 }
 
 

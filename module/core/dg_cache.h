@@ -28,6 +28,8 @@
  * are retired before anyone reads through that worker again, and a Redis
  * restored with old data (a restart from its dump, a failover) serves
  * nothing written before the outage, whichever worker reconnects first.
+ * A fill carries the generation its read saw and is refused in another:
+ * a read from before an outage cannot fill the generation after it.
  */
 
 #ifndef DG_CACHE_H
@@ -47,6 +49,7 @@ typedef enum {
 } dg_cache_result_e;
 
 typedef struct {
+    long long    gen;          /* the generation the read saw, or -1 */
     long long    version;
     const char  *sector;
     size_t       sector_len;
@@ -86,11 +89,13 @@ typedef struct {
     size_t       mark_len;
 } dg_cache_keys_t;
 
-/* KEYS[1] generation key; ARGV: entry prefix, MaHoSo, mark prefix. */
+/* KEYS[1] generation key; ARGV: entry prefix, MaHoSo, mark prefix.
+ * {generation, entry or nil}. */
 extern const char  dg_cache_get_lua[];
 
 /* KEYS[1] generation key; ARGV: entry prefix, MaHoSo, version, value,
- * TTL s, who (f, w, r), mark prefix.  1 when stored, else 0. */
+ * TTL s, who (f, w, r), mark prefix, the generation a fill's read saw.
+ * 1 when stored, else 0. */
 extern const char  dg_cache_put_lua[];
 
 /* KEYS[1] generation key; ARGV: entry prefix, mark prefix, TTL ms, then
@@ -107,10 +112,11 @@ int dg_cache_get_command(dg_redis_cmd_t *cmd, const char *sha1,
     const dg_cache_keys_t *keys, const char *code, size_t code_len);
 
 /* "EVALSHA <put sha1> 1 <gen key> <entry prefix> <MaHoSo> <version>
- * <value> <TTL s> <who> <mark prefix>". */
+ * <value> <TTL s> <who> <mark prefix> <generation>" (a writer's: -1). */
 int dg_cache_put_command(dg_redis_cmd_t *cmd, const char *sha1,
     const dg_cache_keys_t *keys, const char *code, size_t code_len,
-    long long version, const char *value, int64_t ttl, dg_cache_who_e who);
+    long long version, const char *value, int64_t ttl, dg_cache_who_e who,
+    long long gen);
 
 /* "EVALSHA <mark sha1> 1 <gen key> <entry prefix> <mark prefix> <TTL ms>";
  * the caller appends the MaHoSo (dg_redis_cmd_arg). */
@@ -126,7 +132,8 @@ char *dg_cache_value(const dg_status_t *s, const char *json);
 /* Splits a value; 0, or -1 when it is malformed. */
 int dg_cache_parse(const char *v, size_t len, dg_cache_entry_t *e);
 
-/* Interprets the reply to dg_cache_get_lua; e points into reply. */
+/* Interprets the reply to dg_cache_get_lua; e points into reply, e->gen
+ * is the generation read (-1 on an error). */
 dg_cache_result_e dg_cache_reply(const redisReply *reply,
     dg_cache_entry_t *e);
 

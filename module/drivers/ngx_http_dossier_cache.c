@@ -34,7 +34,7 @@ static void ngx_http_dossier_cache_bumped(void *data, redisReply *reply);
 static void ngx_http_dossier_cache_got(void *data, redisReply *reply);
 static ngx_int_t ngx_http_dossier_cache_put(ngx_http_dossier_cache_t *cache,
     ngx_str_t *code, long long version, u_char *value, dg_cache_who_e who,
-    ngx_http_dossier_cache_put_t *put);
+    long long gen, ngx_http_dossier_cache_put_t *put);
 static void ngx_http_dossier_cache_stored(void *data, redisReply *reply);
 static void ngx_http_dossier_cache_marked(void *data, redisReply *reply);
 static ngx_str_t *ngx_http_dossier_cache_concat(ngx_cycle_t *cycle,
@@ -212,14 +212,19 @@ ngx_http_dossier_cache_got(void *data, redisReply *reply)
 
 void
 ngx_http_dossier_cache_fill(ngx_http_dossier_cache_t *cache, ngx_str_t *code,
-    dg_status_t *s)
+    dg_status_t *s, long long gen)
 {
     u_char  *value;
+
+    if (gen < 0) {
+        /* the read saw no generation: it may be from before an outage */
+        return;
+    }
 
     if (s == NULL) {
         (void) ngx_http_dossier_cache_put(cache, code, 0,
                                           (u_char *) DG_CACHE_UNKNOWN_VALUE,
-                                          DG_CACHE_FILL, NULL);
+                                          DG_CACHE_FILL, gen, NULL);
         return;
     }
 
@@ -229,7 +234,7 @@ ngx_http_dossier_cache_fill(ngx_http_dossier_cache_t *cache, ngx_str_t *code,
     }
 
     (void) ngx_http_dossier_cache_put(cache, code, s->version, value,
-                                      DG_CACHE_FILL, NULL);
+                                      DG_CACHE_FILL, gen, NULL);
     free(value);
 }
 
@@ -342,7 +347,7 @@ ngx_http_dossier_cache_written(ngx_http_dossier_cache_t *cache,
         /* nothing written: only the mark goes */
         if (mark->held) {
             (void) ngx_http_dossier_cache_put(cache, code, 0, (u_char *) "",
-                                              DG_CACHE_RELEASE, NULL);
+                                              DG_CACHE_RELEASE, -1, NULL);
         }
 
         return NGX_OK;
@@ -351,7 +356,7 @@ ngx_http_dossier_cache_written(ngx_http_dossier_cache_t *cache,
     if (ngx_http_dossier_cache_put(cache, code, version, value,
                                    mark->held ? DG_CACHE_RELEASE
                                               : DG_CACHE_WRITE,
-                                   fresh ? NULL : put)
+                                   -1, fresh ? NULL : put)
         != NGX_OK || fresh)
     {
         return NGX_OK;
@@ -363,12 +368,12 @@ ngx_http_dossier_cache_written(ngx_http_dossier_cache_t *cache,
 
 /*
  * Sends one write of who (version 0 with DG_CACHE_RELEASE: only the mark
- * goes).  put NULL: nobody waits.  NGX_DECLINED: not sent (Redis is away:
+ * goes; gen: a fill's, else -1).  put NULL: nobody waits.  NGX_DECLINED: not sent (Redis is away:
  * its next connection retires older entries).
  */
 static ngx_int_t
 ngx_http_dossier_cache_put(ngx_http_dossier_cache_t *cache, ngx_str_t *code,
-    long long version, u_char *value, dg_cache_who_e who,
+    long long version, u_char *value, dg_cache_who_e who, long long gen,
     ngx_http_dossier_cache_put_t *put)
 {
     dg_redis_cmd_t  cmd;
@@ -384,7 +389,7 @@ ngx_http_dossier_cache_put(ngx_http_dossier_cache_t *cache, ngx_str_t *code,
                              version, (char *) value,
                              version ? cache->conf->ttl
                                      : cache->conf->negative_ttl,
-                             who)
+                             who, gen)
            != 0
         || ngx_http_dossier_redis_command(cache->redis, cmd.argc, cmd.argv,
                                           cmd.argvlen,

@@ -112,10 +112,11 @@ ngx_int_t ngx_http_dossier_cache_get(ngx_http_dossier_cache_t *cache,
 void ngx_http_dossier_cache_get_cancel(ngx_http_dossier_cache_get_t *get);
 
 /* A read's fill: s as PostgreSQL had it, or NULL for an unknown code
- * (the negative entry); refused while a writer's mark pends.  Nobody
- * waits. */
+ * (the negative entry), in gen, the generation of the cache read before
+ * (-1: none, nothing is filled); refused while a writer's mark pends or
+ * once gen is over.  Nobody waits. */
 void ngx_http_dossier_cache_fill(ngx_http_dossier_cache_t *cache,
-    ngx_str_t *code, dg_status_t *s);
+    ngx_str_t *code, dg_status_t *s, long long gen);
 
 /*
  * A writer's announcement, before it answers: marks n MaHoSo (at most a

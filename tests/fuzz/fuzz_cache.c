@@ -23,16 +23,27 @@ static void
 fuzz_parse(const char *v, size_t len)
 {
     int                 rc;
-    redisReply          reply;
+    redisReply          reply, gen, entry, *element[2];
     dg_cache_entry_t    e;
     dg_cache_result_e   res;
 
     rc = dg_cache_parse(v, len, &e);
 
+    /* {generation, entry}, as the get script answers */
+    memset(&gen, 0, sizeof(gen));
+    gen.type = REDIS_REPLY_STRING;
+    gen.str = "12";
+    gen.len = 2;
+    memset(&entry, 0, sizeof(entry));
+    entry.type = REDIS_REPLY_STRING;
+    entry.str = (char *) v;
+    entry.len = len;
+    element[0] = &gen;
+    element[1] = &entry;
     memset(&reply, 0, sizeof(reply));
-    reply.type = REDIS_REPLY_STRING;
-    reply.str = (char *) v;
-    reply.len = len;
+    reply.type = REDIS_REPLY_ARRAY;
+    reply.elements = 2;
+    reply.element = element;
     res = dg_cache_reply(&reply, &e);
 
     if (rc != 0) {
@@ -49,9 +60,12 @@ fuzz_parse(const char *v, size_t len)
     FUZZ_ASSERT(memchr(e.sector, '|', e.sector_len) == NULL
                 && memchr(e.owner, '|', e.owner_len) == NULL);
     FUZZ_ASSERT((e.version == 0) == (e.json_len == 0));
+    FUZZ_ASSERT(e.gen == 12);
 
-    reply.type = REDIS_REPLY_NIL;
+    entry.type = REDIS_REPLY_NIL;
     FUZZ_ASSERT(dg_cache_reply(&reply, &e) == DG_CACHE_MISS);
+    entry.type = REDIS_REPLY_ERROR;
+    FUZZ_ASSERT(dg_cache_reply(&reply, &e) == DG_CACHE_ERROR);
     reply.type = REDIS_REPLY_ERROR;
     FUZZ_ASSERT(dg_cache_reply(&reply, &e) == DG_CACHE_ERROR);
     FUZZ_ASSERT(dg_cache_reply(NULL, &e) == DG_CACHE_ERROR);

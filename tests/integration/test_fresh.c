@@ -13,10 +13,13 @@
  * older entry.  The last tests check the marks themselves.
  */
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <libpq-fe.h>
 
 #include "itest.h"
 #include "unit.h"
@@ -225,6 +228,89 @@ writers_that_write_nothing_drop_their_marks(void)
 }
 
 
+typedef struct {
+    const char  *code;
+    long         status;
+    int          state;
+} fresh_lookup_t;
+
+
+static void *
+fresh_lookup(void *arg)
+{
+    fresh_lookup_t  *l = arg;
+
+    l->status = itest_lookup(NULL, l->code, &l->state);
+
+    return NULL;
+}
+
+
+/*
+ * A fill carries the generation its cache read saw.  The lookup's query
+ * is held on a lock while the generation moves on (as a Redis reconnect
+ * does): its answer must not fill the new generation, where nothing newer
+ * would refuse it.  The next lookup fills it.
+ */
+static void
+fill_of_an_older_generation_refused(void)
+{
+    int               i, waiting;
+    char              out[64];
+    json_t           *d;
+    PGconn           *lock;
+    PGresult         *res;
+    pthread_t         t;
+    fresh_lookup_t    l;
+    struct timespec   pause = { 0, 20 * 1000 * 1000 };
+
+    l.code = itest_unique("HP-GN");
+    d = itest_dossier(l.code);
+    CU_ASSERT_EQUAL_FATAL(itest_submit_dossier(d), 201);
+    json_decref(d);
+    CU_ASSERT_TRUE(marks_gone(l.code));
+
+    /* no entry: the next lookup misses */
+    itest_redis("INCR dg:gen", out, sizeof(out));
+    CU_ASSERT_EQUAL(itest_cache_idle(l.code), -1);
+
+    lock = PQconnectdb(getenv("DG_TEST_PG"));
+    res = PQexec(lock, "BEGIN; LOCK TABLE dossiers IN ACCESS EXCLUSIVE MODE");
+    CU_ASSERT_EQUAL_FATAL(PQresultStatus(res), PGRES_COMMAND_OK);
+    PQclear(res);
+
+    CU_ASSERT_EQUAL_FATAL(pthread_create(&t, NULL, fresh_lookup, &l), 0);
+
+    /* its query waits on the lock: its cache read is done */
+    waiting = 0;
+    for (i = 0; i < 500 && !waiting; i++) {
+        waiting = itest_sql_long("SELECT count(*) FROM pg_stat_activity "
+                                 "WHERE usename = 'gateway' AND "
+                                 "wait_event_type = 'Lock' AND $1 <> ''",
+                                 "fill") > 0;
+        if (!waiting) {
+            nanosleep(&pause, NULL);
+        }
+    }
+
+    CU_ASSERT_TRUE(waiting);
+    itest_redis("INCR dg:gen", out, sizeof(out));
+
+    res = PQexec(lock, "COMMIT");
+    PQclear(res);
+    PQfinish(lock);
+    pthread_join(t, NULL);
+
+    CU_ASSERT_EQUAL(l.status, 200);
+    CU_ASSERT_EQUAL(l.state, 1);
+    CU_ASSERT_EQUAL(itest_cache_idle(l.code), -1);
+
+    /* a read in this generation fills it */
+    CU_ASSERT_EQUAL(itest_lookup(NULL, l.code, &l.state), 200);
+    CU_ASSERT_TRUE(itest_cache_idle(l.code) >= 0);
+}
+
+
 static CU_TestInfo  tests[] = {
     { "no read older than an answer (200 rounds, two nodes)",
       no_read_older_than_an_answer },
@@ -234,6 +320,8 @@ static CU_TestInfo  tests[] = {
       pending_mark_hides_entry_and_refuses_fills },
     { "writers that write nothing drop their marks",
       writers_that_write_nothing_drop_their_marks },
+    { "a fill from an older generation is refused",
+      fill_of_an_older_generation_refused },
     CU_TEST_INFO_NULL
 };
 

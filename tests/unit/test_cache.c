@@ -3,6 +3,7 @@
  * bytes that arrive in pieces.
  */
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -88,6 +89,19 @@ read_reply(const char *bytes, size_t piece)
 }
 
 
+/* The get script's reply: {generation, entry or nil}. */
+static redisReply *
+read_get_reply(const char *gen, const char *entry, size_t piece)
+{
+    char  buf[256];
+
+    snprintf(buf, sizeof(buf), "*2\r\n$%zu\r\n%s\r\n%s", strlen(gen), gen,
+             entry);
+
+    return read_reply(buf, piece);
+}
+
+
 static void
 replies(void)
 {
@@ -96,33 +110,53 @@ replies(void)
     size_t             piece;
 
     for (piece = 1; piece <= 8; piece++) {
-        reply = read_reply("$17\r\n3|HT|0311|{\"x\":1}\r\n", piece);
+        reply = read_get_reply("41", "$17\r\n3|HT|0311|{\"x\":1}\r\n", piece);
         CU_ASSERT_PTR_NOT_NULL_FATAL(reply);
         CU_ASSERT_EQUAL(dg_cache_reply(reply, &e), DG_CACHE_HIT);
         CU_ASSERT_EQUAL(e.version, 3);
         CU_ASSERT_EQUAL(e.json_len, 7);
+        CU_ASSERT_EQUAL(e.gen, 41);
         freeReplyObject(reply);
     }
 
-    reply = read_reply("$-1\r\n", 2);
+    /* a miss (or a pending mark) still says the generation */
+    reply = read_get_reply("7", "$-1\r\n", 2);
     CU_ASSERT_EQUAL(dg_cache_reply(reply, &e), DG_CACHE_MISS);
+    CU_ASSERT_EQUAL(e.gen, 7);
     freeReplyObject(reply);
 
-    reply = read_reply("$4\r\n0|||\r\n", 3);
+    reply = read_get_reply("0", "$4\r\n0|||\r\n", 3);
     CU_ASSERT_EQUAL(dg_cache_reply(reply, &e), DG_CACHE_UNKNOWN);
+    CU_ASSERT_EQUAL(e.gen, 0);
     freeReplyObject(reply);
 
     reply = read_reply("-NOSCRIPT No matching script.\r\n", 5);
     CU_ASSERT_EQUAL(reply->type, REDIS_REPLY_ERROR);
     CU_ASSERT_EQUAL(dg_cache_reply(reply, &e), DG_CACHE_ERROR);
+    CU_ASSERT_EQUAL(e.gen, -1);
     freeReplyObject(reply);
 
     reply = read_reply(":1\r\n", 1);
     CU_ASSERT_EQUAL(dg_cache_reply(reply, &e), DG_CACHE_ERROR);
     freeReplyObject(reply);
 
+    /* the old shape, a bare entry, is not ours any more */
+    reply = read_reply("$4\r\n0|||\r\n", 3);
+    CU_ASSERT_EQUAL(dg_cache_reply(reply, &e), DG_CACHE_ERROR);
+    freeReplyObject(reply);
+
+    /* a generation that is not a number, or one element only */
+    reply = read_get_reply("x1", "$-1\r\n", 2);
+    CU_ASSERT_EQUAL(dg_cache_reply(reply, &e), DG_CACHE_ERROR);
+    CU_ASSERT_EQUAL(e.gen, -1);
+    freeReplyObject(reply);
+
+    reply = read_reply("*1\r\n$1\r\n1\r\n", 2);
+    CU_ASSERT_EQUAL(dg_cache_reply(reply, &e), DG_CACHE_ERROR);
+    freeReplyObject(reply);
+
     /* a stored value that is not ours is an error, not a hit */
-    reply = read_reply("$5\r\nhello\r\n", 4);
+    reply = read_get_reply("3", "$5\r\nhello\r\n", 4);
     CU_ASSERT_EQUAL(dg_cache_reply(reply, &e), DG_CACHE_ERROR);
     freeReplyObject(reply);
 

@@ -46,7 +46,7 @@ cache_commands(void)
                                      "dg:d:", "HP-1", "dg:p:" };
     const char *const      put[] = { "EVALSHA", "def", "1", "dg:gen",
                                      "dg:d:", "HP-1", "7", "7|CT||{}", "300",
-                                     "r", "dg:p:" };
+                                     "f", "dg:p:", "12" };
     const char *const      mark[] = { "EVALSHA", "fed", "1", "dg:gen",
                                       "dg:d:", "dg:p:", "30000", "HP-1",
                                       "HP-2" };
@@ -58,9 +58,9 @@ cache_commands(void)
     expect(&cmd, get, 7);
 
     CU_ASSERT_EQUAL(dg_cache_put_command(&cmd, "def", &keys, "HP-1", 4, 7,
-                                         "7|CT||{}", 300, DG_CACHE_RELEASE),
+                                         "7|CT||{}", 300, DG_CACHE_FILL, 12),
                     0);
-    expect(&cmd, put, 11);
+    expect(&cmd, put, 12);
 
     CU_ASSERT_EQUAL(dg_cache_mark_command(&cmd, "fed", &keys, 30000), 0);
     CU_ASSERT_EQUAL(dg_redis_cmd_arg(&cmd, "HP-1", 4)
