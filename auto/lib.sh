@@ -62,6 +62,32 @@ dg_bind_retry() {
 # "nobody": both must reach DG_VAR.  A checkout in a private directory
 # (mode 700, as mktemp -d makes) hides it from them; the state then lives
 # in /var/tmp/dossier-gateway/ and DG_VAR's usual place links to it.
+# dg_prune_state KEEP: removes the state under /var/tmp/dossier-gateway of
+# checkouts that are gone (every fresh clone leaves some: up to 256 MB for
+# a full auto/test).  A directory goes when its checkout's link no longer
+# points at it (one from before .checkout: when nothing in it changed for
+# a day), and no process names it.
+dg_prune_state() {
+    local keep=$1 d owner
+
+    for d in /var/tmp/dossier-gateway/*/; do
+        d=${d%/}
+        # only what dg_reachable_var makes
+        [[ ${d##*/} =~ ^[0-9a-f]{16}$ ]] && [ "$d" != "$keep" ] || continue
+
+        if [ -f "$d/.checkout" ]; then
+            owner=$(cat "$d/.checkout")
+            [ "$(readlink "$owner" 2>/dev/null)" = "$d" ] && continue
+        elif [ -n "$(find "$d" -newermt '1 day ago' -print -quit 2>/dev/null)" ]
+        then
+            continue
+        fi
+
+        pgrep -f -- "$d/" >/dev/null && continue
+        rm -rf "$d"
+    done
+}
+
 dg_reachable_var() {
     local want=$DG_VAR real
 
@@ -72,6 +98,8 @@ dg_reachable_var() {
     real=/var/tmp/dossier-gateway/$(printf '%s' "$want" | md5sum | cut -c1-16)
     mkdir -p "$real"
     chmod 755 /var/tmp/dossier-gateway "$real"
+    printf '%s\n' "$want" >"$real/.checkout"
+    dg_prune_state "$real"
 
     if [ -L "$want" ]; then
         ln -sfn "$real" "$want"
