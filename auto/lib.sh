@@ -62,18 +62,21 @@ dg_bind_retry() {
 # "nobody": both must reach DG_VAR.  A checkout in a private directory
 # (mode 700, as mktemp -d makes) hides it from them; the state then lives
 # in /var/tmp/dossier-gateway/ and DG_VAR's usual place links to it.
-# dg_prune_state KEEP: removes the state under /var/tmp/dossier-gateway of
+# dg_prune_state: removes the state under /var/tmp/dossier-gateway of
 # checkouts that are gone (every fresh clone leaves some: up to 256 MB for
-# a full auto/test).  A directory goes when its checkout's link no longer
-# points at it (one from before .checkout: when nothing in it changed for
-# a day), and no process names it.
+# a full auto/test); auto/run and auto/test call it once.  A directory
+# goes when its checkout's link no longer points at it (one from before
+# .checkout: when nothing in it changed for a day), and no process names
+# it.
 dg_prune_state() {
-    local keep=$1 d owner
+    local d owner
+
+    [ "$(id -u)" = 0 ] && [ -d /var/tmp/dossier-gateway ] || return 0
 
     for d in /var/tmp/dossier-gateway/*/; do
         d=${d%/}
         # only what dg_reachable_var makes
-        [[ ${d##*/} =~ ^[0-9a-f]{16}$ ]] && [ "$d" != "$keep" ] || continue
+        [[ ${d##*/} =~ ^[0-9a-f]{16}$ ]] || continue
 
         if [ -f "$d/.checkout" ]; then
             owner=$(cat "$d/.checkout")
@@ -99,7 +102,6 @@ dg_reachable_var() {
     mkdir -p "$real"
     chmod 755 /var/tmp/dossier-gateway "$real"
     printf '%s\n' "$want" >"$real/.checkout"
-    dg_prune_state "$real"
 
     if [ -L "$want" ]; then
         ln -sfn "$real" "$want"
