@@ -6,10 +6,12 @@
  * settled before any answer: ngx_http_dossier_auth.h).  The record is
  * checked by the core, then applied by PostgreSQL in one
  * transaction (status, history row, version) under a row lock, against
- * the statuses the core allows the move from.  Beside the transaction
- * the cache entry is marked as being written; the writer is answered once
- * both are done, and the new entry follows (ngx_http_dossier_cache.h): no
- * reader can see a status older than one already acknowledged.
+ * the statuses the core allows the move from.  Once it is applied the
+ * cache entry is marked as being written, the writer is answered when the
+ * mark is set, and the new entry follows (ngx_http_dossier_cache.h): no
+ * reader can see a status older than one already acknowledged.  (Marked
+ * after COMMIT, not beside it as a submission is: a refused move then
+ * leaves no mark behind; progress is not the hot path.)
  */
 
 #include <ngx_config.h>
@@ -45,7 +47,6 @@ typedef struct {
     long long                      version;
     int                            to;
     unsigned                       querying:1;
-    unsigned                       applied:1;
 } ngx_http_dossier_progress_ctx_t;
 
 
@@ -58,8 +59,6 @@ static void ngx_http_dossier_progress_marked(
     ngx_http_dossier_cache_mark_t *mark);
 static ngx_int_t ngx_http_dossier_progress_answer(
     ngx_http_dossier_progress_ctx_t *ctx);
-static ngx_int_t ngx_http_dossier_progress_refused(
-    ngx_http_dossier_progress_ctx_t *ctx, ngx_int_t rc);
 static void ngx_http_dossier_progress_cached(
     ngx_http_dossier_cache_put_t *put);
 static void ngx_http_dossier_progress_cleanup(void *data);
@@ -214,14 +213,6 @@ ngx_http_dossier_progress_step(ngx_http_request_t *r)
 
     ctx->querying = 1;
 
-    /* its round trip overlaps the transaction */
-    if (ngx_http_dossier_cache(r)) {
-        ctx->mark.handler = ngx_http_dossier_progress_marked;
-        ctx->mark.data = ctx;
-        (void) ngx_http_dossier_cache_mark(ngx_http_dossier_cache(r),
-                                           &ctx->code, 1, &ctx->mark);
-    }
-
     return NGX_DONE;
 }
 
@@ -257,24 +248,21 @@ ngx_http_dossier_progress_applied(ngx_http_dossier_pg_query_t *q,
         return;
 
     case DG_OUTCOME_UNKNOWN:
-        ngx_http_dossier_finalize(r, ngx_http_dossier_progress_refused(ctx,
-                                  ngx_http_dossier_send_error(r,
-                                      DG_ERR_NO_DOSSIER)));
+        ngx_http_dossier_finalize(r,
+            ngx_http_dossier_send_error(r, DG_ERR_NO_DOSSIER));
         return;
 
     case DG_OUTCOME_FORBIDDEN:
-        ngx_http_dossier_finalize(r, ngx_http_dossier_progress_refused(ctx,
-                                  ngx_http_dossier_send_error(r,
-                                      DG_ERR_UPDATE_SECTOR)));
+        ngx_http_dossier_finalize(r,
+            ngx_http_dossier_send_error(r, DG_ERR_UPDATE_SECTOR));
         return;
 
     case DG_OUTCOME_TRANSITION:
         break;
 
     default:
-        ngx_http_dossier_finalize(r, ngx_http_dossier_progress_refused(ctx,
-                                  ngx_http_dossier_send_error(r,
-                                      DG_ERR_STORAGE_NOT_CHANGED)));
+        ngx_http_dossier_finalize(r,
+            ngx_http_dossier_send_error(r, DG_ERR_STORAGE_NOT_CHANGED));
         return;
     }
 
@@ -294,18 +282,17 @@ ngx_http_dossier_progress_applied(ngx_http_dossier_pg_query_t *q,
 
     rc = dg_problems_put(&problems, "/TrangThaiHoSo", "transition", vi, en);
 
-    ngx_http_dossier_finalize(r, ngx_http_dossier_progress_refused(ctx,
+    ngx_http_dossier_finalize(r,
         rc == 0 ? ngx_http_dossier_send_problem(r,
                       NGX_HTTP_DOSSIER_UNPROCESSABLE,
                       "Progress record is invalid", &problems)
-                : NGX_HTTP_INTERNAL_SERVER_ERROR));
+                : NGX_HTTP_INTERNAL_SERVER_ERROR);
 
     dg_problems_free(&problems);
 }
 
 
-/* Committed: the answer and the new cache entry, both sent once the mark
- * is in. */
+/* Committed: the mark, then the answer and the new cache entry. */
 static ngx_int_t
 ngx_http_dossier_progress_updated(ngx_http_dossier_progress_ctx_t *ctx,
     PGresult *res)
@@ -318,16 +305,14 @@ ngx_http_dossier_progress_updated(ngx_http_dossier_progress_ctx_t *ctx,
 
     json = dg_status_json(&s, DG_STATUS_VIEW_LOOKUP);
     if (json == NULL) {
-        return ngx_http_dossier_progress_refused(ctx,
-                                                 NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     ctx->len = ngx_strlen(json);
     ctx->json = ngx_pnalloc(r->pool, ctx->len);
     if (ctx->json == NULL) {
         free(json);
-        return ngx_http_dossier_progress_refused(ctx,
-                                                 NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     ngx_memcpy(ctx->json, json, ctx->len);
@@ -336,9 +321,15 @@ ngx_http_dossier_progress_updated(ngx_http_dossier_progress_ctx_t *ctx,
     /* no entry when out of memory: then only the mark goes */
     ctx->value = ngx_http_dossier_cache_value(r->pool, &s);
     ctx->version = s.version;
-    ctx->applied = 1;
 
-    if (ctx->mark.cmd) {
+    ctx->mark.handler = ngx_http_dossier_progress_marked;
+    ctx->mark.data = ctx;
+
+    if (ngx_http_dossier_cache(r)
+        && ngx_http_dossier_cache_mark(ngx_http_dossier_cache(r), &ctx->code,
+                                       1, &ctx->mark)
+           == NGX_OK)
+    {
         return NGX_DONE;
     }
 
@@ -351,10 +342,6 @@ ngx_http_dossier_progress_marked(ngx_http_dossier_cache_mark_t *mark)
 {
     ngx_int_t                         rc;
     ngx_http_dossier_progress_ctx_t  *ctx = mark->data;
-
-    if (!ctx->applied) {
-        return;
-    }
 
     rc = ngx_http_dossier_progress_answer(ctx);
 
@@ -384,25 +371,6 @@ ngx_http_dossier_progress_answer(ngx_http_dossier_progress_ctx_t *ctx)
     }
 
     return ngx_http_dossier_send_json(r, NGX_HTTP_OK, ctx->json, ctx->len);
-}
-
-
-/* Nothing written: the mark goes (once set; one still awaited only
- * expires), rc stands. */
-static ngx_int_t
-ngx_http_dossier_progress_refused(ngx_http_dossier_progress_ctx_t *ctx,
-    ngx_int_t rc)
-{
-    ngx_http_dossier_cache_t  *cache;
-
-    cache = ngx_http_dossier_cache(ctx->request);
-
-    if (cache) {
-        (void) ngx_http_dossier_cache_written(cache, &ctx->code, 0, NULL,
-                                              &ctx->mark, NULL);
-    }
-
-    return rc;
 }
 
 
