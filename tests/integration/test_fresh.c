@@ -194,8 +194,8 @@ pending_mark_hides_entry_and_refuses_fills(void)
 }
 
 
-/* A writer whose outcome writes nothing (409, a retry's 200, a refused
- * progress) drops its mark at once, not when it expires. */
+/* A writer whose outcome writes nothing (409, a retry's 200) drops its
+ * mark at once, not when it expires; a refused progress leaves none. */
 static void
 writers_that_write_nothing_drop_their_marks(void)
 {
