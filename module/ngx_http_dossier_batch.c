@@ -363,9 +363,9 @@ ngx_http_dossier_batch_store(ngx_http_request_t *r,
     case NGX_OK:
         /* the marks' round trip overlaps the commit */
         cache = ngx_http_dossier_cache(r);
-        codes = ngx_palloc(r->pool, n * sizeof(ngx_str_t));
+        codes = cache ? ngx_palloc(r->pool, n * sizeof(ngx_str_t)) : NULL;
 
-        if (cache && codes) {
+        if (codes) {
             for (i = 0; i < n; i++) {
                 codes[i] = bctx->queued[i]->ma_ho_so;
             }

@@ -47,6 +47,8 @@ typedef struct {
 
 static char *ngx_http_dossier_nonce_zone_directive(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
+static dg_sig_nonce_e ngx_http_dossier_nonce_local(ngx_http_request_t *r,
+    u_char *key, time_t expires);
 static void ngx_http_dossier_nonce_reply(void *data, redisReply *reply);
 static void ngx_http_dossier_nonce_cleanup(void *data);
 static void ngx_http_dossier_nonce_metrics(ngx_http_request_t *r,
@@ -286,7 +288,9 @@ ngx_http_dossier_nonce_init(ngx_conf_t *cf)
 }
 
 
-dg_sig_nonce_e
+/* Records the nonce here: FRESH, REPLAYED, or UNAVAILABLE when the table
+ * is full of nonces inside their window (then nothing was recorded). */
+static dg_sig_nonce_e
 ngx_http_dossier_nonce_local(ngx_http_request_t *r, u_char *key,
     time_t expires)
 {

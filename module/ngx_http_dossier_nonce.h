@@ -32,12 +32,6 @@ ngx_int_t ngx_http_dossier_nonce_enable(ngx_conf_t *cf);
 ngx_int_t ngx_http_dossier_nonce_check(ngx_http_request_t *r, u_char *key,
     time_t expires, ngx_uint_t defer, ngx_http_dossier_nonce_pt handler);
 
-/* This node's part alone: FRESH (recorded), REPLAYED, or UNAVAILABLE
- * when the table is full of nonces inside their window (then nothing was
- * recorded). */
-dg_sig_nonce_e ngx_http_dossier_nonce_local(ngx_http_request_t *r,
-    u_char *key, time_t expires);
-
 /* Redis's part after this node said local (FRESH or UNAVAILABLE): SET NX.
  * local at once when Redis is away, else NGX_DONE and handler gets
  * Redis's answer (local when it could not say). */

@@ -74,7 +74,8 @@ typedef struct {
 #define DG_CACHE_MARK_TTL_MS  30000
 
 typedef enum {
-    DG_CACHE_FILL = 0,         /* a read's: refused while a mark pends */
+    DG_CACHE_FILL = 0,         /* a read's: refused while a mark pends
+                                  or in another generation */
     DG_CACHE_WRITE,            /* a writer's without a mark */
     DG_CACHE_RELEASE           /* a writer's: drops its mark too */
 } dg_cache_who_e;

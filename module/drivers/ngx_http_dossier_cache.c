@@ -242,9 +242,8 @@ ngx_http_dossier_cache_fill(ngx_http_dossier_cache_t *cache, ngx_str_t *code,
 u_char *
 ngx_http_dossier_cache_value(ngx_pool_t *pool, dg_status_t *s)
 {
-    char    *json, *value;
-    u_char  *p;
-    size_t   len;
+    char                *json, *value;
+    ngx_pool_cleanup_t  *cln;
 
     json = dg_status_json(s, DG_STATUS_VIEW_LOOKUP);
     value = json ? dg_cache_value(s, json) : NULL;
@@ -254,15 +253,17 @@ ngx_http_dossier_cache_value(ngx_pool_t *pool, dg_status_t *s)
         return (u_char *) value;
     }
 
-    len = ngx_strlen(value) + 1;
-    p = ngx_pnalloc(pool, len);
-    if (p) {
-        ngx_memcpy(p, value, len);
+    /* freed with the pool, not copied into it */
+    cln = ngx_pool_cleanup_add(pool, 0);
+    if (cln == NULL) {
+        free(value);
+        return NULL;
     }
 
-    free(value);
+    cln->handler = free;
+    cln->data = value;
 
-    return p;
+    return (u_char *) value;
 }
 
 
@@ -368,8 +369,8 @@ ngx_http_dossier_cache_written(ngx_http_dossier_cache_t *cache,
 
 /*
  * Sends one write of who (version 0 with DG_CACHE_RELEASE: only the mark
- * goes; gen: a fill's, else -1).  put NULL: nobody waits.  NGX_DECLINED: not sent (Redis is away:
- * its next connection retires older entries).
+ * goes; gen: a fill's, else -1).  put NULL: nobody waits.  NGX_DECLINED:
+ * not sent (Redis is away: its next connection retires older entries).
  */
 static ngx_int_t
 ngx_http_dossier_cache_put(ngx_http_dossier_cache_t *cache, ngx_str_t *code,

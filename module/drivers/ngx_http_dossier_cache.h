@@ -4,8 +4,9 @@
  *
  * The promise: no reader sees a status older than one acknowledged to a
  * writer.  A writer announces its write before it answers: a pending mark
- * per MaHoSo (dg_cache.h), set by a command sent beside its transaction,
- * whose reply the answer awaits (its round trip overlaps the COMMIT).
+ * per MaHoSo (dg_cache.h), set by a command sent beside its transaction
+ * (its round trip overlaps the COMMIT; a progress record's goes after
+ * it), whose reply the answer awaits.
  * While the mark pends, reads miss and go to PostgreSQL and fills from
  * reads are refused; the writer's own write, sent after COMMIT and not
  * awaited, replaces the entry and drops the mark.  A reader on another
@@ -129,8 +130,8 @@ ngx_int_t ngx_http_dossier_cache_mark(ngx_http_dossier_cache_t *cache,
 /* Stops waiting; marks set stay until they expire (misses only). */
 void ngx_http_dossier_cache_mark_cancel(ngx_http_dossier_cache_mark_t *mark);
 
-/* A status's entry (dg_cache_value()), in pool, or malloc'ed when pool
- * is NULL; NULL when out of memory. */
+/* A status's entry (dg_cache_value()), freed with pool, or malloc'ed
+ * when pool is NULL; NULL when out of memory. */
 u_char *ngx_http_dossier_cache_value(ngx_pool_t *pool, dg_status_t *s);
 
 /*

@@ -753,6 +753,40 @@ itest_redis_wait_clients(int n, double seconds)
 
 
 long
+itest_metric_in(const char *text, const char *series)
+{
+    size_t       len;
+    const char  *p;
+
+    len = strlen(series);
+
+    for (p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+        if (strncmp(p, series, len) == 0 && p[len] == ' ') {
+            return strtol(p + len + 1, NULL, 10);
+        }
+    }
+
+    return -1;
+}
+
+
+long
+itest_metric(const char *series)
+{
+    long              v;
+    itest_response_t  res;
+
+    itest_http(&res, "GET", "admin:/metrics", NULL, 0,
+               (const char *const[]) { "Authorization: Bearer "
+                                       "demo-admin-token", NULL });
+    v = res.status == 200 ? itest_metric_in(res.body, series) : -1;
+    itest_response_free(&res);
+
+    return v;
+}
+
+
+long
 itest_cache_mark(const char *code)
 {
     char  args[512], count[64];

@@ -104,6 +104,11 @@ int itest_redis_wait_clients(int n, double seconds);
  * many, 0 when none. */
 long itest_cache_mark(const char *code);
 
+/* The value of the sample "series" ("name" or "name{labels}") in a
+ * /metrics text, or on the admin listener now; -1 when it is absent. */
+long itest_metric_in(const char *text, const char *series);
+long itest_metric(const char *series);
+
 /* Seconds since Redis last read the cache entry of a MaHoSo (Redis's own
  * OBJECT IDLETIME), -1 when there is none. */
 long itest_cache_idle(const char *code);

@@ -35,40 +35,6 @@ metrics(void)
 }
 
 
-/* The value of the sample "series" ("name" or "name{labels}"), -1 when
- * it is absent. */
-static long
-sample(const char *text, const char *series)
-{
-    size_t       len;
-    const char  *p;
-
-    len = strlen(series);
-
-    for (p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
-        if (strncmp(p, series, len) == 0 && p[len] == ' ') {
-            return strtol(p + len + 1, NULL, 10);
-        }
-    }
-
-    return -1;
-}
-
-
-static long
-sample_now(const char *series)
-{
-    long   v;
-    char  *text;
-
-    text = metrics();
-    v = text ? sample(text, series) : -1;
-    free(text);
-
-    return v;
-}
-
-
 /* "promtool check metrics" reads the text on stdin and exits 0 only when
  * it parses and passes Prometheus's lint rules (names, units, _total,
  * HELP); its complaints go to the test's output. */
@@ -96,8 +62,8 @@ promtool_accepts_the_output(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(text,
         "# TYPE dossier_plugin_calls_total counter\n"));
     /* both workers report, each with its connections */
-    CU_ASSERT_EQUAL(sample(text, "dossier_workers"), 2);
-    CU_ASSERT_EQUAL(sample(text, "dossier_redis_connected"), 2);
+    CU_ASSERT_EQUAL(itest_metric_in(text, "dossier_workers"), 2);
+    CU_ASSERT_EQUAL(itest_metric_in(text, "dossier_redis_connected"), 2);
 
     f = popen("promtool check metrics", "w");
     CU_ASSERT_PTR_NOT_NULL_FATAL(f);
@@ -130,10 +96,10 @@ counts_move_with_a_submission(void)
     int               i;
     itest_response_t  res;
 
-    created = sample_now("dossier_http_requests_total{route=\"submit\","
+    created = itest_metric("dossier_http_requests_total{route=\"submit\","
                          "code=\"201\"}");
-    commits = sample_now("dossier_pg_commit_dossiers_count");
-    outcome = sample_now("dossier_pg_dossiers_total{outcome=\"created\"}");
+    commits = itest_metric("dossier_pg_commit_dossiers_count");
+    outcome = itest_metric("dossier_pg_dossiers_total{outcome=\"created\"}");
     CU_ASSERT_TRUE_FATAL(commits >= 0 && outcome >= 0);
     created = created < 0 ? 0 : created;   /* absent until the first */
 
@@ -143,13 +109,13 @@ counts_move_with_a_submission(void)
     CU_ASSERT_EQUAL_FATAL(res.status, 201);
     itest_response_free(&res);
 
-    CU_ASSERT_EQUAL(sample_now("dossier_pg_commit_dossiers_count"),
+    CU_ASSERT_EQUAL(itest_metric("dossier_pg_commit_dossiers_count"),
                     commits + 1);
-    CU_ASSERT_EQUAL(sample_now("dossier_pg_dossiers_total"
+    CU_ASSERT_EQUAL(itest_metric("dossier_pg_dossiers_total"
                                "{outcome=\"created\"}"), outcome + 1);
 
     for (i = 0; i < 250; i++) {
-        v = sample_now("dossier_http_requests_total{route=\"submit\","
+        v = itest_metric("dossier_http_requests_total{route=\"submit\","
                        "code=\"201\"}");
         if (v > created) {
             break;
@@ -164,7 +130,7 @@ counts_move_with_a_submission(void)
     itest_submit(&res, json);
     CU_ASSERT_EQUAL(res.status, 200);
     itest_response_free(&res);
-    CU_ASSERT_TRUE(sample_now("dossier_pg_dossiers_total"
+    CU_ASSERT_TRUE(itest_metric("dossier_pg_dossiers_total"
                               "{outcome=\"duplicate\"}") >= 1);
 
     free(json);

@@ -306,19 +306,11 @@ admin_plugins(void)
 static long
 plugin_metric(const char *metric, const char *plugin)
 {
-    long              v;
-    char              want[128];
-    const char       *p;
-    itest_response_t  res;
+    char  series[128];
 
-    snprintf(want, sizeof(want), "%s{plugin=\"%s\"} ", metric, plugin);
+    snprintf(series, sizeof(series), "%s{plugin=\"%s\"}", metric, plugin);
 
-    itest_http(&res, "GET", "admin:/metrics", NULL, 0, admin);
-    p = res.body ? strstr(res.body, want) : NULL;
-    v = p ? strtol(p + strlen(want), NULL, 10) : -1;
-    itest_response_free(&res);
-
-    return v;
+    return itest_metric(series);
 }
 
 

@@ -30,11 +30,6 @@
 #define REPLAY_SUBMISSIONS  10
 
 
-static const char *const  admin[] = {
-    "Authorization: Bearer demo-admin-token", NULL
-};
-
-
 /* One request as signed once by demo-portal, sent as often as asked. */
 typedef struct {
     char   path[256];
@@ -244,34 +239,6 @@ progress_replays_refused_on_the_other_node(void)
 }
 
 
-/* The sum over this node's workers of a counter on /metrics, -1. */
-static long
-counter(const char *name)
-{
-    long              v;
-    size_t            len;
-    const char       *p;
-    itest_response_t  res;
-
-    v = -1;
-    len = strlen(name);
-    itest_http(&res, "GET", "admin:/metrics", NULL, 0, admin);
-
-    for (p = res.body; res.status == 200 && p && *p;
-         p = strchr(p, '\n'), p = p ? p + 1 : NULL)
-    {
-        if (strncmp(p, name, len) == 0 && p[len] == ' ') {
-            v = strtol(p + len + 1, NULL, 10);
-            break;
-        }
-    }
-
-    itest_response_free(&res);
-
-    return v;
-}
-
-
 /* N signed valid submissions, nothing else on this node: the Redis
  * commands they sent (counted when queued, before each 201). */
 static void
@@ -286,7 +253,7 @@ redis_commands_per_submission(void)
     /* both workers connected: no connection set up during the count */
     CU_ASSERT_TRUE(itest_redis_wait_clients(3, 15.0));
 
-    before = counter("dossier_redis_commands_total");
+    before = itest_metric("dossier_redis_commands_total");
     CU_ASSERT_TRUE_FATAL(before >= 0);
 
     created = 0;
@@ -301,7 +268,7 @@ redis_commands_per_submission(void)
         json_decref(d);
     }
 
-    after = counter("dossier_redis_commands_total");
+    after = itest_metric("dossier_redis_commands_total");
 
     CU_ASSERT_EQUAL(created, REPLAY_SUBMISSIONS);
     CU_ASSERT_EQUAL(after - before,
@@ -317,6 +284,27 @@ redis_commands_per_submission(void)
 }
 
 
+/* A new signed submission accepted at first, then replayed at second:
+ * 401 auth.nonce. */
+static void
+accepted_then_replayed(const char *first, const char *second)
+{
+    json_t            *d;
+    signed_post_t      p;
+    itest_response_t   res;
+
+    d = itest_dossier(itest_unique("HP-RN"));
+    sign_post(&p, "/v1/dossiers", itest_dump(d));
+    json_decref(d);
+
+    CU_ASSERT_EQUAL(send_post(&p, first, NULL), 201);
+    CU_ASSERT_EQUAL(send_post(&p, second, &res), 401);
+    CU_ASSERT_TRUE(itest_has_problem(&res, "", "auth.nonce"));
+    itest_response_free(&res);
+    free_post(&p);
+}
+
+
 /*
  * A listener with no late limits: the nonce cannot ride on their script,
  * so it is recorded by its own SET NX before the answer.  A submission
@@ -326,11 +314,8 @@ redis_commands_per_submission(void)
 static void
 replays_without_late_limits(void)
 {
-    int               port;
-    char              conf[512], base[128], base2[128];
-    json_t           *d;
-    signed_post_t     p;
-    itest_response_t  res;
+    int   port;
+    char  conf[512], base[128], base2[128];
 
     port = atoi(getenv("DOSSIER_PUBLIC_PORT")) + 2;
     snprintf(conf, sizeof(conf),
@@ -344,23 +329,8 @@ replays_without_late_limits(void)
     snprintf(base, sizeof(base), "http://127.0.0.1:%d", port);
     node2_base(base2, sizeof(base2));
 
-    d = itest_dossier(itest_unique("HP-RN"));
-    sign_post(&p, "/v1/dossiers", itest_dump(d));
-    json_decref(d);
-    CU_ASSERT_EQUAL(send_post(&p, base, NULL), 201);
-    CU_ASSERT_EQUAL(send_post(&p, base2, &res), 401);
-    CU_ASSERT_TRUE(itest_has_problem(&res, "", "auth.nonce"));
-    itest_response_free(&res);
-    free_post(&p);
-
-    d = itest_dossier(itest_unique("HP-RN"));
-    sign_post(&p, "/v1/dossiers", itest_dump(d));
-    json_decref(d);
-    CU_ASSERT_EQUAL(send_post(&p, base2, NULL), 201);
-    CU_ASSERT_EQUAL(send_post(&p, base, &res), 401);
-    CU_ASSERT_TRUE(itest_has_problem(&res, "", "auth.nonce"));
-    itest_response_free(&res);
-    free_post(&p);
+    accepted_then_replayed(base, base2);
+    accepted_then_replayed(base2, base);
 
     itest_stackctl("nginx2-stop");
     CU_ASSERT_EQUAL(itest_extra_conf("nolimits.conf", NULL), 0);
