@@ -83,6 +83,13 @@ lt_phase() {
         [ -s "$d/source.tsv" ] || lt_die "phase $name: no dossier to send again in phase $source"
     fi
 
+    # as before each baseline: the phase does not pay for the WAL of the
+    # previous ones, and the segments it will write are recycled ones
+    # (a segment made new is zero-filled first: a commit stall of tens of
+    # milliseconds every 16 MB)
+    if [ "$target" = gateway ]; then
+        lt_pg_checkpoint
+    fi
     lt_say "phase $name: $target, $connections connections on $threads wrk threads, ${duration}s," \
            "${rate:-max} req/s, mode $mode, invalid $invalid, mix $mix"
     # The measured window [go, stop]: wrk needs time to create its threads
