@@ -7,9 +7,27 @@
 # configuration's per-sector quota only counts (dossier_limit ... shadow),
 # so that a peak measures the gateway, not the quota; the work of the
 # limit is done all the same.
+# LT_WAL_PREWARM=N (loadtest/run's: a phase's worth, about one a second at
+# peak): the cluster starts with N WAL segments to recycle (at most 64,
+# kept by min_wal_size), unless the profile configures PostgreSQL itself
+# (DG_PG_CONF_EXTRA, as faults does).
 lt_stack_start() {
+    local prewarm=0
     [ -f "$DG_BUILD/nginx/objs/ngx_http_dossier_module.so" ] \
         || lt_die "the module is not built: run auto/build first"
+    # one run at a time on a stack: another run's start would stop this
+    # one's servers and remove its state
+    local owner
+    owner=$(cat "$DG_VAR.run" 2>/dev/null || true)
+    if [ -n "$owner" ] && kill -0 "$owner" 2>/dev/null; then
+        lt_die "load-test run $owner uses $DG_VAR (LT_STACK_VAR and the LT_*_PORT variables give a second stack)"
+    fi
+    echo $$ >"$DG_VAR.run"
+    if [ "${LT_WAL_PREWARM:-0}" -gt 0 ] && [ -z "${DG_PG_CONF_EXTRA+set}" ]
+    then
+        export DG_PG_CONF_EXTRA="min_wal_size = 1GB"
+        prewarm=$((LT_WAL_PREWARM < 64 ? LT_WAL_PREWARM : 64))
+    fi
     dg_stack_stop
     rm -rf "$DG_VAR"
     mkdir -p "$DG_VAR"
@@ -22,10 +40,18 @@ lt_stack_start() {
         export DG_NGINX_TEMPLATE=$DG_VAR/nginx.conf.in
     fi
     dg_stack_start
+    if [ "$prewarm" -gt 0 ]; then
+        lt_say "making $prewarm WAL segments to recycle"
+        lt_pg_wal_prewarm "$prewarm"
+    fi
 }
 
+# lt_stack_stop: this run's stack, not another run's
 lt_stack_stop() {
-    dg_stack_stop
+    if [ "$(cat "$DG_VAR.run" 2>/dev/null)" = $$ ]; then
+        dg_stack_stop
+        rm -f "$DG_VAR.run"
+    fi
 }
 
 # lt_bare_start DIR PORT: nginx answering 200 to everything
