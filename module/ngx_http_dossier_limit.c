@@ -401,6 +401,10 @@ ngx_http_dossier_limit_directive(ngx_conf_t *cf, ngx_command_t *cmd,
         return "is used too many times in one place";
     }
 
+    if (value[1].len == 0 || value[1].len > DG_LIMIT_NAME_MAX) {
+        return "needs a name of 1 to 62 characters";
+    }
+
     for (i = 0; i < value[1].len; i++) {
         if (!((value[1].data[i] >= 'a' && value[1].data[i] <= 'z')
               || (value[1].data[i] >= '0' && value[1].data[i] <= '9')
@@ -754,7 +758,6 @@ ngx_http_dossier_limit_collect(ngx_http_request_t *r, ngx_array_t *limits,
     ngx_uint_t stage, const char *sector, const char *citizen,
     ngx_http_dossier_charge_t *ch)
 {
-    u_char                          *p, *last;
     ngx_uint_t                       i, j;
     ngx_str_t                        value;
     const dg_client_class_t         *cls;
@@ -838,12 +841,12 @@ ngx_http_dossier_limit_collect(ngx_http_request_t *r, ngx_array_t *limits,
 
         /* "<name>:<value>": the name keeps limits apart and names the
          * policy in the RateLimit headers */
-        p = ch->keys[ch->n];
-        last = p + DG_LIMIT_KEY_MAX;
-        p = ngx_slprintf(p, last, "%V:%V", &l[i].name, &value);
-
         ch->reqs[ch->n].key = ch->keys[ch->n];
-        ch->reqs[ch->n].key_len = p - ch->keys[ch->n];
+        ch->reqs[ch->n].key_len = dg_limit_key(ch->keys[ch->n],
+                                               (char *) l[i].name.data,
+                                               l[i].name.len,
+                                               (char *) value.data,
+                                               value.len);
         ch->reqs[ch->n].limit = &ch->limits[ch->n];
         ch->reqs[ch->n].shadow = l[i].shadow;
         ch->owners[ch->n] = &l[i];

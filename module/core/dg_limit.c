@@ -9,6 +9,8 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include <openssl/evp.h>
+
 #include "dg_limit.h"
 
 
@@ -569,4 +571,38 @@ dg_limit_verdict(const dg_limit_request_t *reqs, size_t n,
     if (!out->allowed) {
         out->header = out->refused;
     }
+}
+
+
+size_t
+dg_limit_key(unsigned char *key, const char *name, size_t name_len,
+    const char *value, size_t value_len)
+{
+    static const char  hex[] = "0123456789abcdef";
+    size_t             i;
+    unsigned char      md[EVP_MAX_MD_SIZE];
+    unsigned int       md_len;
+
+    memcpy(key, name, name_len);
+    key[name_len] = ':';
+
+    if (name_len + 1 + value_len <= DG_LIMIT_KEY_MAX) {
+        memcpy(key + name_len + 1, value, value_len);
+        return name_len + 1 + value_len;
+    }
+
+    if (EVP_Digest(value, value_len, md, &md_len, EVP_sha256(), NULL) != 1) {
+        /* no digest: a key no value can have, shared by such values
+         * (tighter, never open) */
+        memset(md, 0, sizeof(md));
+    }
+
+    key[name_len + 1] = '#';
+
+    for (i = 0; i < 16; i++) {
+        key[name_len + 2 + 2 * i] = hex[md[i] >> 4];
+        key[name_len + 3 + 2 * i] = hex[md[i] & 0xf];
+    }
+
+    return name_len + 2 + 32;
 }

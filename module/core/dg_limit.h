@@ -6,7 +6,7 @@
  * the caller holds a lock around every call.
  *
  * A key is "<limit name>:<value>" ("citizen:031185001234"), 1 to
- * DG_LIMIT_KEY_MAX bytes; its policy name (before the first ':') is what
+ * DG_LIMIT_KEY_MAX bytes (dg_limit_key()); its policy name (before the first ':') is what
  * the RateLimit headers show, never the value.  Keys hash (32-bit FNV-1a,
  * seeded per table so colliding keys cannot be prepared in advance, then
  * the murmur3 finaliser) into a power-of-two bucket array with chains of
@@ -36,6 +36,8 @@
 #include "dg_gcra.h"
 
 #define DG_LIMIT_KEY_MAX        96
+#define DG_LIMIT_NAME_MAX       62       /* leaves room for ":#" and a
+                                            digest of the value */
 #define DG_LIMIT_MAX_LIMITS     8        /* limits on one request */
 #define DG_LIMIT_MAX_CAPACITY   (1U << 22)
 #define DG_LIMIT_EVICT_SCAN     8
@@ -86,6 +88,14 @@ int dg_limit_table_init(void *mem, size_t size, uint32_t capacity);
 int dg_limit_table_valid(const void *mem, size_t size);
 
 void dg_limit_table_stats(const void *mem, dg_limit_stats_t *st);
+
+/* Writes the key of a limit's value into key (DG_LIMIT_KEY_MAX bytes) and
+ * returns its length: "<name>:<value>", or "<name>:#<32 hex digits>" (the
+ * first half of the value's SHA-256) when that would be longer, so that
+ * two long values never share a key by a common prefix.  name_len must be
+ * 1 to DG_LIMIT_NAME_MAX. */
+size_t dg_limit_key(unsigned char *key, const char *name, size_t name_len,
+    const char *value, size_t value_len);
 
 /* The table's hash of a key, seed included. */
 uint32_t dg_limit_hash(const void *mem, const void *key, size_t len);

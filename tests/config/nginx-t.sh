@@ -86,6 +86,16 @@ check "a limit written before its zone" accepted "" \
     "$(server 'dossier_limit a key=addr rate=10r/s;')
     dossier_limit_zone size=1m;"
 
+long=$(printf 'n%.0s' $(seq 63))
+check "a limit name of 63 characters" refused \
+    'needs a name of 1 to 62 characters' \
+    "$(server "dossier_limit $long key=addr rate=10r/s;")
+    dossier_limit_zone size=1m;"
+
+check "a limit name of 62 characters" accepted "" \
+    "$(server "dossier_limit ${long:1} key=addr rate=10r/s;")
+    dossier_limit_zone size=1m;"
+
 check "redis=on limits without Redis" refused \
     '"dossier_limit_zone redis=on" needs "dossier_redis"' \
     "dossier_limit_zone size=1m redis=on;"

@@ -1167,8 +1167,47 @@ redis_nonce_first(void)
 }
 
 
+/* Long values are digested, not cut: a shared prefix shares no key. */
+static void
+long_keys(void)
+{
+    char           a[200], b[200];
+    unsigned char  ka[DG_LIMIT_KEY_MAX], kb[DG_LIMIT_KEY_MAX];
+    size_t         la, lb;
+
+    la = dg_limit_key(ka, "client", 6, "demo", 4);
+    CU_ASSERT_EQUAL(la, 11);
+    CU_ASSERT(memcmp(ka, "client:demo", 11) == 0);
+
+    /* the longest value kept as it is */
+    memset(a, 'x', sizeof(a));
+    la = dg_limit_key(ka, "client", 6, a, DG_LIMIT_KEY_MAX - 7);
+    CU_ASSERT_EQUAL(la, DG_LIMIT_KEY_MAX);
+    CU_ASSERT_EQUAL(ka[7], 'x');
+
+    /* two values alike but for their last byte, past the limit */
+    memset(b, 'x', sizeof(b));
+    b[sizeof(b) - 1] = 'y';
+    la = dg_limit_key(ka, "client", 6, a, sizeof(a));
+    lb = dg_limit_key(kb, "client", 6, b, sizeof(b));
+    CU_ASSERT_EQUAL(la, 6 + 2 + 32);
+    CU_ASSERT_EQUAL(lb, la);
+    CU_ASSERT(memcmp(ka, "client:#", 8) == 0);
+    CU_ASSERT(memcmp(ka, kb, la) != 0);
+
+    /* the same value, the same key; the longest name fits */
+    memset(a, 'n', DG_LIMIT_NAME_MAX);
+    la = dg_limit_key(ka, a, DG_LIMIT_NAME_MAX, b, sizeof(b));
+    lb = dg_limit_key(kb, a, DG_LIMIT_NAME_MAX, b, sizeof(b));
+    CU_ASSERT_EQUAL(la, DG_LIMIT_NAME_MAX + 2 + 32);
+    CU_ASSERT(la <= DG_LIMIT_KEY_MAX);
+    CU_ASSERT(la == lb && memcmp(ka, kb, la) == 0);
+}
+
+
 static CU_TestInfo  tests[] = {
     { "table size, init and reuse", sizes_and_reuse },
+    { "long values are digested, not cut", long_keys },
     { "a full table evicts the least recently used", eviction },
     { "keys with the same hash are told apart", hash_collision },
     { "several limits: all or nothing", all_or_nothing },
