@@ -4,7 +4,8 @@
  * problem+json with a request id (the admin listener answered nginx's
  * HTML pages); a request nginx itself refuses is a 4xx problem+json (a
  * bad request line or a too long URI was a 500 HTML page, an unknown
- * Transfer-Encoding a 501).
+ * Transfer-Encoding a 501); the admin endpoints refuse other methods with
+ * 405 and Allow (they answered 200 to POST and DELETE).
  */
 
 #include <stdio.h>
@@ -154,10 +155,42 @@ refused_by_nginx(void)
 }
 
 
+static void
+admin_methods(void)
+{
+    char                     *allow;
+    size_t                    i;
+    itest_response_t          res;
+    static const char *const  token[] = {
+        "Authorization: Bearer demo-admin-token", NULL
+    };
+    static const char *const  paths[] = {
+        "admin:/healthz", "admin:/readyz", "admin:/metrics",
+    };
+
+    for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+        expect_problem("POST", paths[i], token, 405, "method");
+        expect_problem("DELETE", paths[i], token, 405, "method");
+
+        itest_http(&res, "PUT", paths[i], NULL, 0, token);
+        CU_ASSERT_EQUAL(res.status, 405);
+        allow = itest_header(&res, "allow");
+        CU_ASSERT_TRUE(allow && strcmp(allow, "GET, HEAD") == 0);
+        free(allow);
+        itest_response_free(&res);
+
+        itest_http(&res, "GET", paths[i], NULL, 0, token);
+        CU_ASSERT_EQUAL(res.status, 200);
+        itest_response_free(&res);
+    }
+}
+
+
 static CU_TestInfo  tests[] = {
     { "unknown routes: 404 problem+json on both listeners", unknown_routes },
     { "refused by nginx: 400 or 414 problem+json, never 5xx",
       refused_by_nginx },
+    { "admin endpoints: other methods 405 with Allow", admin_methods },
     CU_TEST_INFO_NULL
 };
 
