@@ -30,6 +30,7 @@ typedef struct {
 
 
 static ngx_int_t ngx_http_dossier_admin_allowed(ngx_http_request_t *r);
+static ngx_int_t ngx_http_dossier_admin_read(ngx_http_request_t *r);
 static ngx_int_t ngx_http_dossier_admin_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_dossier_metrics_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_dossier_health_handler(ngx_http_request_t *r);
@@ -153,6 +154,22 @@ ngx_http_dossier_admin_allowed(ngx_http_request_t *r)
 }
 
 
+/* The read-only endpoints: GET or HEAD, no body; else 405 with Allow. */
+static ngx_int_t
+ngx_http_dossier_admin_read(ngx_http_request_t *r)
+{
+    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+        return ngx_http_dossier_send_not_allowed(r, "GET, HEAD");
+    }
+
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
 /* location /admin/ { dossier_admin; } */
 static ngx_int_t
 ngx_http_dossier_admin_handler(ngx_http_request_t *r)
@@ -192,9 +209,12 @@ ngx_http_dossier_metrics_handler(ngx_http_request_t *r)
         return rc;
     }
 
-    if (ngx_http_discard_request_body(r) != NGX_OK
-        || ngx_http_dossier_metrics_render(r, &m) != NGX_OK)
-    {
+    rc = ngx_http_dossier_admin_read(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (ngx_http_dossier_metrics_render(r, &m) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -209,10 +229,12 @@ ngx_http_dossier_metrics_handler(ngx_http_request_t *r)
 static ngx_int_t
 ngx_http_dossier_health_handler(ngx_http_request_t *r)
 {
+    ngx_int_t      rc;
     static u_char  ok[] = "{\"status\":\"ok\"}";
 
-    if (ngx_http_discard_request_body(r) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    rc = ngx_http_dossier_admin_read(r);
+    if (rc != NGX_OK) {
+        return rc;
     }
 
     return ngx_http_dossier_send_json(r, NGX_HTTP_OK, ok, sizeof(ok) - 1);
@@ -223,11 +245,13 @@ ngx_http_dossier_health_handler(ngx_http_request_t *r)
 static ngx_int_t
 ngx_http_dossier_ready_handler(ngx_http_request_t *r)
 {
+    ngx_int_t               rc;
     static u_char           ok[] = "{\"status\":\"ready\"}";
     ngx_http_dossier_pg_t  *pool;
 
-    if (ngx_http_discard_request_body(r) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    rc = ngx_http_dossier_admin_read(r);
+    if (rc != NGX_OK) {
+        return rc;
     }
 
     pool = ngx_http_dossier_pool(r);

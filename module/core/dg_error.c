@@ -41,9 +41,11 @@ static const dg_error_t  dg_errors[DG_ERR__COUNT] = {
         "\"data\" phải là mảng từ 1 đến %d hồ sơ",
         "\"data\" must be an array of 1 to %d dossiers" },
 
+    /* the same text for another owner's code, whatever its content:
+     * it tells nothing about the stored dossier (CONTRACT 1.1 section 4) */
     [DG_ERR_CONFLICT] = { 409, "conflict",
-        "Mã hồ sơ đã tồn tại với nội dung khác",
-        "MaHoSo already exists with different content" },
+        "Mã hồ sơ đã tồn tại, không thể lưu hồ sơ này dưới mã đó",
+        "MaHoSo already exists; this dossier cannot be stored under it" },
     [DG_ERR_STORAGE_STARTING] = { 503, "storage.unavailable",
         "Chưa kết nối được cơ sở dữ liệu, vui lòng thử lại",
         "storage not reachable yet, retry later" },

@@ -96,6 +96,15 @@ dg_json_parse(const char *buf, size_t len, size_t max_depth,
     json_t       *root;
     json_error_t  err;
 
+    /* jansson has no position for nothing ("wrong arguments", line -1) */
+    if (len == 0) {
+        dg_problems_add(problems, "", "json.syntax",
+                        "Nội dung yêu cầu rỗng, cần một đối tượng JSON",
+                        "the request body is empty, a JSON object is "
+                        "expected");
+        return NULL;
+    }
+
     at = dg_json_too_deep(buf, len, max_depth);
 
     if (at < len) {

@@ -51,6 +51,8 @@ another_owner_is_a_conflict(void)
     CU_ASSERT_PTR_NULL(strstr(res.body, "\"id\""));
     CU_ASSERT_PTR_NULL(strstr(res.body, "BTXH"));
     CU_ASSERT_PTR_NULL(strstr(res.body, "received_at"));
+    /* not even a claim about its content ("different", it is not) */
+    CU_ASSERT_PTR_NULL(strstr(res.body, "content"));
     CU_ASSERT_PTR_NULL(itest_header(&res, "location"));
     itest_response_free(&res);
     itest_as_client("demo-portal", "demo-portal-secret");

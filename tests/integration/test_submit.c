@@ -163,6 +163,35 @@ malformed_bodies(void)
 
 
 /*
+ * An empty body is json.syntax with a message that says so; it was
+ * jansson's "wrong arguments" at "line -1, column -1", for submissions,
+ * batches and progress alike.
+ */
+static void
+empty_body(void)
+{
+    size_t                    i;
+    itest_response_t          res;
+    static const char *const  paths[] = {
+        "/v1/dossiers", "/v1/dossiers/batch", "/v1/dossiers/HP-E/progress"
+    };
+    static const char *const  headers[] = {
+        "Content-Type: application/json", NULL
+    };
+
+    for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+        CU_ASSERT_EQUAL_FATAL(itest_http(&res, "POST", paths[i], "", 0,
+                                         headers), 0);
+        CU_ASSERT_EQUAL(res.status, 400);
+        CU_ASSERT_TRUE(itest_has_problem(&res, "", "json.syntax"));
+        CU_ASSERT_PTR_NOT_NULL(strstr(res.body, "the request body is empty"));
+        CU_ASSERT_PTR_NULL(strstr(res.body, "-1"));
+        itest_response_free(&res);
+    }
+}
+
+
+/*
  * Issue 14, hole 2: a backslash before a multi-byte character answered
  * 500 (the problem could not quote the input); a valid dossier, a NUL
  * byte and more must not be stored.  Every one is 400 with a json.* code.
@@ -470,6 +499,7 @@ static CU_TestInfo  tests[] = {
     { "identical retry 200, other content 409", retry_and_conflict },
     { "malformed bodies are 400 with json.* codes", malformed_bodies },
     { "bad escapes, NUL after a value: 400 json.*", hostile_bodies },
+    { "an empty body: 400 json.syntax that says so", empty_body },
     { "invalid dossier is 422 with every problem", invalid_dossier },
     { "415 and 405", content_type_and_method },
     { "413 above 1 MiB, exactly 1 MiB accepted", body_size_limit },

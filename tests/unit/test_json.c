@@ -107,6 +107,14 @@ test_syntax(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(p.items[0].message, "line 2, column"));
     CU_ASSERT_PTR_NOT_NULL(strstr(p.items[0].message, " / "));
     dg_problems_free(&p);
+
+    /* nothing at all says so, not jansson's "wrong arguments" */
+    dg_problems_init(&p);
+    CU_ASSERT_PTR_NULL(dg_json_parse(NULL, 0, 32, &p));
+    CU_ASSERT_EQUAL_FATAL(p.n, 1);
+    CU_ASSERT_STRING_EQUAL(p.items[0].code, "json.syntax");
+    CU_ASSERT_PTR_NOT_NULL(strstr(p.items[0].message, "body is empty"));
+    dg_problems_free(&p);
 }
 
 

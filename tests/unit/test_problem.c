@@ -283,7 +283,10 @@ test_status_title(void)
     CU_ASSERT_STRING_EQUAL(dg_status_title(404), "Not Found");
     CU_ASSERT_STRING_EQUAL(dg_status_title(405), "Method Not Allowed");
     CU_ASSERT_STRING_EQUAL(dg_status_title(409), "Conflict");
+    CU_ASSERT_STRING_EQUAL(dg_status_title(408), "Request Timeout");
+    CU_ASSERT_STRING_EQUAL(dg_status_title(411), "Length Required");
     CU_ASSERT_STRING_EQUAL(dg_status_title(413), "Content Too Large");
+    CU_ASSERT_STRING_EQUAL(dg_status_title(414), "URI Too Long");
     CU_ASSERT_STRING_EQUAL(dg_status_title(415), "Unsupported Media Type");
     CU_ASSERT_STRING_EQUAL(dg_status_title(422), "Unprocessable Content");
     CU_ASSERT_STRING_EQUAL(dg_status_title(429), "Too Many Requests");
