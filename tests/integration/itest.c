@@ -623,10 +623,44 @@ itest_sql_long(const char *sql, const char *param)
     v = (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
         ? atol(PQgetvalue(res, 0, 0)) : -1;
 
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        fprintf(stderr, "\n  PostgreSQL: %s", PQresultErrorMessage(res));
+    }
+
     PQclear(res);
     PQfinish(conn);
 
     return v;
+}
+
+
+void
+itest_sql_print(const char *sql, const char *param)
+{
+    int        i, j;
+    PGconn    *conn;
+    PGresult  *res;
+
+    conn = PQconnectdb(itest_env("DG_TEST_PG"));
+    res = PQexecParams(conn, sql, param ? 1 : 0, NULL, &param, NULL, NULL, 0);
+
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        fprintf(stderr, "\n  PostgreSQL: %s", PQerrorMessage(conn));
+    }
+
+    for (i = 0; i < PQntuples(res); i++) {
+        fprintf(stderr, "\n  ");
+
+        for (j = 0; j < PQnfields(res); j++) {
+            fprintf(stderr, "%s%s=%s", j ? " " : "", PQfname(res, j),
+                    PQgetvalue(res, i, j));
+        }
+    }
+
+    fprintf(stderr, "\n");
+
+    PQclear(res);
+    PQfinish(conn);
 }
 
 

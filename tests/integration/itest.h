@@ -89,8 +89,11 @@ const char *itest_unique(const char *prefix);   /* static buffer */
 int itest_has_problem(const itest_response_t *res, const char *pointer,
     const char *code);
 
-/* One integer from SQL (e.g. a count), -1 on error. */
+/* One integer from SQL (e.g. a count), -1 on error (printed). */
 long itest_sql_long(const char *sql, const char *param);
+
+/* Prints the rows of SQL to stderr: what a failed check saw. */
+void itest_sql_print(const char *sql, const char *param);
 
 /* The first line of what redis-cli answers to args (a command of the
  * stack's Redis), or "". */

@@ -370,6 +370,51 @@ figures_of_a_day(void)
 }
 
 
+/* The figures by range and sector: want from the dossiers, got from the
+ * counters. */
+#define STATS_WANT_GOT                                                        \
+    "WITH b AS (" \
+    "  SELECT d.ma_linh_vuc AS sector," \
+    "         dossier_day(d.ngay_tiep_nhan) AS day," \
+    "         d.kenh_thuc_hien AS kenh," \
+    "         dossier_class(d.trang_thai) AS cls, d.ngay_hen_tra AS due," \
+    "         coalesce(r.thoi_diem, d.ngay_tiep_nhan) AS res" \
+    "    FROM dossiers d LEFT JOIN LATERAL (" \
+    "      SELECT thoi_diem FROM dossier_progress WHERE dossier_id = d.id" \
+    "         AND trang_thai IN (9, 10) ORDER BY id LIMIT 1) r ON true)," \
+    " ranges (a, b) AS (VALUES" \
+    "  (current_date - 1, current_date + 1)," \
+    "  (current_date - 365, current_date)," \
+    "  ($1::date - 30, $1::date + 30), ($1::date, $1::date)," \
+    "  (date_trunc('month', $1::date)::date," \
+    "   (date_trunc('month', $1::date) + interval '2 months')::date))," \
+    " want AS (" \
+    "  SELECT r.a, r.b, s.sector," \
+    "         format('%s/%s/%s/%s/%s/%s/%s', count(b.*)," \
+    "           count(*) FILTER (WHERE kenh = 2)," \
+    "           count(*) FILTER (WHERE cls = 'resolved')," \
+    "           count(*) FILTER (WHERE cls = 'resolved' AND res <= due)," \
+    "           count(*) FILTER (WHERE cls = 'closed')," \
+    "           count(*) FILTER (WHERE cls = 'in_progress')," \
+    "           count(*) FILTER (WHERE (cls = 'resolved' AND res > due)" \
+    "             OR (cls = 'in_progress' AND due < now()))) AS f" \
+    "    FROM ranges r" \
+    "    CROSS JOIN (SELECT DISTINCT ma_linh_vuc AS sector" \
+    "                  FROM procedures) s" \
+    "    LEFT JOIN b ON b.sector = s.sector" \
+    "               AND b.day BETWEEN r.a AND r.b" \
+    "   GROUP BY r.a, r.b, s.sector)," \
+    " got AS (" \
+    "  SELECT r.a, r.b, g.sector," \
+    "         format('%s/%s/%s/%s/%s/%s/%s', g.received, g.online," \
+    "                g.resolved, g.on_time, g.closed_other," \
+    "                g.in_progress, g.overdue) AS f" \
+    "    FROM ranges r, dossier_stats_read(r.a, r.b, '*') g)"
+#define STATS_DIFFER                                                          \
+    "  FROM want FULL JOIN got USING (a, b, sector)"                      \
+    " WHERE want.f IS DISTINCT FROM got.f"
+
+
 /*
  * The counters against a count over the dossiers themselves, with the
  * definitions of CONTRACT.md section 6, for every sector and several
@@ -385,48 +430,15 @@ counters_agree_with_dossiers(void)
     vn(0, day);
     day[8] = '\0';
 
-    bad = itest_sql_long(
-        "WITH b AS ("
-        "  SELECT d.ma_linh_vuc AS sector,"
-        "         dossier_day(d.ngay_tiep_nhan) AS day,"
-        "         d.kenh_thuc_hien AS kenh,"
-        "         dossier_class(d.trang_thai) AS cls, d.ngay_hen_tra AS due,"
-        "         coalesce(r.thoi_diem, d.ngay_tiep_nhan) AS res"
-        "    FROM dossiers d LEFT JOIN LATERAL ("
-        "      SELECT thoi_diem FROM dossier_progress WHERE dossier_id = d.id"
-        "         AND trang_thai IN (9, 10) ORDER BY id LIMIT 1) r ON true),"
-        " ranges (a, b) AS (VALUES"
-        "  (current_date - 1, current_date + 1),"
-        "  (current_date - 365, current_date),"
-        "  ($1::date - 30, $1::date + 30), ($1::date, $1::date),"
-        "  (date_trunc('month', $1::date)::date,"
-        "   (date_trunc('month', $1::date) + interval '2 months')::date)),"
-        " want AS ("
-        "  SELECT r.a, s.sector,"
-        "         format('%s/%s/%s/%s/%s/%s/%s', count(b.*),"
-        "           count(*) FILTER (WHERE kenh = 2),"
-        "           count(*) FILTER (WHERE cls = 'resolved'),"
-        "           count(*) FILTER (WHERE cls = 'resolved' AND res <= due),"
-        "           count(*) FILTER (WHERE cls = 'closed'),"
-        "           count(*) FILTER (WHERE cls = 'in_progress'),"
-        "           count(*) FILTER (WHERE (cls = 'resolved' AND res > due)"
-        "             OR (cls = 'in_progress' AND due < now()))) AS f"
-        "    FROM ranges r"
-        "    CROSS JOIN (SELECT DISTINCT ma_linh_vuc AS sector"
-        "                  FROM procedures) s"
-        "    LEFT JOIN b ON b.sector = s.sector"
-        "               AND b.day BETWEEN r.a AND r.b"
-        "   GROUP BY r.a, s.sector),"
-        " got AS ("
-        "  SELECT r.a, g.sector,"
-        "         format('%s/%s/%s/%s/%s/%s/%s', g.received, g.online,"
-        "                g.resolved, g.on_time, g.closed_other,"
-        "                g.in_progress, g.overdue) AS f"
-        "    FROM ranges r, dossier_stats_read(r.a, r.b, '*') g)"
-        " SELECT count(*) FROM want FULL JOIN got USING (a, sector)"
-        "  WHERE want.f IS DISTINCT FROM got.f", day);
+    bad = itest_sql_long(STATS_WANT_GOT
+                         " SELECT count(*)" STATS_DIFFER, day);
 
     CU_ASSERT_EQUAL(bad, 0);
+    if (bad != 0) {
+        itest_sql_print(STATS_WANT_GOT
+                        " SELECT a, b, sector, want.f AS want, got.f AS got,"
+                        "        now()" STATS_DIFFER, day);
+    }
 }
 
 
