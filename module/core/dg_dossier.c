@@ -357,6 +357,52 @@ dg_check_attachments(dg_check_t *ck, json_t *root)
 }
 
 
+/*
+ * Whether GET /v1/dossiers/{code} reaches the code.  "batch" is the batch
+ * route's, and a ".." segment with no segment of the code left to remove
+ * takes the path out of /v1/dossiers/: nginx resolves the URI's dot
+ * segments, percent-encoded or not, before it chooses the location.
+ */
+static int
+dg_mahoso_addressable(const char *s, size_t len)
+{
+    size_t       depth, n;
+    const char  *p, *end, *slash;
+
+    if (len == sizeof("batch") - 1 && memcmp(s, "batch", len) == 0) {
+        return 0;
+    }
+
+    depth = 0;
+    end = s + len;
+
+    for (p = s; /* void */; p = slash + 1) {
+        slash = memchr(p, '/', end - p);
+        if (slash == NULL) {
+            slash = end;
+        }
+
+        n = slash - p;
+
+        if (n == 2 && p[0] == '.' && p[1] == '.') {
+            if (depth == 0) {
+                return 0;
+            }
+
+            depth--;
+
+        } else if (n > 1 || (n == 1 && p[0] != '.')) {
+            depth++;                /* "" and "." stay: nginx merges
+                                       slashes and drops "." */
+        }
+
+        if (slash == end) {
+            return 1;
+        }
+    }
+}
+
+
 int
 dg_dossier_validate(json_t *root, time_t now, const dg_catalog_t *cat,
     dg_dossier_t *out, dg_problems_t *problems)
@@ -384,6 +430,13 @@ dg_dossier_validate(json_t *root, time_t now, const dg_catalog_t *cat,
     if (s != NULL && strspn(s, DG_ALNUM "._-/") != len) {
         dg_fail(&ck, "/MaHoSo", "format", "Chỉ gồm A-Z a-z 0-9 . _ - /",
                 "only A-Z a-z 0-9 . _ - / are allowed");
+
+    } else if (s != NULL && !dg_mahoso_addressable(s, len)) {
+        dg_fail(&ck, "/MaHoSo", "format",
+                "Không thể là \"batch\" hay ra ngoài /v1/dossiers/ bằng "
+                "\"..\": không tra cứu được",
+                "must not be \"batch\" nor climb out of /v1/dossiers/ by "
+                "\"..\": it could not be looked up");
     }
 
     d.ma_ho_so = s;

@@ -186,6 +186,59 @@ code_with_slash(void)
 }
 
 
+/*
+ * A MaHoSo is stored only if GET /v1/dossiers/{MaHoSo} reaches it: nginx
+ * resolves dot segments (also percent-encoded) before it picks the
+ * location, and /v1/dossiers/batch is the batch route.
+ */
+static void
+unreachable_codes_refused(void)
+{
+    int               i, state;
+    char              code[96], path[160], *location;
+    json_t           *d;
+    char             *json;
+    itest_response_t  res;
+    const char       *refused[] = { "batch", "..", "../%s", "%s/../..",
+                                    "//.." };
+
+    for (i = 0; i < (int) (sizeof(refused) / sizeof(refused[0])); i++) {
+        snprintf(code, sizeof(code), refused[i], itest_unique("HP-U"));
+        d = itest_dossier(code);
+        json = itest_dump(d);
+        itest_submit(&res, json);
+        CU_ASSERT_EQUAL(res.status, 422);
+        CU_ASSERT_TRUE(itest_has_problem(&res, "/MaHoSo", "format"));
+        itest_response_free(&res);
+        free(json);
+        json_decref(d);
+    }
+
+    CU_ASSERT_EQUAL(itest_sql_long("SELECT count(*) FROM dossiers"
+                                   " WHERE ma_ho_so = 'batch'"
+                                   " OR ma_ho_so ~ '(^|/)\\.\\.(/|$)'",
+                                   NULL), 0);
+
+    /* a ".." that stays inside: stored, and its Location reaches it */
+    snprintf(code, sizeof(code), "%s/..", itest_unique("HP-U"));
+    d = itest_dossier(code);
+    json = itest_dump(d);
+    itest_submit(&res, json);
+    CU_ASSERT_EQUAL(res.status, 201);
+    location = itest_header(&res, "location");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(location);
+    itest_response_free(&res);
+
+    snprintf(path, sizeof(path), "%s", location + sizeof("/v1/dossiers/") - 1);
+    CU_ASSERT_EQUAL(itest_lookup(NULL, path, &state), 200);
+    CU_ASSERT_EQUAL(state, 1);
+
+    free(location);
+    free(json);
+    json_decref(d);
+}
+
+
 #define MISSES  24
 
 
@@ -384,6 +437,7 @@ static CU_TestInfo  tests[] = {
     { "concurrent misses: one query per worker",
       concurrent_misses_coalesce },
     { "MaHoSo with '/' as %2F", code_with_slash },
+    { "a MaHoSo no lookup could reach: 422", unreachable_codes_refused },
     { "Redis outage: no failure, no stale status", redis_outage },
     CU_TEST_INFO_NULL
 };

@@ -377,6 +377,19 @@ test_ma_ho_so(void)
     expect(with("MaHoSo", repeat("", "Đ", 64, "")), "/MaHoSo format\n");
     expect(with("MaHoSo", repeat("", "Đ", 65, "")),
            "/MaHoSo length\n/MaHoSo format\n");
+    /* codes a lookup could not reach */
+    expect(with("MaHoSo", "\"batch\""), "/MaHoSo format\n");
+    expect(with("MaHoSo", "\"..\""), "/MaHoSo format\n");
+    expect(with("MaHoSo", "\"../HP-1\""), "/MaHoSo format\n");
+    expect(with("MaHoSo", "\"HP/../..\""), "/MaHoSo format\n");
+    expect(with("MaHoSo", "\"//..\""), "/MaHoSo format\n");
+    expect(with("MaHoSo", "\"./..\""), "/MaHoSo format\n");
+    ok(with("MaHoSo", "\"batch-1\""));
+    ok(with("MaHoSo", "\"HP/..\""));
+    ok(with("MaHoSo", "\"HP/../x\""));
+    ok(with("MaHoSo", "\"...\""));
+    ok(with("MaHoSo", "\".\""));
+    ok(with("MaHoSo", "\"HP..1\""));
 }
 
 
