@@ -119,6 +119,14 @@ ngx_http_dossier_progress_step(ngx_http_request_t *r)
     ngx_http_dossier_ctx(r)->nonce_defer = 1;
 
     rc = ngx_http_dossier_authenticate(r, body);
+
+    /* progress comes from the processing systems, never from a citizen */
+    if (rc == NGX_OK
+        && ngx_http_dossier_ctx(r)->caller.kind == DG_CALLER_CITIZEN)
+    {
+        return ngx_http_dossier_send_error(r, DG_ERR_UPDATE_CITIZEN);
+    }
+
     if (rc == NGX_OK) {
         rc = ngx_http_dossier_limit(r, NGX_HTTP_DOSSIER_LIMIT_LATE, NULL,
                                     NULL);

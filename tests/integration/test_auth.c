@@ -219,6 +219,13 @@ vneid_citizen(void)
     CU_ASSERT_EQUAL(res.status, 200);
     itest_response_free(&res);
 
+    /* progress is the processing systems', not even on one's own */
+    CU_ASSERT_EQUAL(itest_progress(own, 2, &res), 403);
+    CU_ASSERT_TRUE(itest_has_problem(&res, "", "auth.citizen"));
+    itest_response_free(&res);
+    CU_ASSERT_EQUAL(itest_sql_long("SELECT trang_thai FROM dossiers WHERE "
+                                   "ma_ho_so = $1", own), 1);
+
     /* someone else's dossier does not exist for this citizen */
     snprintf(path, sizeof(path), "/v1/dossiers/%s", other);
     itest_http(&res, "GET", path, NULL, 0, NULL);
