@@ -153,19 +153,22 @@ static int           traffic_sent, traffic_failed;
 static void *
 traffic(void *arg)
 {
-    json_t  *d;
-    long     status;
+    json_t            *d;
+    long               status;
+    itest_response_t   res;
 
     while (!traffic_stop) {
         d = ct_dossier("HP-RL", json_pack("{s:i}", "ReloadProbe", 5));
-        status = submit_json(d, NULL);
+        status = submit_json(d, &res);
         json_decref(d);
 
         traffic_sent++;
         if (status != 201) {
             traffic_failed++;
-            fprintf(stderr, "\n  during reload: %ld", status);
+            fprintf(stderr, "\n  during reload: %ld %s", status, res.body);
         }
+
+        itest_response_free(&res);
     }
 
     return NULL;
