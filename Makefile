@@ -20,7 +20,8 @@ TOOLS_SRC = $(wildcard plugins/tools/*.c)
 
 CORE_OBJ  = $(CORE_SRC:%.c=$(B)/obj/%.o)
 SAN_OBJ   = $(CORE_SRC:%.c=$(B)/san/%.o)
-HEADERS   = $(wildcard module/core/*.h plugins/include/*.h tests/unit/*.h)
+HEADERS   = $(wildcard module/core/*.h plugins/include/*.h tests/unit/*.h \
+                      tests/integration/*.h)
 
 all: core unit integration plugins tools
 core: $(B)/libdgcore.a
