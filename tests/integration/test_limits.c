@@ -94,6 +94,49 @@ citizen_limit_bites_at_30(void)
 
 
 /*
+ * A citizen's status checks (VNeID lookups) have a limit of their own
+ * (conf/nginx.conf.in: citizen_lookup, 60 a minute): 40 of them leave the
+ * citizen's 30 submissions a minute whole.
+ */
+static void
+citizen_lookups_spare_submissions(void)
+{
+    int               i, refused;
+    char             *h, *token, citizen[16], path[96];
+    itest_response_t  res, last;
+
+    snprintf(citizen, sizeof(citizen), "031185%06d",
+             (int) ((getpid() + 7) % 900000));
+    snprintf(path, sizeof(path), "/v1/dossiers/VNEID-%s-none", citizen);
+
+    token = itest_vneid_token(citizen, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(token);
+    itest_as_citizen(token);
+
+    refused = 0;
+    for (i = 0; i < 40; i++) {
+        itest_http(&res, "GET", path, NULL, 0, NULL);
+        refused += res.status == 429;
+        if (i == 0) {
+            CU_ASSERT_EQUAL(res.status, 404);
+            h = itest_header(&res, "ratelimit-policy");
+            CU_ASSERT_PTR_NOT_NULL(h && strstr(h, "\"citizen_lookup\""));
+            free(h);
+        }
+        itest_response_free(&res);
+    }
+
+    CU_ASSERT_EQUAL(refused, 0);
+    itest_as_client("demo-portal", "demo-portal-secret");
+    free(token);
+
+    CU_ASSERT_EQUAL(submit_as(citizen, 31, &last), 30);
+    CU_ASSERT_EQUAL(last.status, 429);
+    itest_response_free(&last);
+}
+
+
+/*
  * Redis stopped: each node falls back to its shared memory at 50% of the
  * rates (15 at once for a citizen): exact over two workers, and kept
  * across a reload.  Limits tighten; they never open.
@@ -529,6 +572,8 @@ saturated_queue_answers_503_per_sector(void)
 
 
 static CU_TestInfo  tests[] = {
+    { "a citizen's lookups spare their submissions",
+      citizen_lookups_spare_submissions },
     { "per-citizen limit bites at 30, others unaffected",
       citizen_limit_bites_at_30 },
     { "Redis away: local limits, shared, kept across reload",
