@@ -471,14 +471,17 @@ itest_progress(const char *code, int to, itest_response_t *res)
 }
 
 
+/* Thread-safe: tests that send traffic from a thread of their own make
+ * dossiers on both threads at once (a shared buffer gave one thread's
+ * code a torn, NUL-filled copy: a 400 or 422 by chance). */
 const char *
 itest_unique(const char *prefix)
 {
-    static char           buf[64];
+    static __thread char  buf[64];
     static unsigned long  n;
 
     snprintf(buf, sizeof(buf), "%s-%ld-%d-%lu", prefix, (long) time(NULL),
-             (int) getpid(), ++n);
+             (int) getpid(), __atomic_add_fetch(&n, 1, __ATOMIC_RELAXED));
 
     return buf;
 }
@@ -502,15 +505,18 @@ itest_vn_time(char *buf, long offset)
 static const char *
 itest_citizen(void)
 {
-    static char           id[16];
+    static __thread char  id[16];
     static unsigned long  n;
+    unsigned long         none;
 
-    if (n == 0) {
-        n = ((unsigned long) getpid() * 7919 + (unsigned long) time(NULL))
-            % 900000;
-    }
+    /* the first call on any thread picks where the sequence starts */
+    none = 0;
+    (void) __atomic_compare_exchange_n(&n, &none,
+               ((unsigned long) getpid() * 7919 + (unsigned long) time(NULL))
+               % 900000, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
 
-    snprintf(id, sizeof(id), "031185%06lu", n++ % 1000000);
+    snprintf(id, sizeof(id), "031185%06lu",
+             __atomic_fetch_add(&n, 1, __ATOMIC_RELAXED) % 1000000);
 
     return id;
 }

@@ -83,7 +83,7 @@ long itest_progress(const char *code, int to, itest_response_t *res);
 /* A valid dossier, unique by code; the caller may change fields. */
 json_t *itest_dossier(const char *ma_ho_so);
 char *itest_dump(json_t *dossier);          /* malloc'ed, compact */
-const char *itest_unique(const char *prefix);   /* static buffer */
+const char *itest_unique(const char *prefix);   /* this thread's buffer */
 
 /* Does the problem body list (pointer, code)? */
 int itest_has_problem(const itest_response_t *res, const char *pointer,
