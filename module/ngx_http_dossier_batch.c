@@ -74,6 +74,8 @@ typedef struct {
     ngx_http_dossier_pg_waiter_t    waiter;     /* the first catalog */
     ngx_http_dossier_cache_mark_t   mark;       /* the group's MaHoSo */
     ngx_uint_t                      puts;       /* cache writes awaited */
+    time_t                          retry_after; /* the longest wait of
+                                                    an item refused 429 */
     unsigned                        parsed:1;
     unsigned                        stored:1;   /* the group's outcome */
     unsigned                        down:1;     /* storage failed */
@@ -310,6 +312,7 @@ ngx_http_dossier_batch_limit(ngx_http_request_t *r,
         if (li->refused && sub->stage == DG_SUBMISSION_ALLOWED) {
             (void) dg_submission_refuse(sub, DG_ERR_RATE_LIMITED, li->limit,
                                         (int) ngx_max(li->retry_after, 1));
+            bctx->retry_after = ngx_max(bctx->retry_after, li->retry_after);
         }
     }
 
@@ -511,10 +514,30 @@ static ngx_int_t
 ngx_http_dossier_batch_answer(ngx_http_request_t *r,
     ngx_http_dossier_batch_ctx_t *bctx)
 {
-    char       *json;
-    ngx_int_t   rc;
+    char        *json;
+    time_t       retry;
+    ngx_int_t    rc;
+    ngx_uint_t   i;
+    dg_batch_t  *b = &bctx->batch;
 
-    json = dg_batch_results_json(&bctx->batch);
+    /* the items refused 429 or 503 say when to send them again, as their
+     * own answers would: the longest of their waits */
+    retry = 0;
+
+    for (i = 0; i < b->n; i++) {
+        if (b->items[i].sub.status == NGX_HTTP_TOO_MANY_REQUESTS) {
+            retry = ngx_max(retry, ngx_max(bctx->retry_after, 1));
+
+        } else if (b->items[i].sub.status == NGX_HTTP_SERVICE_UNAVAILABLE) {
+            retry = ngx_max(retry, ngx_http_dossier_retry_default(r));
+        }
+    }
+
+    if (retry > 0 && ngx_http_dossier_retry_after(r, retry) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    json = dg_batch_results_json(b);
     if (json == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }

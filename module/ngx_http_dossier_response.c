@@ -153,39 +153,59 @@ ngx_http_dossier_send_json(ngx_http_request_t *r, ngx_uint_t status,
 }
 
 
+time_t
+ngx_http_dossier_retry_default(ngx_http_request_t *r)
+{
+    ngx_http_dossier_response_main_conf_t  *rmcf;
+
+    rmcf = ngx_http_get_module_main_conf(r, ngx_http_dossier_response_module);
+
+    return rmcf->retry_after;
+}
+
+
+ngx_int_t
+ngx_http_dossier_retry_after(ngx_http_request_t *r, time_t secs)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_http_dossier_add_header(r, "Retry-After", NULL);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->value.data = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
+    if (h->value.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->value.len = ngx_sprintf(h->value.data, "%T", ngx_max(secs, 1))
+                   - h->value.data;
+
+    return NGX_OK;
+}
+
+
 ngx_int_t
 ngx_http_dossier_send_problem(ngx_http_request_t *r, ngx_uint_t status,
     const char *title, dg_problems_t *errors)
 {
-    char                                   *json;
-    ngx_int_t                               rc;
-    ngx_table_elt_t                        *h;
-    ngx_http_dossier_ctx_t                 *ctx;
-    ngx_http_dossier_response_main_conf_t  *rmcf;
+    char                    *json;
+    ngx_int_t                rc;
+    ngx_http_dossier_ctx_t  *ctx;
 
     if (status == NGX_HTTP_SERVICE_UNAVAILABLE
         || status == NGX_HTTP_TOO_MANY_REQUESTS)
     {
-        rmcf = ngx_http_get_module_main_conf(r,
-                                             ngx_http_dossier_response_module);
-
-        h = ngx_http_dossier_add_header(r, "Retry-After", NULL);
-        if (h == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        h->value.data = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
-        if (h->value.data == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
         ctx = ngx_http_dossier_ctx(r);
 
-        h->value.len = ngx_sprintf(h->value.data, "%T",
-                                   ngx_max(ctx && ctx->retry_after
-                                           ? ctx->retry_after
-                                           : rmcf->retry_after, 1))
-                       - h->value.data;
+        if (ngx_http_dossier_retry_after(r, ctx && ctx->retry_after
+                                            ? ctx->retry_after
+                                            : ngx_http_dossier_retry_default(r))
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
     }
 
     json = dg_problem_json(status, title, ngx_http_dossier_request_id(r),

@@ -48,6 +48,13 @@ ngx_int_t ngx_http_dossier_send_problem(ngx_http_request_t *r,
 ngx_int_t ngx_http_dossier_send_error(ngx_http_request_t *r, dg_error_e e,
     ...);
 
+/* Retry-After: secs (at least 1); NGX_ERROR when out of memory.  Every
+ * 429 and 503 has it, and so has a batch's 200 with an item refused 429 or
+ * 503.  ngx_http_dossier_retry_default(): dossier_retry_after, the wait of
+ * a 503. */
+ngx_int_t ngx_http_dossier_retry_after(ngx_http_request_t *r, time_t secs);
+time_t ngx_http_dossier_retry_default(ngx_http_request_t *r);
+
 /* 405 with Allow (e.g. "GET, HEAD"). */
 ngx_int_t ngx_http_dossier_send_not_allowed(ngx_http_request_t *r,
     const char *allow);

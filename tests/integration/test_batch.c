@@ -197,6 +197,8 @@ mixed_batch(void)
     CU_ASSERT_EQUAL(itest_lookup(NULL, code, &state), 200);
     CU_ASSERT_EQUAL(state, 1);
     CU_ASSERT_EQUAL(itest_cache_idle(code), -1);
+    /* no item to send again later */
+    CU_ASSERT_PTR_NULL(itest_header(&res, "retry-after"));
     itest_response_free(&res);
 
     /* the same batch again: each item a retry of what it was */
@@ -443,7 +445,7 @@ static void
 citizen_limit_per_item(void)
 {
     int               i;
-    char             *json, citizen[16], prefix[64], like[80], code[96];
+    char             *json, *h, citizen[16], prefix[64], like[80], code[96];
     json_t           *items, *d, *results;
     itest_response_t  res;
 
@@ -461,6 +463,11 @@ citizen_limit_per_item(void)
 
     CU_ASSERT_TRUE(item_has_problem(results, 35, "/data/35",
                                     "rate_limited"));
+    /* when to send the refused items again, as a 429 of their own says:
+     * 30 at once, then one every 2 s */
+    h = itest_header(&res, "retry-after");
+    CU_ASSERT_TRUE(h && atol(h) >= 1 && atol(h) <= 2);
+    free(h);
     CU_ASSERT_EQUAL(itest_sql_long(LIKE_SQL, like), 30);
     CU_ASSERT_EQUAL(itest_sql_long("SELECT count(*) FROM dossiers WHERE "
                                    "so_giay_to = $1", citizen), 30);
@@ -617,7 +624,7 @@ static void
 admission_per_item(void)
 {
     int               i;
-    char              path[1024], cmd[3200], prefix[64], like[80];
+    char              path[1024], cmd[3200], prefix[64], like[80], *h;
     char              code[96];
     json_t           *items, *results;
     itest_response_t  res;
@@ -657,6 +664,10 @@ admission_per_item(void)
     CU_ASSERT_TRUE(item_has_problem(results, 8, "/data/8",
                                     "storage.unavailable"));
     CU_ASSERT_PTR_NOT_NULL(strstr(res.body, "saturated"));
+    /* the 503 items' wait: dossier_retry_after (1 s) */
+    h = itest_header(&res, "retry-after");
+    CU_ASSERT_TRUE(h && strcmp(h, "1") == 0);
+    free(h);
     CU_ASSERT_EQUAL(itest_sql_long(LIKE_SQL, like), 12);
 
     json_decref(results);
