@@ -135,5 +135,30 @@ check "dossier_retry_after 0" refused \
     '"dossier_retry_after" must be at least 1s' \
     "dossier_retry_after 0;"
 
+# conf/production.conf.example is a configuration nginx accepts: its
+# paths pointed at this build, the development clients and keys, and
+# certificates of a test's own
+prod=$dir/prod
+mkdir -p "$prod/tls" "$prod/logs"
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=test \
+    -keyout "$prod/tls/gateway.key" -out "$prod/tls/gateway.crt" \
+    >/dev/null 2>&1
+cp "$prod/tls/gateway.crt" "$prod/tls/clients-ca.pem"
+cp "$prod/tls/gateway.crt" "$prod/pg-ca.pem"
+echo 'dossier_admin_token test-token;' >"$prod/admin-token.conf"
+sed -e "s|/usr/lib/nginx/modules/ngx_http_dossier_module.so|$module|" \
+    -e "s|/usr/lib/dossier-gateway/plugins|$DG_BUILD/plugins|" \
+    -e "s|/etc/dossier/clients.conf|$root/conf/dev/clients.conf|" \
+    -e "s|/etc/dossier/vneid-jwks.json|$root/conf/dev/vneid-test-jwks.json|" \
+    -e "s|/etc/dossier/|$prod/|g" -e "s|/var/log/nginx/|$prod/logs/|g" \
+    "$root/conf/production.conf.example" >"$prod/nginx.conf"
+if out=$(nginx -t -p "$prod/" -c "$prod/nginx.conf" 2>&1); then
+    echo "ok: conf/production.conf.example"
+    passed=$((passed + 1))
+else
+    echo "FAILED: conf/production.conf.example: $out"
+    failed=$((failed + 1))
+fi
+
 printf '%d passed, %d failed\n' "$passed" "$failed"
 [ "$failed" = 0 ]
