@@ -13,11 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "dg_check.h"
 #include "dg_dossier.h"
 #include "dg_json.h"
+#include "dg_sha256.h"
 
 
 #define DG_DIGITS           "0123456789"
@@ -569,20 +568,5 @@ dg_dossier_canonical(json_t *root)
 int
 dg_dossier_hash_text(const char *text, char out[65])
 {
-    unsigned int       i, n;
-    unsigned char      md[EVP_MAX_MD_SIZE];
-    static const char  hex[] = "0123456789abcdef";
-
-    if (EVP_Digest(text, strlen(text), md, &n, EVP_sha256(), NULL) != 1) {
-        return -1;
-    }
-
-    for (i = 0; i < n; i++) {
-        out[2 * i] = hex[md[i] >> 4];
-        out[2 * i + 1] = hex[md[i] & 0xf];
-    }
-
-    out[2 * i] = '\0';
-
-    return 0;
+    return dg_sha256_hex(text, strlen(text), out);
 }

@@ -9,9 +9,8 @@
 #include <string.h>
 #include <sys/random.h>
 
-#include <openssl/evp.h>
-
 #include "dg_limit.h"
+#include "dg_sha256.h"
 
 
 #define DG_LIMIT_MAGIC    0x6d6c6764U       /* "dglm" */
@@ -578,10 +577,7 @@ size_t
 dg_limit_key(unsigned char *key, const char *name, size_t name_len,
     const char *value, size_t value_len)
 {
-    static const char  hex[] = "0123456789abcdef";
-    size_t             i;
-    unsigned char      md[EVP_MAX_MD_SIZE];
-    unsigned int       md_len;
+    char  hex[65];
 
     memcpy(key, name, name_len);
     key[name_len] = ':';
@@ -591,18 +587,13 @@ dg_limit_key(unsigned char *key, const char *name, size_t name_len,
         return name_len + 1 + value_len;
     }
 
-    if (EVP_Digest(value, value_len, md, &md_len, EVP_sha256(), NULL) != 1) {
-        /* no digest: a key no value can have, shared by such values
-         * (tighter, never open) */
-        memset(md, 0, sizeof(md));
+    if (dg_sha256_hex(value, value_len, hex) != 0) {
+        /* no digest: one key for every such value (tighter, never open) */
+        memset(hex, '0', 32);
     }
 
     key[name_len + 1] = '#';
-
-    for (i = 0; i < 16; i++) {
-        key[name_len + 2 + 2 * i] = hex[md[i] >> 4];
-        key[name_len + 3 + 2 * i] = hex[md[i] & 0xf];
-    }
+    memcpy(key + name_len + 2, hex, 32);
 
     return name_len + 2 + 32;
 }
