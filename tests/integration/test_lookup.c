@@ -155,20 +155,31 @@ unknown_code_costs_one_query(void)
 }
 
 
+/* Submits a valid dossier under code; res keeps the answer. */
+static void
+submit_code(const char *code, itest_response_t *res)
+{
+    char    *json;
+    json_t  *d;
+
+    d = itest_dossier(code);
+    json = itest_dump(d);
+    itest_submit(res, json);
+
+    free(json);
+    json_decref(d);
+}
+
+
 static void
 code_with_slash(void)
 {
     int               state;
     char              code[96], escaped[128], *p, *location;
-    json_t           *d;
-    char             *json;
     itest_response_t  res;
 
     snprintf(code, sizeof(code), "%s/2026", itest_unique("HP-S"));
-    d = itest_dossier(code);
-    json = itest_dump(d);
-
-    itest_submit(&res, json);
+    submit_code(code, &res);
     CU_ASSERT_EQUAL(res.status, 201);
     location = itest_header(&res, "location");
     CU_ASSERT_PTR_NOT_NULL(location && strstr(location, "%2F2026"));
@@ -180,9 +191,6 @@ code_with_slash(void)
              p + 1);
     CU_ASSERT_EQUAL(itest_lookup(NULL, escaped, &state), 200);
     CU_ASSERT_EQUAL(state, 1);
-
-    free(json);
-    json_decref(d);
 }
 
 
@@ -196,22 +204,16 @@ unreachable_codes_refused(void)
 {
     int               i, state;
     char              code[96], path[160], *location;
-    json_t           *d;
-    char             *json;
     itest_response_t  res;
     const char       *refused[] = { "batch", "..", "../%s", "%s/../..",
                                     "//.." };
 
     for (i = 0; i < (int) (sizeof(refused) / sizeof(refused[0])); i++) {
         snprintf(code, sizeof(code), refused[i], itest_unique("HP-U"));
-        d = itest_dossier(code);
-        json = itest_dump(d);
-        itest_submit(&res, json);
+        submit_code(code, &res);
         CU_ASSERT_EQUAL(res.status, 422);
         CU_ASSERT_TRUE(itest_has_problem(&res, "/MaHoSo", "format"));
         itest_response_free(&res);
-        free(json);
-        json_decref(d);
     }
 
     CU_ASSERT_EQUAL(itest_sql_long("SELECT count(*) FROM dossiers"
@@ -221,9 +223,7 @@ unreachable_codes_refused(void)
 
     /* a ".." that stays inside: stored, and its Location reaches it */
     snprintf(code, sizeof(code), "%s/..", itest_unique("HP-U"));
-    d = itest_dossier(code);
-    json = itest_dump(d);
-    itest_submit(&res, json);
+    submit_code(code, &res);
     CU_ASSERT_EQUAL(res.status, 201);
     location = itest_header(&res, "location");
     CU_ASSERT_PTR_NOT_NULL_FATAL(location);
@@ -234,8 +234,6 @@ unreachable_codes_refused(void)
     CU_ASSERT_EQUAL(state, 1);
 
     free(location);
-    free(json);
-    json_decref(d);
 }
 
 
