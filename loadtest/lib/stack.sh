@@ -13,12 +13,11 @@
 # kept by min_wal_size), unless the profile configures PostgreSQL itself
 # (DG_PG_CONF_EXTRA, as faults does).
 lt_stack_start() {
-    local prewarm=0
+    local prewarm=0 owner shadowed
     [ -f "$DG_BUILD/nginx/objs/ngx_http_dossier_module.so" ] \
         || lt_die "the module is not built: run auto/build first"
     # one run at a time on a stack: another run's start would stop this
     # one's servers and remove its state
-    local owner
     owner=$(cat "$DG_VAR.run" 2>/dev/null || true)
     if [ -n "$owner" ] && kill -0 "$owner" 2>/dev/null; then
         lt_die "load-test run $owner uses $DG_VAR (LT_STACK_VAR and the LT_*_PORT variables give a second stack)"
@@ -35,7 +34,7 @@ lt_stack_start() {
     # every request of the kit comes from 127.0.0.1: the per-address limit
     # (20 000/s in the development configuration) would cut the 422 path
     # short, so it only counts
-    local shadowed='addr'
+    shadowed='addr'
     [ "${LT_SECTOR_QUOTA:-on}" != shadow ] || shadowed='addr|sector'
     sed -E "/^ *dossier_limit ($shadowed) /s/;\$/ shadow;/" \
         "${DG_NGINX_TEMPLATE:-$DG_ROOT/conf/nginx.conf.in}" \
