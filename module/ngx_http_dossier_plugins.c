@@ -56,8 +56,10 @@ static ngx_int_t ngx_http_dossier_plugins_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
 static ngx_int_t ngx_http_dossier_plugins_list(ngx_http_request_t *r,
     dg_plugin_registry_t *reg);
+static ngx_int_t ngx_http_dossier_plugins_action(ngx_str_t *rest,
+    u_char *name, ngx_uint_t *enable);
 static ngx_int_t ngx_http_dossier_plugins_toggle(ngx_http_request_t *r,
-    dg_plugin_registry_t *reg, ngx_str_t *rest);
+    dg_plugin_registry_t *reg, u_char *name, ngx_uint_t enable);
 
 
 static ngx_str_t  ngx_http_dossier_plugins_zone = ngx_string("dossier_plugins");
@@ -320,31 +322,43 @@ ngx_http_dossier_plugins_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
 
 /* GET /admin/plugins, POST /admin/plugins/{name}/enable|disable; rest is
- * what follows "/admin/plugins". */
+ * what follows "/admin/plugins".  A path of neither shape is 404 whatever
+ * the method: 405 names the methods of a resource that exists. */
 ngx_int_t
 ngx_http_dossier_plugins_admin(ngx_http_request_t *r, ngx_str_t *rest)
 {
+    u_char                                 name[NGX_HTTP_DOSSIER_PLUGIN_NAME];
+    ngx_uint_t                             enable;
     ngx_http_dossier_plugins_main_conf_t  *pmcf;
 
     pmcf = ngx_http_get_module_main_conf(r, ngx_http_dossier_plugins_module);
 
-    if (rest->len) {
-        if (r->method != NGX_HTTP_POST) {
-            return ngx_http_dossier_send_not_allowed(r, "POST");
+    if (rest->len == 0) {
+        if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+            return ngx_http_dossier_send_not_allowed(r, "GET, HEAD");
         }
 
-        return ngx_http_dossier_plugins_toggle(r, pmcf->plugins, rest);
+        if (ngx_http_discard_request_body(r) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_dossier_plugins_list(r, pmcf->plugins);
     }
 
-    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
-        return ngx_http_dossier_send_not_allowed(r, "GET, HEAD");
+    if (ngx_http_dossier_plugins_action(rest, name, &enable) != NGX_OK) {
+        ngx_http_dossier_discard_body(r);
+        return ngx_http_dossier_send_error(r, DG_ERR_NOT_FOUND);
+    }
+
+    if (r->method != NGX_HTTP_POST) {
+        return ngx_http_dossier_send_not_allowed(r, "POST");
     }
 
     if (ngx_http_discard_request_body(r) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_http_dossier_plugins_list(r, pmcf->plugins);
+    return ngx_http_dossier_plugins_toggle(r, pmcf->plugins, name, enable);
 }
 
 
@@ -372,26 +386,20 @@ ngx_http_dossier_plugins_list(ngx_http_request_t *r,
 }
 
 
+/* rest is "/{name}/enable" or "/{name}/disable" */
 static ngx_int_t
-ngx_http_dossier_plugins_toggle(ngx_http_request_t *r,
-    dg_plugin_registry_t *reg, ngx_str_t *rest)
+ngx_http_dossier_plugins_action(ngx_str_t *rest, u_char *name,
+    ngx_uint_t *enable)
 {
-    u_char       *slash, name[NGX_HTTP_DOSSIER_PLUGIN_NAME];
-    ngx_str_t     action;
-    ngx_uint_t    enable;
-    dg_plugin_t  *plugin;
+    u_char     *slash;
+    ngx_str_t   action;
 
-    if (ngx_http_discard_request_body(r) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    /* rest is "/{name}/enable" or "/{name}/disable" */
     slash = ngx_strlchr(rest->data + 1, rest->data + rest->len, '/');
 
-    if (rest->data[0] != '/' || slash == NULL
-        || (size_t) (slash - rest->data - 1) >= sizeof(name))
+    if (rest->data[0] != '/' || slash == NULL || slash == rest->data + 1
+        || (size_t) (slash - rest->data - 1) >= NGX_HTTP_DOSSIER_PLUGIN_NAME)
     {
-        return ngx_http_dossier_send_error(r, DG_ERR_NOT_FOUND);
+        return NGX_DECLINED;
     }
 
     ngx_cpystrn(name, rest->data + 1, slash - rest->data);
@@ -399,14 +407,24 @@ ngx_http_dossier_plugins_toggle(ngx_http_request_t *r,
     action.len = rest->data + rest->len - action.data;
 
     if (action.len == 6 && ngx_strncmp(action.data, "enable", 6) == 0) {
-        enable = 1;
-
-    } else if (action.len == 7 && ngx_strncmp(action.data, "disable", 7) == 0) {
-        enable = 0;
-
-    } else {
-        return ngx_http_dossier_send_error(r, DG_ERR_NOT_FOUND);
+        *enable = 1;
+        return NGX_OK;
     }
+
+    if (action.len == 7 && ngx_strncmp(action.data, "disable", 7) == 0) {
+        *enable = 0;
+        return NGX_OK;
+    }
+
+    return NGX_DECLINED;
+}
+
+
+static ngx_int_t
+ngx_http_dossier_plugins_toggle(ngx_http_request_t *r,
+    dg_plugin_registry_t *reg, u_char *name, ngx_uint_t enable)
+{
+    dg_plugin_t  *plugin;
 
     plugin = reg ? dg_plugins_find(reg, (const char *) name) : NULL;
 

@@ -5,7 +5,8 @@
  * HTML pages); a request nginx itself refuses is a 4xx problem+json (a
  * bad request line or a too long URI was a 500 HTML page, an unknown
  * Transfer-Encoding a 501); the admin endpoints refuse other methods with
- * 405 and Allow (they answered 200 to POST and DELETE).
+ * 405 and Allow (they answered 200 to POST and DELETE), and a path that
+ * names no resource is 404 whatever the method.
  */
 
 #include <stdio.h>
@@ -40,6 +41,25 @@ expect_problem(const char *method, const char *path, const char *const *hdrs,
 
     free(rid);
     free(type);
+    itest_response_free(&res);
+}
+
+
+/* 405 with exactly the Allow header given. */
+static void
+expect_allow(const char *method, const char *path, const char *const *hdrs,
+    const char *allow)
+{
+    char              *value;
+    itest_response_t   res;
+
+    CU_ASSERT_EQUAL_FATAL(itest_http(&res, method, path, NULL, 0, hdrs), 0);
+    CU_ASSERT_EQUAL(res.status, 405);
+
+    value = itest_header(&res, "allow");
+    CU_ASSERT_TRUE(value && strcmp(value, allow) == 0);
+
+    free(value);
     itest_response_free(&res);
 }
 
@@ -158,7 +178,6 @@ refused_by_nginx(void)
 static void
 admin_methods(void)
 {
-    char                     *allow;
     size_t                    i;
     itest_response_t          res;
     static const char *const  token[] = {
@@ -172,12 +191,7 @@ admin_methods(void)
         expect_problem("POST", paths[i], token, 405, "method");
         expect_problem("DELETE", paths[i], token, 405, "method");
 
-        itest_http(&res, "PUT", paths[i], NULL, 0, token);
-        CU_ASSERT_EQUAL(res.status, 405);
-        allow = itest_header(&res, "allow");
-        CU_ASSERT_TRUE(allow && strcmp(allow, "GET, HEAD") == 0);
-        free(allow);
-        itest_response_free(&res);
+        expect_allow("PUT", paths[i], token, "GET, HEAD");
 
         itest_http(&res, "GET", paths[i], NULL, 0, token);
         CU_ASSERT_EQUAL(res.status, 200);
@@ -186,11 +200,39 @@ admin_methods(void)
 }
 
 
+/* 405 names the methods of a resource that exists: a plugin path of no
+ * action is 404 whatever the method (GET /admin/plugins/btxh was 405). */
+static void
+admin_plugin_paths(void)
+{
+    size_t                    i;
+    static const char *const  token[] = {
+        "Authorization: Bearer demo-admin-token", NULL
+    };
+    static const char *const  paths[] = {
+        "admin:/admin/plugins/", "admin:/admin/plugins/btxh",
+        "admin:/admin/plugins/btxh/", "admin:/admin/plugins/btxh/frob",
+        "admin:/admin/plugins/btxh/enable/x", "admin:/admin/pluginsx",
+        "admin:/admin/plugins/enable",
+    };
+
+    for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+        expect_problem("GET", paths[i], token, 404, "not_found");
+        expect_problem("POST", paths[i], token, 404, "not_found");
+    }
+
+    expect_allow("GET", "admin:/admin/plugins/btxh/enable", token, "POST");
+    expect_allow("DELETE", "admin:/admin/plugins", token, "GET, HEAD");
+}
+
+
 static CU_TestInfo  tests[] = {
     { "unknown routes: 404 problem+json on both listeners", unknown_routes },
     { "refused by nginx: 400 or 414 problem+json, never 5xx",
       refused_by_nginx },
     { "admin endpoints: other methods 405 with Allow", admin_methods },
+    { "admin plugin paths: 404 unless an action, then 405 with Allow",
+      admin_plugin_paths },
     CU_TEST_INFO_NULL
 };
 
