@@ -105,6 +105,13 @@ test_query(void)
 
     CU_ASSERT_EQUAL(parse("from=20261001&to=20261001&sector=XX", &q, &p), -1);
     CU_ASSERT(has(&p, "/sector", "sector.unknown"));
+    CU_ASSERT_EQUAL(parse("from=20261001&to=20261001"
+                          "&sector=ABCDEFGHIJKLMNOPQRSTUVWXYZ", &q, &p), -1);
+    CU_ASSERT(has(&p, "/sector", "sector.unknown"));
+    CU_ASSERT_EQUAL(p.n, 1);
+    CU_ASSERT_EQUAL(parse("from=2026100100000000000000&to=20261001", &q, &p),
+                    -1);
+    CU_ASSERT(has(&p, "/from", "format"));
     CU_ASSERT_EQUAL(parse("from=20261001&from=20261001&to=20261001", &q, &p),
                     -1);
     CU_ASSERT(has(&p, "/from", "duplicate"));
