@@ -170,7 +170,7 @@ static void
 vneid_citizen(void)
 {
     char             *token, *json, path[160];
-    json_t           *d;
+    json_t           *d, *said;
     const char       *own, *other;
     itest_response_t  res;
 
@@ -213,6 +213,25 @@ vneid_citizen(void)
     CU_ASSERT_EQUAL(itest_sql_long("SELECT count(*) FROM dossiers WHERE "
                                    "ma_ho_so = $1 AND client_id = 'vneid'",
                                    own), 1);
+
+    /* the stamp is the gateway's word, not the client's: a dossier that
+     * says 0 is stored saying 1 */
+    said = itest_dossier(itest_unique("VNEID-031185001234"));
+    json_object_set_new(said, "SoGiayToChuHoSo",
+                        json_string("031185001234"));
+    json_object_set_new(said, "TaiKhoanDuocXacThucVoiVNeID",
+                        json_integer(0));
+    json = itest_dump(said);
+    itest_submit(&res, json);
+    CU_ASSERT_EQUAL(res.status, 201);
+    itest_response_free(&res);
+    free(json);
+    CU_ASSERT_EQUAL(itest_sql_long("SELECT (body->>'TaiKhoanDuocXacThucVoi"
+                                   "VNeID')::int FROM dossiers WHERE "
+                                   "ma_ho_so = $1",
+                                   json_string_value(json_object_get(said,
+                                       "MaHoSo"))), 1);
+    json_decref(said);
 
     snprintf(path, sizeof(path), "/v1/dossiers/%s", own);
     itest_http(&res, "GET", path, NULL, 0, NULL);
@@ -263,11 +282,13 @@ vneid_citizen(void)
 static void
 client_without_the_sector(void)
 {
-    char             *json, path[160];
+    char             *json, path[160], first[96];
     json_t           *d;
     itest_response_t  res;
 
     d = itest_dossier(itest_unique("HP-SC"));
+    snprintf(first, sizeof(first), "%s",
+             json_string_value(json_object_get(d, "MaHoSo")));
     json = itest_dump(d);
     itest_submit(&res, json);             /* demo-portal: all sectors */
     CU_ASSERT_EQUAL(res.status, 201);
@@ -298,7 +319,20 @@ client_without_the_sector(void)
     }
     itest_response_free(&res);
 
+    /* nor does it move a dossier of that sector: 403, nothing applied */
+    CU_ASSERT_EQUAL(itest_progress(first, 2, &res), 403);
+    CU_ASSERT_TRUE(itest_has_problem(&res, "", "auth.sector"));
+    itest_response_free(&res);
+    CU_ASSERT_EQUAL(itest_sql_long("SELECT trang_thai FROM dossiers WHERE "
+                                   "ma_ho_so = $1", first), 1);
+    CU_ASSERT_EQUAL(itest_sql_long("SELECT count(*) FROM dossier_progress p"
+                                   " JOIN dossiers d ON d.id = p.dossier_id"
+                                   " WHERE d.ma_ho_so = $1", first), 0);
+
     itest_as_client("demo-portal", "demo-portal-secret");
+
+    /* the same record from a client with the sector applies */
+    CU_ASSERT_EQUAL(itest_progress(first, 2, NULL), 200);
 
     free(json);
     json_decref(d);
@@ -382,7 +416,8 @@ static CU_TestInfo  tests[] = {
     { "replayed, tampered, stale, wrong key: 401", replay_and_tampering },
     { "replay refused with Redis stopped", replay_without_redis },
     { "VNeID: own 201 and 200, other 403 and 404", vneid_citizen },
-    { "client without the sector: 403", client_without_the_sector },
+    { "client without the sector: 403, also for progress",
+      client_without_the_sector },
     { "a client certificate binds the signing key",
       certificate_binds_the_key },
     { "the README's signing script", worked_example_script },
