@@ -339,6 +339,82 @@ client_without_the_sector(void)
 }
 
 
+/* A GET signed as demo-portal over sign_path (its path and query), sent
+ * to path; the answer's status. */
+static long
+signed_get(const char *sign_path, const char *path)
+{
+    int               i;
+    long              status;
+    char             *h[4];
+    itest_response_t  res;
+
+    itest_sign("GET", sign_path, NULL, 0, "demo-portal",
+               "demo-portal-secret", (long) time(NULL), h);
+
+    itest_as_nobody();
+    itest_http(&res, "GET", path, NULL, 0, (const char *const *) h);
+    itest_as_client("demo-portal", "demo-portal-secret");
+
+    status = res.status;
+    if (status == 401 && !itest_has_problem(&res, "", "auth.signature")) {
+        fprintf(stderr, "\n  401 for another reason: %s\n", res.body);
+        status = -1;
+    }
+
+    itest_response_free(&res);
+
+    for (i = 0; i < 4; i++) {
+        free(h[i]);
+    }
+
+    return status;
+}
+
+
+/* "@path" and "@query" are the path and query as sent, not decoded (RFC
+ * 9421 sections 2.2.6 and 2.2.7): a signature over them is accepted, one
+ * over their decoded forms is not. */
+static void
+raw_path_and_query(void)
+{
+    char              *json, raw[256], decoded[192], *p;
+    json_t            *d;
+    const char        *code;
+    itest_response_t   res;
+
+    d = itest_dossier(itest_unique("HP-RAW"));
+    code = json_string_value(json_object_get(d, "MaHoSo"));
+    json = itest_dump(d);
+    itest_submit(&res, json);
+    CU_ASSERT_EQUAL_FATAL(res.status, 201);
+    itest_response_free(&res);
+    free(json);
+
+    /* the code's first '-' sent as %2D */
+    p = strchr(code, '-');
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    snprintf(raw, sizeof(raw), "/v1/dossiers/%.*s%%2D%s", (int) (p - code),
+             code, p + 1);
+    snprintf(decoded, sizeof(decoded), "/v1/dossiers/%s", code);
+
+    CU_ASSERT_EQUAL(signed_get(raw, raw), 200);
+    CU_ASSERT_EQUAL(signed_get(decoded, raw), 401);
+
+    CU_ASSERT_EQUAL(signed_get("/v1/feed?sector=C%54&limit=1",
+                               "/v1/feed?sector=C%54&limit=1"), 200);
+    CU_ASSERT_EQUAL(signed_get("/v1/feed?sector=CT&limit=1",
+                               "/v1/feed?sector=C%54&limit=1"), 401);
+
+    /* no query at all is "?", and so is an empty one */
+    CU_ASSERT_EQUAL(signed_get(decoded, decoded), 200);
+    snprintf(raw, sizeof(raw), "%s?", decoded);
+    CU_ASSERT_EQUAL(signed_get(decoded, raw), 200);
+
+    json_decref(d);
+}
+
+
 /* A listener whose client certificate (here fixed) maps to ht-registry:
  * only ht-registry's key is accepted there. */
 static void
@@ -420,6 +496,7 @@ static CU_TestInfo  tests[] = {
       client_without_the_sector },
     { "a client certificate binds the signing key",
       certificate_binds_the_key },
+    { "@path and @query are signed as sent", raw_path_and_query },
     { "the README's signing script", worked_example_script },
     CU_TEST_INFO_NULL
 };
