@@ -4,9 +4,10 @@
  *
  *   dossier_feed;             location
  *
- * One query reads them: dossier_feed_read() (sql/migrations/0004) returns
- * only changes below its snapshot's horizon, so a reader following "next"
- * misses none even when transactions commit out of order.  With nothing
+ * One query reads them: dossier_feed_read() (sql/migrations/0004, 0006)
+ * returns only changes below its snapshot's horizon, so a reader
+ * following "next" misses none even when transactions commit out of
+ * order, and refuses a cursor that is not one of the sector's.  With nothing
  * to give and a wait, the request sits on this worker's list and costs no
  * query: the worker's LISTEN connection hears one notification per
  * committed transaction and sector, and the waiters of that sector ask
@@ -71,6 +72,8 @@ static ngx_int_t ngx_http_dossier_feed_start(ngx_http_request_t *r);
 static ngx_int_t ngx_http_dossier_feed_read(ngx_http_dossier_feed_ctx_t *ctx);
 static void ngx_http_dossier_feed_done(ngx_http_dossier_reader_t *rd,
     PGresult *res);
+static ngx_int_t ngx_http_dossier_feed_refused(
+    ngx_http_dossier_feed_ctx_t *ctx);
 static ngx_int_t ngx_http_dossier_feed_answer(
     ngx_http_dossier_feed_ctx_t *ctx, PGresult *res);
 static void ngx_http_dossier_feed_wait(ngx_http_dossier_feed_ctx_t *ctx,
@@ -222,6 +225,15 @@ ngx_http_dossier_feed_done(ngx_http_dossier_reader_t *rd, PGresult *res)
     ngx_http_dossier_feed_ctx_t  *ctx = (ngx_http_dossier_feed_ctx_t *) rd;
 
     rows = PQntuples(res);
+
+    if (rows == 1
+        && PQgetvalue(res, 0, NGX_HTTP_DOSSIER_FEED_EVENT)[0] == 'c')
+    {
+        ngx_http_dossier_finalize(rd->request,
+                                  ngx_http_dossier_feed_refused(ctx));
+        return;
+    }
+
     held = rows == 1
            && PQgetvalue(res, 0, NGX_HTTP_DOSSIER_FEED_EVENT)[0] == 'h';
 
@@ -240,6 +252,30 @@ ngx_http_dossier_feed_done(ngx_http_dossier_reader_t *rd, PGresult *res)
     }
 
     ngx_http_dossier_feed_wait(ctx, held);
+}
+
+
+/* 422: "after" is not a position in this sector's feed (another
+ * sector's cursor, or one made up), which only PostgreSQL can tell. */
+static ngx_int_t
+ngx_http_dossier_feed_refused(ngx_http_dossier_feed_ctx_t *ctx)
+{
+    ngx_int_t       rc;
+    dg_check_t      ck;
+    dg_problems_t   problems;
+
+    dg_problems_init(&problems);
+    ck.problems = &problems;
+    ck.nfail = 0;
+
+    dg_feed_cursor_refused(&ck);
+
+    rc = ngx_http_dossier_send_problem(ctx->reader.request,
+                                       NGX_HTTP_DOSSIER_UNPROCESSABLE,
+                                       "Query is invalid", &problems);
+    dg_problems_free(&problems);
+
+    return rc;
 }
 
 

@@ -93,6 +93,14 @@ dg_feed_cursor_decode(const char *s, size_t len, dg_feed_cursor_t *c)
 }
 
 
+void
+dg_feed_cursor_refused(dg_check_t *ck)
+{
+    dg_fail(ck, "/after", "cursor", "Con trỏ không hợp lệ",
+            "not a cursor of this feed");
+}
+
+
 int
 dg_feed_query_parse(const char *args, size_t len, const dg_catalog_t *cat,
     dg_feed_query_t *q, dg_problems_t *problems)
@@ -131,8 +139,7 @@ dg_feed_query_parse(const char *args, size_t len, const dg_catalog_t *cat,
     if (params[1].found > 0
         && dg_feed_cursor_decode(after, strlen(after), &q->after) != 0)
     {
-        dg_fail(&ck, "/after", "cursor", "Con trỏ không hợp lệ",
-                "not a cursor of this feed");
+        dg_feed_cursor_refused(&ck);
     }
 
     if (params[2].found > 0) {

@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "dg_catalog.h"
+#include "dg_check.h"
 #include "dg_clients.h"
 #include "dg_problem.h"
 
@@ -38,6 +39,10 @@ void dg_feed_cursor_encode(const dg_feed_cursor_t *c, char *out);
 
 /* Returns 0, or -1 when s is not a cursor this gateway wrote. */
 int dg_feed_cursor_decode(const char *s, size_t len, dg_feed_cursor_t *c);
+
+/* The problem of an "after" that is not a cursor of the sector's feed:
+ * not one this gateway wrote, or (PostgreSQL tells) another sector's. */
+void dg_feed_cursor_refused(dg_check_t *ck);
 
 
 typedef struct {

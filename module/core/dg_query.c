@@ -26,16 +26,18 @@ dg_query_hex(char c)
 }
 
 
-/* Decodes s[0..len) into out (size bytes, NUL included); -1 when it is
- * badly encoded, holds a NUL, or does not fit. */
+/* Decodes s[0..len) into out (size bytes, NUL included): 0, 1 when it
+ * did not fit and out holds its first size - 1 bytes, -1 when it is
+ * badly encoded or holds a NUL. */
 static int
 dg_query_decode(const char *s, size_t len, char *out, size_t size)
 {
-    int     hi, lo;
+    int     hi, lo, cut;
     char    c;
     size_t  i, n;
 
     n = 0;
+    cut = 0;
 
     for (i = 0; i < len; i++) {
         c = s[i];
@@ -58,8 +60,13 @@ dg_query_decode(const char *s, size_t len, char *out, size_t size)
             i += 2;
         }
 
-        if (c == '\0' || n + 1 >= size) {
+        if (c == '\0') {
             return -1;
+        }
+
+        if (n + 1 >= size) {
+            cut = 1;
+            continue;
         }
 
         out[n++] = c;
@@ -67,7 +74,7 @@ dg_query_decode(const char *s, size_t len, char *out, size_t size)
 
     out[n] = '\0';
 
-    return 0;
+    return cut;
 }
 
 
@@ -127,14 +134,16 @@ dg_query_parse(const char *args, size_t len, dg_query_param_t *params,
             continue;
         }
 
-        if (eq == NULL
-            || dg_query_decode(eq + 1, (size_t) (amp - eq - 1),
-                               params[i].value, params[i].size) != 0)
+        /* "name" alone is "name=" (as the WHATWG URL standard reads it);
+         * a value cut to size is the caller's to refuse */
+        if (eq != NULL
+            && dg_query_decode(eq + 1, (size_t) (amp - eq - 1),
+                               params[i].value, params[i].size) < 0)
         {
             params[i].value[0] = '\0';
             params[i].found = -1;
             dg_fail(ck, name, "format", "Giá trị tham số không hợp lệ",
-                    "badly encoded or too long value");
+                    "badly encoded value");
             continue;
         }
 

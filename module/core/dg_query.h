@@ -21,10 +21,14 @@ typedef struct {
 
 /*
  * Reads the parameters asked for from args (the part after '?', may be
- * empty).  Others are ignored.  A parameter given twice is "duplicate", a
- * value that is badly encoded or longer than size - 1 is "format"; those
- * are reported to ck and the parameter is marked refused (-1).  Returns
- * the number of problems added.
+ * empty).  Others are ignored; "name" alone is "name=".  A parameter
+ * given twice is "duplicate", a badly encoded value is "format"; those
+ * are reported to ck and the parameter is marked refused (-1).  A value
+ * longer than size - 1 is found, cut to its first size - 1 bytes: size
+ * must leave room for one byte more than the longest valid value, so
+ * that the parameter's own rule refuses it (a longer sector is unknown,
+ * a longer cursor is not a cursor).  Returns the number of problems
+ * added.
  */
 unsigned dg_query_parse(const char *args, size_t len,
     dg_query_param_t *params, size_t n, dg_check_t *ck);

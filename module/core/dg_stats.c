@@ -11,10 +11,11 @@
 #include "dg_stats.h"
 
 
-/* yyyyMMdd as a day number (Unix time / 86400 in UTC+07:00), or -1 with
- * the problem reported. */
-static long
-dg_stats_day(dg_check_t *ck, const char *pointer, const char *value)
+/* yyyyMMdd as a day number (Unix time / 86400 in UTC+07:00, negative
+ * before 1970) in *day; 0, or -1 with the problem reported. */
+static int
+dg_stats_day(dg_check_t *ck, const char *pointer, const char *value,
+    long *day)
 {
     int     rc;
     time_t  t;
@@ -33,8 +34,11 @@ dg_stats_day(dg_check_t *ck, const char *pointer, const char *value)
         return -1;
     }
 
-    /* midnight in Hanoi is 17:00 UTC the day before */
-    return (long) ((t + 7 * 3600) / 86400);
+    /* midnight in Hanoi is 17:00 UTC the day before: a whole number of
+     * days, also before 1970 */
+    *day = (long) ((t + 7 * 3600) / 86400);
+
+    return 0;
 }
 
 
@@ -42,6 +46,7 @@ int
 dg_stats_query_parse(const char *args, size_t len, const dg_catalog_t *cat,
     dg_stats_query_t *q, dg_problems_t *problems)
 {
+    int               from_ok, to_ok;
     long              from, to;
     char              fbuf[16], tbuf[16], sector[DG_CLIENT_MAX_SECTOR + 2];
     dg_check_t        ck = { problems, 0 };
@@ -56,26 +61,22 @@ dg_stats_query_parse(const char *args, size_t len, const dg_catalog_t *cat,
     dg_query_parse(args, len, params, sizeof(params) / sizeof(params[0]),
                    &ck);
 
-    from = -1;
-    to = -1;
-
     if (params[0].found == 0) {
         dg_fail(&ck, "/from", "required", "Thiếu ngày bắt đầu",
                 "the from parameter is required");
-
-    } else if (params[0].found > 0) {
-        from = dg_stats_day(&ck, "/from", fbuf);
     }
+
+    from_ok = params[0].found > 0
+              && dg_stats_day(&ck, "/from", fbuf, &from) == 0;
 
     if (params[1].found == 0) {
         dg_fail(&ck, "/to", "required", "Thiếu ngày kết thúc",
                 "the to parameter is required");
-
-    } else if (params[1].found > 0) {
-        to = dg_stats_day(&ck, "/to", tbuf);
     }
 
-    if (from >= 0 && to >= 0) {
+    to_ok = params[1].found > 0 && dg_stats_day(&ck, "/to", tbuf, &to) == 0;
+
+    if (from_ok && to_ok) {
         if (to < from) {
             dg_fail(&ck, "/to", "date.order",
                     "Ngày kết thúc trước ngày bắt đầu",

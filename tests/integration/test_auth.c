@@ -170,7 +170,7 @@ static void
 vneid_citizen(void)
 {
     char             *token, *json, path[160];
-    json_t           *d;
+    json_t           *d, *said;
     const char       *own, *other;
     itest_response_t  res;
 
@@ -213,6 +213,25 @@ vneid_citizen(void)
     CU_ASSERT_EQUAL(itest_sql_long("SELECT count(*) FROM dossiers WHERE "
                                    "ma_ho_so = $1 AND client_id = 'vneid'",
                                    own), 1);
+
+    /* the stamp is the gateway's word, not the client's: a dossier that
+     * says 0 is stored saying 1 */
+    said = itest_dossier(itest_unique("VNEID-031185001234"));
+    json_object_set_new(said, "SoGiayToChuHoSo",
+                        json_string("031185001234"));
+    json_object_set_new(said, "TaiKhoanDuocXacThucVoiVNeID",
+                        json_integer(0));
+    json = itest_dump(said);
+    itest_submit(&res, json);
+    CU_ASSERT_EQUAL(res.status, 201);
+    itest_response_free(&res);
+    free(json);
+    CU_ASSERT_EQUAL(itest_sql_long("SELECT (body->>'TaiKhoanDuocXacThucVoi"
+                                   "VNeID')::int FROM dossiers WHERE "
+                                   "ma_ho_so = $1",
+                                   json_string_value(json_object_get(said,
+                                       "MaHoSo"))), 1);
+    json_decref(said);
 
     snprintf(path, sizeof(path), "/v1/dossiers/%s", own);
     itest_http(&res, "GET", path, NULL, 0, NULL);
@@ -263,11 +282,13 @@ vneid_citizen(void)
 static void
 client_without_the_sector(void)
 {
-    char             *json, path[160];
+    char             *json, path[160], first[96];
     json_t           *d;
     itest_response_t  res;
 
     d = itest_dossier(itest_unique("HP-SC"));
+    snprintf(first, sizeof(first), "%s",
+             json_string_value(json_object_get(d, "MaHoSo")));
     json = itest_dump(d);
     itest_submit(&res, json);             /* demo-portal: all sectors */
     CU_ASSERT_EQUAL(res.status, 201);
@@ -298,9 +319,98 @@ client_without_the_sector(void)
     }
     itest_response_free(&res);
 
+    /* nor does it move a dossier of that sector: 403, nothing applied */
+    CU_ASSERT_EQUAL(itest_progress(first, 2, &res), 403);
+    CU_ASSERT_TRUE(itest_has_problem(&res, "", "auth.sector"));
+    itest_response_free(&res);
+    CU_ASSERT_EQUAL(itest_sql_long("SELECT trang_thai FROM dossiers WHERE "
+                                   "ma_ho_so = $1", first), 1);
+    CU_ASSERT_EQUAL(itest_sql_long("SELECT count(*) FROM dossier_progress p"
+                                   " JOIN dossiers d ON d.id = p.dossier_id"
+                                   " WHERE d.ma_ho_so = $1", first), 0);
+
     itest_as_client("demo-portal", "demo-portal-secret");
 
+    /* the same record from a client with the sector applies */
+    CU_ASSERT_EQUAL(itest_progress(first, 2, NULL), 200);
+
     free(json);
+    json_decref(d);
+}
+
+
+/* A GET signed as demo-portal over sign_path (its path and query), sent
+ * to path; the answer's status. */
+static long
+signed_get(const char *sign_path, const char *path)
+{
+    int               i;
+    long              status;
+    char             *h[4];
+    itest_response_t  res;
+
+    itest_sign("GET", sign_path, NULL, 0, "demo-portal",
+               "demo-portal-secret", (long) time(NULL), h);
+
+    itest_as_nobody();
+    itest_http(&res, "GET", path, NULL, 0, (const char *const *) h);
+    itest_as_client("demo-portal", "demo-portal-secret");
+
+    status = res.status;
+    if (status == 401 && !itest_has_problem(&res, "", "auth.signature")) {
+        fprintf(stderr, "\n  401 for another reason: %s\n", res.body);
+        status = -1;
+    }
+
+    itest_response_free(&res);
+
+    for (i = 0; i < 4; i++) {
+        free(h[i]);
+    }
+
+    return status;
+}
+
+
+/* "@path" and "@query" are the path and query as sent, not decoded (RFC
+ * 9421 sections 2.2.6 and 2.2.7): a signature over them is accepted, one
+ * over their decoded forms is not. */
+static void
+raw_path_and_query(void)
+{
+    char              *json, raw[256], decoded[192], *p;
+    json_t            *d;
+    const char        *code;
+    itest_response_t   res;
+
+    d = itest_dossier(itest_unique("HP-RAW"));
+    code = json_string_value(json_object_get(d, "MaHoSo"));
+    json = itest_dump(d);
+    itest_submit(&res, json);
+    CU_ASSERT_EQUAL_FATAL(res.status, 201);
+    itest_response_free(&res);
+    free(json);
+
+    /* the code's first '-' sent as %2D */
+    p = strchr(code, '-');
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    snprintf(raw, sizeof(raw), "/v1/dossiers/%.*s%%2D%s", (int) (p - code),
+             code, p + 1);
+    snprintf(decoded, sizeof(decoded), "/v1/dossiers/%s", code);
+
+    CU_ASSERT_EQUAL(signed_get(raw, raw), 200);
+    CU_ASSERT_EQUAL(signed_get(decoded, raw), 401);
+
+    CU_ASSERT_EQUAL(signed_get("/v1/feed?sector=C%54&limit=1",
+                               "/v1/feed?sector=C%54&limit=1"), 200);
+    CU_ASSERT_EQUAL(signed_get("/v1/feed?sector=CT&limit=1",
+                               "/v1/feed?sector=C%54&limit=1"), 401);
+
+    /* no query at all is "?", and so is an empty one */
+    CU_ASSERT_EQUAL(signed_get(decoded, decoded), 200);
+    snprintf(raw, sizeof(raw), "%s?", decoded);
+    CU_ASSERT_EQUAL(signed_get(decoded, raw), 200);
+
     json_decref(d);
 }
 
@@ -382,9 +492,11 @@ static CU_TestInfo  tests[] = {
     { "replayed, tampered, stale, wrong key: 401", replay_and_tampering },
     { "replay refused with Redis stopped", replay_without_redis },
     { "VNeID: own 201 and 200, other 403 and 404", vneid_citizen },
-    { "client without the sector: 403", client_without_the_sector },
+    { "client without the sector: 403, also for progress",
+      client_without_the_sector },
     { "a client certificate binds the signing key",
       certificate_binds_the_key },
+    { "@path and @query are signed as sent", raw_path_and_query },
     { "the README's signing script", worked_example_script },
     CU_TEST_INFO_NULL
 };

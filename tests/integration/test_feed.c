@@ -854,6 +854,56 @@ refusals(void)
 }
 
 
+/* A cursor is a position in its own sector's feed: another sector's, or
+ * one that decodes but was never handed out, is a bad cursor (422), not
+ * a place to read another feed from (which skipped that feed's items). */
+static void
+cursor_of_another_sector(void)
+{
+    char               cursor[64], path[256];
+    json_t            *d, *body;
+    itest_response_t   res;
+
+    d = ct_dossier(itest_unique("HP-FEED-SECTOR"));
+    CU_ASSERT_EQUAL_FATAL(itest_submit_dossier(d), 201);
+    json_decref(d);
+
+    /* CT's end is one of its items' cursors, not the start */
+    feed_end("CT", cursor, sizeof(cursor));
+    CU_ASSERT_STRING_NOT_EQUAL(cursor, "AAAAAAAAAAAAAAAAAAAAAA");
+
+    CU_ASSERT_EQUAL(feed("CT", cursor, 1, 0, &body), 200);
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(body, "next")),
+                           cursor);
+    json_decref(body);
+
+    /* at once, also with a wait */
+    snprintf(path, sizeof(path), "/v1/feed?sector=HT&after=%s&wait=30",
+             cursor);
+    itest_http(&res, "GET", path, NULL, 0, NULL);
+    CU_ASSERT_EQUAL(res.status, 422);
+    CU_ASSERT_TRUE(itest_has_problem(&res, "/after", "cursor"));
+    CU_ASSERT_TRUE(res.seconds < 20);
+    itest_response_free(&res);
+
+    /* well formed, never given */
+    itest_http(&res, "GET", "/v1/feed?sector=CT&after=AAAAAAAAAAEAAAAAAAAAAQ",
+               NULL, 0, NULL);
+    CU_ASSERT_EQUAL(res.status, 422);
+    CU_ASSERT_TRUE(itest_has_problem(&res, "/after", "cursor"));
+    itest_response_free(&res);
+
+    itest_http(&res, "GET", "/v1/feed?sector=CT&after=QAAAAAAAAABAAAAAAAAAAA",
+               NULL, 0, NULL);
+    CU_ASSERT_EQUAL(res.status, 422);
+    CU_ASSERT_TRUE(itest_has_problem(&res, "/after", "cursor"));
+    itest_response_free(&res);
+
+    /* the start is every sector's */
+    CU_ASSERT_EQUAL(feed("HT", "AAAAAAAAAAAAAAAAAAAAAA", 1, 0, NULL), 200);
+}
+
+
 static CU_TestInfo  tests[] = {
     { "feed from the start and from a cursor", feed_from_start_and_cursor },
     { "out-of-order commit: held back, then both once",
@@ -862,6 +912,8 @@ static CU_TestInfo  tests[] = {
     { "long poll: idle waits cost no query, a change wakes", long_poll },
     { "pages end early at 8 MiB of bodies", large_bodies },
     { "feed refusals: 401, 403, 405, 422", refusals },
+    { "another sector's cursor, or a made-up one: 422",
+      cursor_of_another_sector },
     CU_TEST_INFO_NULL
 };
 

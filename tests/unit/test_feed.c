@@ -178,7 +178,10 @@ test_query(void)
     CU_ASSERT(has(&p, "/limit", "range"));
     CU_ASSERT_EQUAL(parse("sector=HT&limit=99999999999999999999", &q, &p),
                     -1);
-    CU_ASSERT(has(&p, "/limit", "format"));
+    CU_ASSERT(has(&p, "/limit", "range"));
+    CU_ASSERT_EQUAL(parse("sector=HT&limit=0000000000000000001", &q, &p),
+                    -1);
+    CU_ASSERT(has(&p, "/limit", "range"));
     CU_ASSERT_EQUAL(parse("sector=HT&limit=-1", &q, &p), -1);
     CU_ASSERT(has(&p, "/limit", "type"));
     CU_ASSERT_EQUAL(parse("sector=HT&limit=", &q, &p), -1);
@@ -202,8 +205,31 @@ test_query(void)
     CU_ASSERT(has(&p, "/sector", "format"));
     CU_ASSERT_EQUAL(parse("sector=H%00T", &q, &p), -1);
     CU_ASSERT(has(&p, "/sector", "format"));
+
+    /* too long is judged by the parameter's own rule: a sector of any
+     * length that the catalog does not have is unknown, a string longer
+     * than a cursor is not a cursor */
+    CU_ASSERT_EQUAL(parse("sector=ABCDEFGHIJKLMNOPQ", &q, &p), -1);
+    CU_ASSERT(has(&p, "/sector", "sector.unknown"));
     CU_ASSERT_EQUAL(parse("sector=ABCDEFGHIJKLMNOPQR", &q, &p), -1);
-    CU_ASSERT(has(&p, "/sector", "format"));
+    CU_ASSERT(has(&p, "/sector", "sector.unknown"));
+    CU_ASSERT_EQUAL(parse("sector=HTHTHTHTHTHTHTHTHTHTHTHTHTHTHTHTHTHTHTHT",
+                          &q, &p), -1);
+    CU_ASSERT(has(&p, "/sector", "sector.unknown"));
+    CU_ASSERT_EQUAL(p.n, 1);
+    CU_ASSERT_EQUAL(parse("sector=HT&after=AAAAAAAAAAAAAAAAAAAAAAA", &q, &p),
+                    -1);
+    CU_ASSERT(has(&p, "/after", "cursor"));
+    CU_ASSERT_EQUAL(parse("sector=HT&after=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+                          "AAAAAAAAAAAAAAAA", &q, &p), -1);
+    CU_ASSERT(has(&p, "/after", "cursor"));
+    CU_ASSERT_EQUAL(p.n, 1);
+
+    /* a name alone is the name with an empty value */
+    CU_ASSERT_EQUAL(parse("sector", &q, &p), -1);
+    CU_ASSERT(has(&p, "/sector", "sector.unknown"));
+    CU_ASSERT_EQUAL(parse("sector=HT&limit", &q, &p), -1);
+    CU_ASSERT(has(&p, "/limit", "type"));
 
     dg_problems_free(&p);
 }
@@ -226,8 +252,19 @@ test_query_plus_and_bounds(void)
     CU_ASSERT_EQUAL(param.found, 1);
     CU_ASSERT_STRING_EQUAL(v, "a b");
 
-    CU_ASSERT_EQUAL(dg_query_parse("q=abcd", 6, &param, 1, &ck), 1);
+    /* longer: cut, for the caller's rule to refuse; still decoded to
+     * the end */
+    CU_ASSERT_EQUAL(dg_query_parse("q=abcd", 6, &param, 1, &ck), 0);
+    CU_ASSERT_EQUAL(param.found, 1);
+    CU_ASSERT_STRING_EQUAL(v, "abc");
+    CU_ASSERT_EQUAL(dg_query_parse("q=abcd%zz", 9, &param, 1, &ck), 1);
     CU_ASSERT_EQUAL(param.found, -1);
+    CU_ASSERT_STRING_EQUAL(v, "");
+    CU_ASSERT_EQUAL(dg_query_parse("q=abcd%00", 9, &param, 1, &ck), 1);
+    CU_ASSERT_EQUAL(param.found, -1);
+
+    CU_ASSERT_EQUAL(dg_query_parse("q", 1, &param, 1, &ck), 0);
+    CU_ASSERT_EQUAL(param.found, 1);
     CU_ASSERT_STRING_EQUAL(v, "");
 
     /* the length given is the end: no NUL needed */

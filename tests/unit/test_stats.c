@@ -77,6 +77,18 @@ test_query(void)
     CU_ASSERT(has(&p, "/to", "date.order"));
     CU_ASSERT_EQUAL(p.n, 1);
 
+    /* days before 1970 are days like any other (they once passed with
+     * no day at all, and the query failed: a 503) */
+    CU_ASSERT_EQUAL(parse("from=19691231&to=19700101", &q, &p), 0);
+    CU_ASSERT_STRING_EQUAL(q.from, "19691231");
+    CU_ASSERT_STRING_EQUAL(q.to, "19700101");
+    CU_ASSERT_EQUAL(parse("from=19000101&to=19001231", &q, &p), 0);
+    CU_ASSERT_STRING_EQUAL(q.from, "19000101");
+    CU_ASSERT_EQUAL(parse("from=19691230&to=19691229", &q, &p), -1);
+    CU_ASSERT(has(&p, "/to", "date.order"));
+    CU_ASSERT_EQUAL(parse("from=18991231&to=19000101", &q, &p), -1);
+    CU_ASSERT(has(&p, "/from", "date"));
+
     CU_ASSERT_EQUAL(parse("", &q, &p), -1);
     CU_ASSERT(has(&p, "/from", "required"));
     CU_ASSERT(has(&p, "/to", "required"));
@@ -93,6 +105,13 @@ test_query(void)
 
     CU_ASSERT_EQUAL(parse("from=20261001&to=20261001&sector=XX", &q, &p), -1);
     CU_ASSERT(has(&p, "/sector", "sector.unknown"));
+    CU_ASSERT_EQUAL(parse("from=20261001&to=20261001"
+                          "&sector=ABCDEFGHIJKLMNOPQRSTUVWXYZ", &q, &p), -1);
+    CU_ASSERT(has(&p, "/sector", "sector.unknown"));
+    CU_ASSERT_EQUAL(p.n, 1);
+    CU_ASSERT_EQUAL(parse("from=2026100100000000000000&to=20261001", &q, &p),
+                    -1);
+    CU_ASSERT(has(&p, "/from", "format"));
     CU_ASSERT_EQUAL(parse("from=20261001&from=20261001&to=20261001", &q, &p),
                     -1);
     CU_ASSERT(has(&p, "/from", "duplicate"));
