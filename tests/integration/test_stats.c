@@ -215,7 +215,7 @@ month_query(char *q, size_t size, const char *sector)
  *   L at 23:59:59 the day before and N at 00:00:00 the day after: not
  *     that day's
  * sector BTXH: J online 1 due in 2020 (overdue), K online 1 -> 2 -> 9 on
- * time.
+ * time, and later P and Q.
  */
 static void
 figures_of_a_day(void)
@@ -367,6 +367,24 @@ figures_of_a_day(void)
     body = stats(q, 403);
     json_decref(body);
     itest_as_client("demo-portal", "demo-portal-secret");
+
+    /* results returned without a 9 first ("first moved it to 9 (or to
+     * 10)"), sector BTXH: P online 1 -> 10 before due, on time; Q online
+     * 1 -> 4 -> 10 after due, late; with J and K above */
+    code = dossier("BTXH", 2, 1, 9 * H, day0 + 2 * D);             /* P */
+    move(code, 10, D, 200);
+    code = dossier("BTXH", 2, 1, 10 * H, day0 + D);                /* Q */
+    move(code, 4, 11 * H, 200);
+    move(code, 10, 2 * D, 200);
+
+    day_query(q, sizeof(q), 0, 0, "BTXH");
+    body = stats(q, 200);
+    CU_ASSERT_EQUAL(num(body, "received"), 4);
+    CU_ASSERT_EQUAL(num(body, "resolved"), 3);
+    CU_ASSERT_EQUAL(num(body, "resolved_on_time"), 2);
+    CU_ASSERT_EQUAL(num(body, "overdue"), 2);
+    CU_ASSERT_EQUAL(num(body, "in_progress"), 1);
+    json_decref(body);
 }
 
 

@@ -36,16 +36,27 @@ allowed_moves(void)
     CU_ASSERT_TRUE(dg_status_allowed(1, 2));
     CU_ASSERT_TRUE(dg_status_allowed(1, 3));
     CU_ASSERT_TRUE(dg_status_allowed(2, 4));
+    CU_ASSERT_TRUE(dg_status_allowed(4, 4));
     CU_ASSERT_TRUE(dg_status_allowed(4, 9));
     CU_ASSERT_TRUE(dg_status_allowed(5, 4));
     CU_ASSERT_TRUE(dg_status_allowed(9, 10));
+    /* forward, skipping steps: received and processed in one go, the
+     * result returned at once */
+    CU_ASSERT_TRUE(dg_status_allowed(1, 4));
+    CU_ASSERT_TRUE(dg_status_allowed(1, 9));
+    CU_ASSERT_TRUE(dg_status_allowed(1, 10));
+    CU_ASSERT_TRUE(dg_status_allowed(4, 10));
+    CU_ASSERT_TRUE(dg_status_allowed(6, 5));
 
     /* resolved goes only to "result returned" */
     CU_ASSERT_FALSE(dg_status_allowed(9, 4));
     CU_ASSERT_FALSE(dg_status_allowed(9, 9));
-    /* a new dossier is received or refused before it is processed */
-    CU_ASSERT_FALSE(dg_status_allowed(1, 4));
-    CU_ASSERT_FALSE(dg_status_allowed(1, 10));
+    /* never back to new or received, never refused once received */
+    CU_ASSERT_FALSE(dg_status_allowed(4, 1));
+    CU_ASSERT_FALSE(dg_status_allowed(4, 2));
+    CU_ASSERT_FALSE(dg_status_allowed(2, 2));
+    CU_ASSERT_FALSE(dg_status_allowed(1, 1));
+    CU_ASSERT_FALSE(dg_status_allowed(2, 3));
     /* out of range */
     CU_ASSERT_FALSE(dg_status_allowed(0, 2));
     CU_ASSERT_FALSE(dg_status_allowed(2, 11));
@@ -58,11 +69,14 @@ sources_array(void)
 {
     char  buf[32];
 
-    CU_ASSERT_EQUAL(dg_status_sources(10, buf, sizeof(buf)), 1);
-    CU_ASSERT_STRING_EQUAL(buf, "{9}");
+    CU_ASSERT_EQUAL(dg_status_sources(10, buf, sizeof(buf)), 6);
+    CU_ASSERT_STRING_EQUAL(buf, "{1,2,4,5,6,9}");
 
-    CU_ASSERT_EQUAL(dg_status_sources(4, buf, sizeof(buf)), 4);
-    CU_ASSERT_STRING_EQUAL(buf, "{2,4,5,6}");
+    CU_ASSERT_EQUAL(dg_status_sources(4, buf, sizeof(buf)), 5);
+    CU_ASSERT_STRING_EQUAL(buf, "{1,2,4,5,6}");
+
+    CU_ASSERT_EQUAL(dg_status_sources(2, buf, sizeof(buf)), 1);
+    CU_ASSERT_STRING_EQUAL(buf, "{1}");
 
     /* nothing moves back to "new" */
     CU_ASSERT_EQUAL(dg_status_sources(1, buf, sizeof(buf)), 0);
