@@ -16,9 +16,10 @@
  * bit each.  A dossier moves forward and may skip steps (a processing
  * system that receives and processes in one go posts 1 -> 4, one that
  * returns the result at once 4 -> 10: CONTRACT.md section 6 counts a
- * dossier "first moved to 9 (or to 10)"); it never goes back to new (1)
- * or received (2); refused (3), withdrawn (7), stopped (8) and returned
- * (10) are final, and resolved (9) only returns its result.
+ * dossier "first moved to 9 (or to 10)"), or stay with another record
+ * (a note); it never goes back to new (1) or received (2); refused (3),
+ * withdrawn (7), stopped (8) and returned (10) are final, and resolved
+ * (9) only returns its result.
  */
 #define B(s)  (1u << (s))
 
@@ -26,8 +27,8 @@
 #define DG_STATUS_ONWARD  (B(4) | B(5) | B(6) | B(7) | B(8) | B(9) | B(10))
 
 static const unsigned  dg_status_next[DG_STATUS_MAX + 1] = {
-    [1]  = B(2) | B(3) | DG_STATUS_ONWARD,
-    [2]  = DG_STATUS_ONWARD,
+    [1]  = B(1) | B(2) | B(3) | DG_STATUS_ONWARD,
+    [2]  = B(2) | DG_STATUS_ONWARD,
     [4]  = DG_STATUS_ONWARD,
     [5]  = DG_STATUS_ONWARD,
     [6]  = DG_STATUS_ONWARD,

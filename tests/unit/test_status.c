@@ -51,11 +51,14 @@ allowed_moves(void)
     /* resolved goes only to "result returned" */
     CU_ASSERT_FALSE(dg_status_allowed(9, 4));
     CU_ASSERT_FALSE(dg_status_allowed(9, 9));
+    /* another record of the same status: a note */
+    CU_ASSERT_TRUE(dg_status_allowed(1, 1));
+    CU_ASSERT_TRUE(dg_status_allowed(2, 2));
+
     /* never back to new or received, never refused once received */
     CU_ASSERT_FALSE(dg_status_allowed(4, 1));
     CU_ASSERT_FALSE(dg_status_allowed(4, 2));
-    CU_ASSERT_FALSE(dg_status_allowed(2, 2));
-    CU_ASSERT_FALSE(dg_status_allowed(1, 1));
+    CU_ASSERT_FALSE(dg_status_allowed(2, 1));
     CU_ASSERT_FALSE(dg_status_allowed(2, 3));
     /* out of range */
     CU_ASSERT_FALSE(dg_status_allowed(0, 2));
@@ -75,12 +78,12 @@ sources_array(void)
     CU_ASSERT_EQUAL(dg_status_sources(4, buf, sizeof(buf)), 5);
     CU_ASSERT_STRING_EQUAL(buf, "{1,2,4,5,6}");
 
-    CU_ASSERT_EQUAL(dg_status_sources(2, buf, sizeof(buf)), 1);
-    CU_ASSERT_STRING_EQUAL(buf, "{1}");
+    CU_ASSERT_EQUAL(dg_status_sources(2, buf, sizeof(buf)), 2);
+    CU_ASSERT_STRING_EQUAL(buf, "{1,2}");
 
-    /* nothing moves back to "new" */
-    CU_ASSERT_EQUAL(dg_status_sources(1, buf, sizeof(buf)), 0);
-    CU_ASSERT_STRING_EQUAL(buf, "{}");
+    /* nothing moves back to "new": a new dossier only stays new */
+    CU_ASSERT_EQUAL(dg_status_sources(1, buf, sizeof(buf)), 1);
+    CU_ASSERT_STRING_EQUAL(buf, "{1}");
 }
 
 
