@@ -300,10 +300,15 @@ whole_batch_refused(void)
 static void
 batch_body_limit(void)
 {
-    int               i;
-    char             *note, *big, prefix[64], like[80], code[96];
-    json_t           *items, *results;
-    itest_response_t  res;
+    int                       i;
+    char                     *note, *big, *json, prefix[64], like[80];
+    char                      code[96];
+    size_t                    len;
+    json_t                   *items, *results, *root;
+    itest_response_t          res;
+    static const char *const  chunked[] = {
+        "Content-Type: application/json", "Transfer-Encoding: chunked", NULL
+    };
 
     snprintf(prefix, sizeof(prefix), "%s", itest_unique("HP-BL"));
     snprintf(like, sizeof(like), "%s-%%", prefix);
@@ -340,6 +345,25 @@ batch_body_limit(void)
     big[8 * 1024 * 1024] = '}';
     expect_refused(big, 8 * 1024 * 1024 + 1, 413, "", "body.too_large");
 
+    /* chunked, without Content-Length: the batch's limit, not 1 MiB */
+    itest_http(&res, "POST", BATCH_PATH, big, 8 * 1024 * 1024 + 1, chunked);
+    CU_ASSERT_EQUAL(res.status, 413);
+    CU_ASSERT_TRUE(itest_has_problem(&res, "", "body.too_large"));
+    itest_response_free(&res);
+
+    snprintf(code, sizeof(code), "%s-chunked", prefix);
+    root = json_pack("{s:[o]}", "data", ct_dossier(code));
+    json = itest_dump(root);
+    len = strlen(json);
+    memcpy(big, json, len);                 /* then 2 MiB of white space */
+    itest_http(&res, "POST", BATCH_PATH, big, len + 2 * 1024 * 1024,
+               chunked);
+    CU_ASSERT_EQUAL(res.status, 200);
+    itest_response_free(&res);
+    CU_ASSERT_EQUAL(itest_sql_long(ROWS_SQL, code), 1);
+
+    free(json);
+    json_decref(root);
     free(big);
     free(note);
     json_decref(items);
@@ -681,7 +705,8 @@ static CU_TestInfo  tests[] = {
       mixed_batch },
     { "0 or 101 items 422 batch.size, malformed 400, nothing stored",
       whole_batch_refused },
-    { "a 2 MB batch passes, above 8 MiB 413", batch_body_limit },
+    { "a 2 MB batch passes, above 8 MiB 413 (chunked too)",
+      batch_body_limit },
     { "PostgreSQL down: whole batch 503, no row; back: 201s",
       storage_down },
     { "per-citizen limit per item: 30 then 429 (Redis away: 15)",

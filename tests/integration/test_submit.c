@@ -286,6 +286,13 @@ content_type_and_method(void)
     CU_ASSERT_EQUAL(res.status, 415);
     itest_response_free(&res);
 
+    /* no Content-Type at all (curl would send a form type: removed) */
+    itest_http(&res, "POST", "/v1/dossiers", "{}", 2,
+               (const char *const[]) { "Content-Type:", NULL });
+    CU_ASSERT_EQUAL(res.status, 415);
+    CU_ASSERT_TRUE(itest_has_problem(&res, "", "content_type"));
+    itest_response_free(&res);
+
     d = itest_dossier(itest_unique("HP-C"));
     json = itest_dump(d);
     itest_http(&res, "POST", "/v1/dossiers", json, strlen(json), utf8);
@@ -313,7 +320,7 @@ content_type_and_method(void)
 }
 
 
-/* A body of exactly 1 MiB passes; one byte more is a 413. */
+/* A body of exactly 1 MiB passes; one byte more is a 413, chunked too. */
 static void
 body_size_limit(void)
 {
@@ -333,6 +340,14 @@ body_size_limit(void)
                                                    white space */
 
     expect_problem(big, limit + 1, 413, "", "body.too_large");
+
+    /* chunked, without Content-Length: nginx counts as it reads */
+    itest_http(&res, "POST", "/v1/dossiers", big, limit + 1,
+               (const char *const[]) { "Content-Type: application/json",
+                                       "Transfer-Encoding: chunked", NULL });
+    CU_ASSERT_EQUAL(res.status, 413);
+    CU_ASSERT_TRUE(itest_has_problem(&res, "", "body.too_large"));
+    itest_response_free(&res);
 
     /* exactly at the limit, and spilled to a temporary file by nginx */
     itest_http(&res, "POST", "/v1/dossiers", big, limit,
@@ -502,7 +517,8 @@ static CU_TestInfo  tests[] = {
     { "an empty body: 400 json.syntax that says so", empty_body },
     { "invalid dossier is 422 with every problem", invalid_dossier },
     { "415 and 405", content_type_and_method },
-    { "413 above 1 MiB, exactly 1 MiB accepted", body_size_limit },
+    { "413 above 1 MiB (chunked too), exactly 1 MiB accepted",
+      body_size_limit },
     { "chunked request body", chunked_body },
     { "200 concurrent submissions, 200 rows", concurrent_submissions },
     { "PostgreSQL down: quick 503, back: 201", storage_outage },

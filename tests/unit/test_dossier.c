@@ -424,8 +424,11 @@ test_catalog_rules(void)
     expect(with("MaTTHC", "\"2.000815.H31\""),
            "/MaLinhVuc sector.mismatch\n");
     expect(with("MaLinhVuc", "\"HT\""), "/MaLinhVuc sector.mismatch\n");
-    /* a malformed sector is reported once, as format */
-    expect(with("MaLinhVuc", "\"btxh\""), "/MaLinhVuc format\n");
+    /* a malformed sector fails both rules: every failed rule is listed */
+    expect(with("MaLinhVuc", "\"btxh\""),
+           "/MaLinhVuc sector.mismatch\n/MaLinhVuc format\n");
+    expect(with("MaLinhVuc", "\"\""),
+           "/MaLinhVuc sector.mismatch\n/MaLinhVuc format\n");
     /* missing sector: required, no mismatch */
     expect(with("MaLinhVuc", NULL), "/MaLinhVuc required\n");
 
