@@ -61,7 +61,9 @@ dg_ratelimit_headers(const dg_limit_request_t *reqs,
     q = l->rate + l->rate * (w * 1000 - l->period_ms) / l->period_ms;
 
     if (out->allowed) {
-        r = res->remaining;
+        /* a burst may allow more right now than q: r above q would say
+         * the window holds more than its quota */
+        r = res->remaining < q ? res->remaining : q;
         t = (res->reset_us + 999999) / 1000000;
 
     } else {

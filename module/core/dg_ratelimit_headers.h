@@ -12,7 +12,8 @@
  *
  *   q, w  the limit's rate over its period in whole seconds (rounded up):
  *         10 per 500 ms is q=20;w=1, never more than the limit allows.
- *   r     requests still allowed right now; 0 when refused.
+ *   r     requests still allowed right now, at most q (a burst may allow
+ *         more); 0 when refused.
  *   t     seconds, rounded up, until the bucket is full again (the
  *         quota's reset); when refused, the Retry-After value, as -08
  *         asks both to name the same moment (-11 asks that Retry-After

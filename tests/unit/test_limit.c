@@ -420,7 +420,7 @@ headers(void)
     char                pol[DG_RATELIMIT_HEADER_MAX];
     char                rl[DG_RATELIMIT_HEADER_MAX];
     void               *mem;
-    dg_gcra_limit_t     citizen, half, odd, day;
+    dg_gcra_limit_t     citizen, half, odd, day, burst;
     dg_limit_outcome_t  out;
     dg_limit_request_t  r[2];
 
@@ -428,6 +428,7 @@ headers(void)
     CU_ASSERT_EQUAL_FATAL(dg_gcra_limit_init(&half, 10, 500, 0), 0);
     CU_ASSERT_EQUAL_FATAL(dg_gcra_limit_init(&odd, 3, 1500, 0), 0);
     CU_ASSERT_EQUAL_FATAL(dg_gcra_limit_init(&day, 1, 86400000, 0), 0);
+    CU_ASSERT_EQUAL_FATAL(dg_gcra_limit_init(&burst, 1000, 1000, 2000), 0);
     mem = table(16);
 
     r[0] = req("citizen:031185001234", &citizen, 0);
@@ -468,6 +469,14 @@ headers(void)
                                          sizeof(rl)), 0);
     CU_ASSERT_STRING_EQUAL(pol, "\"ip\";q=20;w=1");
     CU_ASSERT_STRING_EQUAL(rl, "\"ip\";r=0;t=1");
+
+    /* a burst above the rate: r says no more than q */
+    r[0] = req("client:demo-portal", &burst, 0);
+    CU_ASSERT_EQUAL(dg_limit_charge(mem, r, 1, NOW, &out), 0);
+    CU_ASSERT_EQUAL(dg_ratelimit_headers(r, &out, pol, sizeof(pol), rl,
+                                         sizeof(rl)), 0);
+    CU_ASSERT_STRING_EQUAL(pol, "\"client\";q=1000;w=1");
+    CU_ASSERT_STRING_EQUAL(rl, "\"client\";r=1000;t=1");
 
     /* a name is escaped; the value never shows */
     r[0] = req("a\"b\\c:secret", &day, 0);
