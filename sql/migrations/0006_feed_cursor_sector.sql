@@ -7,9 +7,15 @@
 -- own items (or the start, (0, 0)), and items are never deleted: one
 -- lookup of the primary key tells.  Otherwise one row with event
 -- 'cursor' says so, and nothing else is read.
+--
+-- 0004's reader stays as it was, under the name dossier_feed_items; the
+-- gateway's statement keeps calling dossier_feed_read.
 
-CREATE OR REPLACE FUNCTION dossier_feed_read(s text, after_xid xid8,
-                                             after_seq bigint, lim integer)
+ALTER FUNCTION dossier_feed_read(text, xid8, bigint, integer)
+    RENAME TO dossier_feed_items;
+
+CREATE FUNCTION dossier_feed_read(s text, after_xid xid8, after_seq bigint,
+                                  lim integer)
 RETURNS TABLE (xid xid8, seq bigint, event text, dossier_id bigint,
                ma_ho_so text, trang_thai smallint, version bigint, at bigint,
                payload text)
@@ -25,37 +31,7 @@ BEGIN
         RETURN;
     END IF;
 
-    RETURN QUERY
-    SELECT p.xid, p.seq, p.event, p.dossier_id, p.ma_ho_so, p.trang_thai,
-           p.version, p.at, p.payload
-      FROM (SELECT i.*,
-                   sum(octet_length(i.payload)) OVER (ORDER BY i.xid, i.seq)
-                   - octet_length(i.payload) AS before
-              FROM (SELECT f.xid, f.seq,
-                           CASE WHEN f.progress_id IS NULL THEN 'submitted'
-                                ELSE 'progress' END AS event,
-                           f.dossier_id, d.ma_ho_so, f.trang_thai, f.version,
-                           extract(epoch FROM f.at)::bigint AS at,
-                           coalesce(r.record, d.body)::text AS payload
-                      FROM dossier_feed f
-                      JOIN dossiers d ON d.id = f.dossier_id
-                      LEFT JOIN dossier_progress r ON r.id = f.progress_id
-                     WHERE f.sector = s
-                       AND (f.xid, f.seq) > (after_xid, after_seq)
-                       AND f.xid < pg_snapshot_xmin(pg_current_snapshot())
-                     ORDER BY f.xid, f.seq
-                     LIMIT lim) i) p
-     WHERE p.before < 8388608
-     ORDER BY p.xid, p.seq;
-
-    IF NOT FOUND AND EXISTS (SELECT 1 FROM dossier_feed f
-                              WHERE f.sector = s
-                                AND (f.xid, f.seq) > (after_xid, after_seq)
-                                AND f.xid >= pg_snapshot_xmin(
-                                                 pg_current_snapshot()))
-    THEN
-        event := 'held';
-        RETURN NEXT;
-    END IF;
+    RETURN QUERY SELECT * FROM dossier_feed_items(s, after_xid, after_seq,
+                                                  lim);
 END
 $$;
