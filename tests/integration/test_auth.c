@@ -166,6 +166,15 @@ replay_without_redis(void)
 }
 
 
+/* The stored dossier's TaiKhoanDuocXacThucVoiVNeID. */
+static long
+vneid_stamp(const char *code)
+{
+    return itest_sql_long("SELECT (body->>'TaiKhoanDuocXacThucVoiVNeID')::int"
+                          " FROM dossiers WHERE ma_ho_so = $1", code);
+}
+
+
 static void
 vneid_citizen(void)
 {
@@ -202,14 +211,8 @@ vneid_citizen(void)
     d = itest_dossier(itest_unique("VNEID-031185001234"));
     json_object_set_new(d, "SoGiayToChuHoSo", json_string("031185001234"));
     own = json_string_value(json_object_get(d, "MaHoSo"));
-    json = itest_dump(d);
-    itest_submit(&res, json);
-    CU_ASSERT_EQUAL(res.status, 201);
-    itest_response_free(&res);
-    free(json);
-    CU_ASSERT_EQUAL(itest_sql_long("SELECT (body->>'TaiKhoanDuocXacThucVoi"
-                                   "VNeID')::int FROM dossiers WHERE "
-                                   "ma_ho_so = $1", own), 1);
+    CU_ASSERT_EQUAL(itest_submit_dossier(d), 201);
+    CU_ASSERT_EQUAL(vneid_stamp(own), 1);
     CU_ASSERT_EQUAL(itest_sql_long("SELECT count(*) FROM dossiers WHERE "
                                    "ma_ho_so = $1 AND client_id = 'vneid'",
                                    own), 1);
@@ -221,16 +224,10 @@ vneid_citizen(void)
                         json_string("031185001234"));
     json_object_set_new(said, "TaiKhoanDuocXacThucVoiVNeID",
                         json_integer(0));
-    json = itest_dump(said);
-    itest_submit(&res, json);
-    CU_ASSERT_EQUAL(res.status, 201);
-    itest_response_free(&res);
-    free(json);
-    CU_ASSERT_EQUAL(itest_sql_long("SELECT (body->>'TaiKhoanDuocXacThucVoi"
-                                   "VNeID')::int FROM dossiers WHERE "
-                                   "ma_ho_so = $1",
-                                   json_string_value(json_object_get(said,
-                                       "MaHoSo"))), 1);
+    CU_ASSERT_EQUAL(itest_submit_dossier(said), 201);
+    CU_ASSERT_EQUAL(vneid_stamp(json_string_value(json_object_get(said,
+                                                                  "MaHoSo"))),
+                    1);
     json_decref(said);
 
     snprintf(path, sizeof(path), "/v1/dossiers/%s", own);
