@@ -338,6 +338,19 @@ since(const struct timespec *t0)
 }
 
 
+/* Stops the second node and takes its status server away, also when a
+ * check failed: later tests start that node too. */
+static void
+node2_stop(const char *dir)
+{
+    char  cmd[600];
+
+    itest_stackctl("nginx2-stop");
+    snprintf(cmd, sizeof(cmd), "rm -f '%s/status.conf'", dir);
+    CU_ASSERT_EQUAL(system(cmd), 0);
+}
+
+
 /*
  * Forty sectors (procedures inserted for the test, loaded by a second node
  * of one worker at its start), one dossier each, all waiting at once in
@@ -379,7 +392,11 @@ forty_sectors_at_once(void)
              "unix:%s; location / { stub_status; } }\\n' >'%s/status.conf'",
              dir, sock, dir);
     CU_ASSERT_EQUAL_FATAL(system(conf), 0);
-    CU_ASSERT_EQUAL_FATAL(itest_stackctl("nginx2-start 1"), 0);
+
+    if (itest_stackctl("nginx2-start 1") != 0) {
+        node2_stop(dir);
+        CU_FAIL_FATAL("the second node did not start");
+    }
 
     snprintf(readyz, sizeof(readyz), "http://127.0.0.1:%d/readyz",
              atoi(getenv("DOSSIER_ADMIN_PORT")) + 100);
@@ -394,11 +411,18 @@ forty_sectors_at_once(void)
         nanosleep(&pause, NULL);
     }
 
-    CU_ASSERT_EQUAL_FATAL(status, 200);
+    lock = status == 200 ? PQconnectdb(getenv("DG_TEST_PG")) : NULL;
+    pr = lock ? PQexec(lock, "BEGIN; LOCK TABLE dossiers IN ACCESS "
+                             "EXCLUSIVE MODE")
+              : NULL;
 
-    lock = PQconnectdb(getenv("DG_TEST_PG"));
-    pr = PQexec(lock, "BEGIN; LOCK TABLE dossiers IN ACCESS EXCLUSIVE MODE");
-    CU_ASSERT_EQUAL_FATAL(PQresultStatus(pr), PGRES_COMMAND_OK);
+    if (PQresultStatus(pr) != PGRES_COMMAND_OK) {
+        PQclear(pr);
+        PQfinish(lock);
+        node2_stop(dir);
+        CU_FAIL_FATAL("the second node is not ready, or no lock");
+    }
+
     PQclear(pr);
 
     snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1/dossiers",
@@ -496,9 +520,7 @@ forty_sectors_at_once(void)
 
     curl_multi_cleanup(multi);
 
-    itest_stackctl("nginx2-stop");
-    snprintf(conf, sizeof(conf), "rm -f '%s/status.conf'", dir);
-    CU_ASSERT_EQUAL(system(conf), 0);
+    node2_stop(dir);
     CU_ASSERT_EQUAL(itest_sql_long("WITH del AS (DELETE FROM procedures "
                                    "WHERE ma_tthc LIKE $1 RETURNING 1) "
                                    "SELECT count(*) FROM del", "9.9000%"),
