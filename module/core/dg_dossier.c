@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "dg_check.h"
 #include "dg_dossier.h"
@@ -138,14 +139,17 @@ dg_email_ok(const char *s, size_t len)
 }
 
 
-/* https://[userinfo@]host[:port][/path...] with a non-empty host. */
+/* https://[userinfo@]host[:port][/path...] with a non-empty host; the
+ * scheme in any case (RFC 3986, section 3.1). */
 static int
 dg_https_ok(const char *s, size_t len)
 {
     size_t       n, i;
     const char  *host;
 
-    if (len < 8 || strncmp(s, "https://", 8) != 0 || !dg_clean(s, len, 0)) {
+    if (len < 8 || strncasecmp(s, "https://", 8) != 0
+        || !dg_clean(s, len, 0))
+    {
         return 0;
     }
 

@@ -804,12 +804,15 @@ test_attachment_link(void)
     static const char  *bad[] = {
         "\"http://files.example.vn/f1.pdf\"", "\"https://\"",
         "\"https:///f1.pdf\"", "\"https://?x\"", "\"https://user@/x\"",
-        "\"https://:443/x\"", "\"ftp://h/x\"", "\"HTTPS://h/x\"",
+        "\"https://:443/x\"", "\"ftp://h/x\"", "\"HTTP://h/x\"",
         "\"https:/h/x\"", "\"https://a b.vn/x\"", "\"https://h/x y\"",
         "\"https://h/\\n\"", "\"//h/x\"", "\"\""
     };
 
     ok(with("TaiLieuNop/0/DuongDanTaiTepTin", "\"https://h\""));
+    /* a scheme is case-insensitive (RFC 3986) */
+    ok(with("TaiLieuNop/0/DuongDanTaiTepTin", "\"HTTPS://h/x\""));
+    ok(with("TaiLieuNop/0/DuongDanTaiTepTin", "\"Https://h/x\""));
     ok(with("TaiLieuNop/0/DuongDanTaiTepTin",
             "\"https://u:p@files.example.vn:8443/a/b?x=1#f\""));
     ok(with("TaiLieuNop/0/DuongDanTaiTepTin",
