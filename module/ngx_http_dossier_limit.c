@@ -402,7 +402,10 @@ ngx_http_dossier_limit_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     }
 
     if (value[1].len == 0 || value[1].len > DG_LIMIT_NAME_MAX) {
-        return "needs a name of 1 to 62 characters";
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" directive needs a name of 1 to %d "
+                           "characters", &cmd->name, DG_LIMIT_NAME_MAX);
+        return NGX_CONF_ERROR;
     }
 
     for (i = 0; i < value[1].len; i++) {

@@ -82,8 +82,8 @@ typedef enum {
     DG_ERR_READ_SECTOR,
     DG_ERR_UPDATE_SECTOR,
     DG_ERR_CODE_PREFIX,             /* a MaHoSo the caller may not claim */
-    DG_ERR_READER_CITIZEN,
-    DG_ERR_UPDATE_CITIZEN,          /* VNeID tokens read no shared data */
+    DG_ERR_READER_CITIZEN,          /* VNeID tokens read no shared data */
+    DG_ERR_UPDATE_CITIZEN,          /* nor post progress */
     DG_ERR_READER_NO_SECTOR,        /* a client that reads no sector */
 
     /* the admin listener */

@@ -6,12 +6,12 @@
  * the caller holds a lock around every call.
  *
  * A key is "<limit name>:<value>" ("citizen:031185001234"), 1 to
- * DG_LIMIT_KEY_MAX bytes (dg_limit_key()); its policy name (before the first ':') is what
- * the RateLimit headers show, never the value.  Keys hash (32-bit FNV-1a,
- * seeded per table so colliding keys cannot be prepared in advance, then
- * the murmur3 finaliser) into a power-of-two bucket array with chains of
- * indices, full keys compared; a doubly linked LRU list of indices orders
- * them by last use.
+ * DG_LIMIT_KEY_MAX bytes (dg_limit_key()); its policy name (before the
+ * first ':') is what the RateLimit headers show, never the value.  Keys
+ * hash (32-bit FNV-1a, seeded per table so colliding keys cannot be
+ * prepared in advance, then the murmur3 finaliser) into a power-of-two
+ * bucket array with chains of indices, full keys compared; a doubly
+ * linked LRU list of indices orders them by last use.
  *
  * A full table makes room by evicting, among the DG_LIMIT_EVICT_SCAN
  * least recently used entries, the first whose TAT is past (it holds no
